@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+export { z };
+
+/** Thrown when the environment does not satisfy a process's schema; names each variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: Array<{ variable: string; message: string }>) {
+    super(
+      'Invalid configuration:\n' +
+        problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n'),
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parse `env` with a zod object schema whose keys are the environment variable names.
+ * Fails fast, naming every variable that is wrong, never echoing its value (it may be a secret).
+ */
+export function loadConfig<S extends z.ZodObject>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(
+      result.error.issues.map((issue) => ({
+        variable: String(issue.path[0] ?? '(root)'),
+        message: issue.message,
+      })),
+    );
+  }
+  return result.data;
+}
+
+/** Common pieces, so every process spells the contract's variables the same way. */
+export const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const postgresEnv = {
+  DATABASE_URL: z.string().url().optional(),
+  PGHOST: z.string().default('127.0.0.1'),
+  PGPORT: z.coerce.number().int().positive().default(5432),
+  PGUSER: z.string().default('postgres'),
+  PGPASSWORD: z.string().optional(),
+};
+
+export const rabbitEnv = {
+  RABBITMQ_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').default('amqp://guest:guest@127.0.0.1:5672'),
+};
+
+export const smtpEnv = {
+  SMTP_HOST: z.string().default('127.0.0.1'),
+  SMTP_PORT: z.coerce.number().int().positive().default(1025),
+};
+
+export const logEnv = {
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+};
+
+export type PostgresEnv = { DATABASE_URL?: string; PGHOST: string; PGPORT: number; PGUSER: string; PGPASSWORD?: string };
+
+/**
+ * The connection settings for one database of this machine's PostgreSQL. With DATABASE_URL the
+ * URL's server and credentials are used and only the database name is replaced, so one
+ * variable serves every process of the database-per-service layout.
+ */
+export function databaseConnection(env: PostgresEnv, database: string) {
+  if (env.DATABASE_URL) {
+    const url = new URL(env.DATABASE_URL);
+    return {
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      user: decodeURIComponent(url.username || 'postgres'),
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      database,
+    };
+  }
+  return { host: env.PGHOST, port: env.PGPORT, user: env.PGUSER, password: env.PGPASSWORD, database };
+}

@@ -1,0 +1,199 @@
+import { context, propagation } from '@opentelemetry/api';
+import type { Knex } from 'knex';
+import { v7 as uuidv7 } from 'uuid';
+import type { Migration, SchemaOwner } from '@banyan/db';
+import { exchangeFor, type EventEnvelope } from '@banyan/events';
+
+export const OUTBOX_SCHEMA = 'outbox';
+export const OUTBOX_TABLE = `${OUTBOX_SCHEMA}.events`;
+/** NOTIFY channel the relay LISTENs on; fired once per inserting statement, delivered at commit. */
+export const OUTBOX_CHANNEL = 'banyan_outbox';
+
+/** How many relay partitions aggregates are hashed into (leases are taken per partition). */
+export const OUTBOX_PARTITIONS = 64;
+
+const migrations: Migration[] = [
+  {
+    name: '001_outbox',
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE outbox.aggregate_sequences (
+          aggregate_type text NOT NULL,
+          aggregate_id text NOT NULL,
+          last_sequence bigint NOT NULL,
+          PRIMARY KEY (aggregate_type, aggregate_id)
+        );
+        CREATE TABLE outbox.events (
+          position bigserial PRIMARY KEY,
+          id uuid NOT NULL UNIQUE,
+          source text NOT NULL,
+          type text NOT NULL,
+          exchange text NOT NULL,
+          aggregate_type text NOT NULL,
+          aggregate_id text NOT NULL,
+          sequence bigint NOT NULL,
+          partition smallint NOT NULL,
+          origin text NOT NULL,
+          time timestamptz NOT NULL,
+          data jsonb NOT NULL,
+          traceparent text,
+          tracestate text,
+          -- The writing transaction: a reader compares it with pg_snapshot_xmin(pg_current_snapshot())
+          -- so a row whose transaction commits late is never skipped.
+          txid xid8 NOT NULL DEFAULT pg_current_xact_id(),
+          created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          -- Written by the relay only; writers append and never update.
+          published_at timestamptz,
+          attempts integer NOT NULL DEFAULT 0,
+          last_error text,
+          parked_at timestamptz,
+          UNIQUE (aggregate_type, aggregate_id, sequence)
+        );
+        CREATE INDEX events_unpublished ON outbox.events (partition, position) WHERE published_at IS NULL AND parked_at IS NULL;
+        CREATE INDEX events_published_at ON outbox.events (published_at) WHERE published_at IS NOT NULL;
+        CREATE FUNCTION outbox.notify_relay() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          PERFORM pg_notify('${OUTBOX_CHANNEL}', '');
+          RETURN NULL;
+        END $$;
+        CREATE TRIGGER events_notify AFTER INSERT ON outbox.events
+          FOR EACH STATEMENT EXECUTE FUNCTION outbox.notify_relay();
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE outbox.events; DROP TABLE outbox.aggregate_sequences; DROP FUNCTION outbox.notify_relay()');
+    },
+  },
+];
+
+/** Add this to the process's `migrate()` list; every process with an outbox owns this schema. */
+export const outboxSchema: SchemaOwner = { schema: OUTBOX_SCHEMA, migrations };
+
+export interface NewEvent<T = unknown> {
+  /** Routing key, e.g. `order.created`. */
+  type: string;
+  /** The aggregate's id (the envelope's `subject`). */
+  subject: string;
+  data: T;
+  /** Defaults to the exchange derived from the type (`order.*` → `orders`). */
+  aggregateType?: string;
+  /** Set when the event re-applies a change made elsewhere (two-way sync); defaults to the outbox's origin. */
+  origin?: string;
+  /** Set when replaying another side's event so both sides share one sequence (two-way sync). */
+  sequence?: number;
+}
+
+export interface Outbox {
+  /** Write `event` in `trx`. It exists if and only if `trx` commits. */
+  add<T>(trx: Knex.Transaction, event: NewEvent<T>): Promise<EventEnvelope<T>>;
+}
+
+/** Stable hash of an aggregate id into a relay partition (FNV-1a, so every language can repeat it). */
+export function partitionOf(aggregateId: string, partitions = OUTBOX_PARTITIONS): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < aggregateId.length; i++) {
+    hash ^= aggregateId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitions;
+}
+
+export function createOutbox(options: { source: string; origin: string }): Outbox {
+  return {
+    async add<T>(trx: Knex.Transaction, event: NewEvent<T>): Promise<EventEnvelope<T>> {
+      if (!trx.isTransaction) throw new Error('outbox.add needs the use case\'s transaction, not a plain connection');
+      const aggregateType = event.aggregateType ?? exchangeFor(event.type);
+      const sequence = await nextSequence(trx, aggregateType, event.subject, event.sequence);
+      const carrier: Record<string, string> = {};
+      propagation.inject(context.active(), carrier);
+      const envelope: EventEnvelope<T> = {
+        specversion: '1.0',
+        id: uuidv7(),
+        source: options.source,
+        type: event.type,
+        subject: event.subject,
+        time: new Date().toISOString(),
+        datacontenttype: 'application/json',
+        sequence,
+        origin: event.origin ?? options.origin,
+        ...(carrier.traceparent ? { traceparent: carrier.traceparent } : {}),
+        ...(carrier.tracestate ? { tracestate: carrier.tracestate } : {}),
+        data: event.data,
+      };
+      await trx(OUTBOX_TABLE).insert({
+        id: envelope.id,
+        source: envelope.source,
+        type: envelope.type,
+        exchange: exchangeFor(event.type),
+        aggregate_type: aggregateType,
+        aggregate_id: envelope.subject,
+        sequence,
+        partition: partitionOf(envelope.subject),
+        origin: envelope.origin,
+        time: envelope.time,
+        data: JSON.stringify(envelope.data),
+        traceparent: envelope.traceparent ?? null,
+        tracestate: envelope.tracestate ?? null,
+      });
+      return envelope;
+    },
+  };
+}
+
+/**
+ * Next number in the aggregate's history. The upsert locks the aggregate's row until commit, so
+ * two transactions on one aggregate take their numbers in commit order: seen by any reader, event
+ * n-1 is always committed before event n.
+ */
+async function nextSequence(trx: Knex.Transaction, aggregateType: string, aggregateId: string, forced?: number) {
+  const { rows } = await trx.raw<{ rows: Array<{ last_sequence: string }> }>(
+    `INSERT INTO outbox.aggregate_sequences (aggregate_type, aggregate_id, last_sequence)
+     VALUES (?, ?, ?)
+     ON CONFLICT (aggregate_type, aggregate_id)
+     DO UPDATE SET last_sequence = GREATEST(outbox.aggregate_sequences.last_sequence + 1, EXCLUDED.last_sequence)
+     RETURNING last_sequence`,
+    [aggregateType, aggregateId, forced ?? 1],
+  );
+  return Number(rows[0].last_sequence);
+}
+
+/** The envelope as the relay publishes it, rebuilt from a stored row. */
+export function envelopeFromRow(row: OutboxRow): EventEnvelope {
+  return {
+    specversion: '1.0',
+    id: row.id,
+    source: row.source,
+    type: row.type,
+    subject: row.aggregate_id,
+    time: new Date(row.time).toISOString(),
+    datacontenttype: 'application/json',
+    sequence: Number(row.sequence),
+    origin: row.origin,
+    ...(row.traceparent ? { traceparent: row.traceparent } : {}),
+    ...(row.tracestate ? { tracestate: row.tracestate } : {}),
+    data: row.data,
+  };
+}
+
+export interface OutboxRow {
+  position: string;
+  id: string;
+  source: string;
+  type: string;
+  exchange: string;
+  aggregate_type: string;
+  aggregate_id: string;
+  sequence: string;
+  partition: number;
+  origin: string;
+  time: Date | string;
+  data: unknown;
+  traceparent: string | null;
+  tracestate: string | null;
+  txid: string;
+  created_at: Date;
+  published_at: Date | null;
+  attempts: number;
+  last_error: string | null;
+  parked_at: Date | null;
+}

@@ -1,0 +1,3 @@
+export { createTestDatabase, testConnection, type TestDatabase } from './database';
+export { startSmtpServer, type SmtpCapture, type ReceivedMail } from './smtp';
+export { http, type HttpResult } from './http';
