@@ -1,10 +1,14 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { Command } from 'commander';
+import { repoRoot } from '../dev/root';
 
 export function registerSeed(program: Command): void {
   program
     .command('seed')
-    .description('(not built yet)')
+    .description('create and migrate the monolith database, then add the admin user and a demo catalog if missing')
     .action(() => {
-      throw new Error('"banyan seed" is not built yet');
+      const run = spawnSync(process.execPath, [path.join(repoRoot(), 'monolith/dist/seed-main.js')], { stdio: 'inherit' });
+      process.exit(run.status ?? 1);
     });
 }

@@ -1,10 +1,87 @@
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { Command } from 'commander';
+import concurrently from 'concurrently';
+import { checkDependencies } from '../dev/preflight';
+import { processTable, type ProcessSpec } from '../dev/processes';
+import { repoRoot } from '../dev/root';
 
+async function waitReady(spec: ProcessSpec, timeoutMs: number): Promise<boolean> {
+  if (!spec.readyUrl) return true;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(spec.readyUrl, { signal: AbortSignal.timeout(1000) });
+      if (res.ok) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+/**
+ * `banyan start` (what `npm start` runs): check PostgreSQL and RabbitMQ, migrate and seed, then
+ * run every process under one supervisor with prefixed logs, print where to look, and stop all
+ * of them cleanly on Ctrl-C / SIGTERM.
+ */
 export function registerStart(program: Command): void {
   program
     .command('start')
-    .description('(not built yet)')
-    .action(() => {
-      throw new Error('"banyan start" is not built yet');
+    .description('run the whole system locally (monolith, relay, services, gateway) with prefixed logs')
+    .option('--no-seed', 'do not seed an empty system')
+    .action(async (options: { seed: boolean }) => {
+      const root = repoRoot();
+      const problems = await checkDependencies(process.env);
+      if (problems.length) {
+        for (const p of problems) console.error(`banyan start: ${p}`);
+        process.exit(1);
+      }
+
+      // A session token for the admin API when none is configured; printed once, never logged.
+      const generatedToken = !process.env.BANYAN_ADMIN_TOKEN;
+      const adminToken = process.env.BANYAN_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
+      const env = { ...process.env, BANYAN_ADMIN_TOKEN: adminToken };
+
+      if (options.seed) {
+        const seed = spawnSync(process.execPath, [path.join(root, 'monolith/dist/seed-main.js')], { env, encoding: 'utf8' });
+        process.stdout.write(seed.stdout);
+        process.stderr.write(seed.stderr);
+        if (seed.status !== 0) process.exit(seed.status ?? 1);
+      }
+
+      const specs = processTable(root, env);
+      const { result } = concurrently(
+        specs.map((spec) => ({
+          name: spec.name,
+          command: `node ${JSON.stringify(path.join(root, spec.entry))}`,
+          env: { ...env, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? `banyan-${spec.name}`, ...spec.env },
+        })),
+        { prefix: 'name', killOthers: ['failure'], killSignal: 'SIGTERM', handleInput: false },
+      );
+
+      const ready = await Promise.all(specs.map((s) => waitReady(s, 60_000)));
+      const lines = [
+        '',
+        'Banyan is running:',
+        ...specs.filter((s) => s.url).map((s, i) => `  ${s.name.padEnd(14)} ${s.url}${ready[specs.indexOf(s)] ? '' : '  (not ready yet: see its log lines)'}`),
+      ];
+      if (specs.some((s) => s.name === 'gateway')) {
+        lines.push(`  ${'admin+dashboard'.padEnd(14)} http://127.0.0.1:${process.env.GATEWAY_ADMIN_PORT ?? 8081}/`);
+      }
+      lines.push(
+        `  admin token    ${generatedToken ? `${adminToken}  (generated for this session; set BANYAN_ADMIN_TOKEN to choose it)` : '(from BANYAN_ADMIN_TOKEN)'}`,
+        '  RabbitMQ       http://127.0.0.1:15672 (management UI, when enabled)',
+        '  Stop with Ctrl-C.',
+        '',
+      );
+      console.log(lines.join('\n'));
+
+      await result.then(
+        () => process.exit(0),
+        () => process.exit(0), // killed by Ctrl-C or a process ended: concurrently already reported which
+      );
     });
 }

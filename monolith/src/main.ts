@@ -1,0 +1,39 @@
+import { ConfigError, databaseConnection } from '@banyan/config';
+import { createKnex, describe, ensureDatabase } from '@banyan/db';
+import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
+import { createLogger } from '@banyan/telemetry';
+import { buildMonolith } from './app';
+import { loadMonolithConfig } from './config';
+import { startMessaging } from './messaging';
+
+/** The monolith process: migrate its database, serve HTTP, consume its events. */
+async function main() {
+  const config = loadMonolithConfig();
+  const logger = createLogger('monolith', config.LOG_LEVEL);
+  installShutdownHandlers(logger);
+
+  const connection = databaseConnection(config, config.MONOLITH_DATABASE);
+  await ensureDatabase(connection).catch((err: Error) => {
+    throw new Error(`cannot reach PostgreSQL at ${describe(connection)} (${err.message}); start it with: docker compose up -d postgres`);
+  });
+  const knex = createKnex(connection);
+  onShutdown('database pool', () => knex.destroy());
+
+  const monolith = buildMonolith({ config, knex, logger });
+  await monolith.start();
+  onShutdown('modules', () => monolith.stop());
+
+  const messaging = await startMessaging({ config, knex, logger, subscriptions: monolith.subscriptions });
+  onShutdown('consumers', () => messaging.stop());
+
+  const served = await serve(monolith.app, config.PORT, config.HOST);
+  onShutdown('http server', () => served.close());
+  logger.info({ url: served.url }, 'monolith listening');
+}
+
+main().catch((err) => {
+  // One line a person can act on; the stack only when it is a bug rather than a setup problem.
+  if (err instanceof ConfigError) console.error(`monolith: ${err.message}`);
+  else console.error(`monolith: failed to start: ${err.message}`);
+  process.exit(1);
+});

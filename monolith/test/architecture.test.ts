@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '../..');
+const depcruise = path.join(root, 'node_modules/.bin/depcruise');
+const config = path.join(root, '.dependency-cruiser.cjs');
+
+function cruise(cwd: string, target: string): { ok: boolean; output: string } {
+  try {
+    const output = execFileSync(depcruise, [target, '--config', config, '--output-type', 'err'], { cwd, encoding: 'utf8', stdio: 'pipe' });
+    return { ok: true, output };
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string };
+    return { ok: false, output: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+  }
+}
+
+describe('module boundaries', () => {
+  test('the monolith as it is imports no module internals across modules', () => {
+    const result = cruise(root, 'monolith/src');
+    expect(result.output).not.toMatch(/module-internals-are-private/);
+    expect(result.ok).toBe(true);
+  }, 60_000);
+
+  test('When a module imports another module\'s internals, then the rule fails and names the import', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'banyan-arch-'));
+    try {
+      const modules = path.join(dir, 'monolith/src/modules');
+      mkdirSync(path.join(modules, 'orders/data'), { recursive: true });
+      mkdirSync(path.join(modules, 'billing'), { recursive: true });
+      writeFileSync(path.join(modules, 'orders/index.ts'), 'export const door = 1;\n');
+      writeFileSync(path.join(modules, 'orders/data/repository.ts'), 'export const secret = 2;\n');
+      writeFileSync(
+        path.join(modules, 'billing/index.ts'),
+        "import { door } from '../orders';\nimport { secret } from '../orders/data/repository';\nexport const x = door + secret;\n",
+      );
+      writeFileSync(path.join(dir, 'tsconfig.jest.json'), '{}');
+
+      const result = cruise(dir, 'monolith/src');
+
+      expect(result.ok).toBe(false);
+      expect(result.output).toMatch(/module-internals-are-private/);
+      expect(result.output).toMatch(/billing\/index\.ts.*orders\/data\/repository\.ts/s);
+      // The import through the door is allowed: exactly one violation.
+      expect(result.output.match(/module-internals-are-private/g)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
