@@ -1,0 +1,38 @@
+import type { Migration } from '@banyan/db';
+
+export const migrations: Migration[] = [
+  {
+    name: '001_users',
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE users.users (
+          id uuid PRIMARY KEY,
+          -- Emails are stored normalised; the CHECK keeps a raw insert from sneaking in a
+          -- differently-cased duplicate past the unique constraint.
+          email text NOT NULL CHECK (email = lower(email)),
+          name text NOT NULL,
+          role text NOT NULL CHECK (role IN ('customer', 'admin')),
+          password_hash text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now(),
+          CONSTRAINT users_email_unique UNIQUE (email)
+        );
+        CREATE TABLE users.signing_keys (
+          kid text PRIMARY KEY,
+          private_jwk jsonb NOT NULL,
+          public_jwk jsonb NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          -- Set when a key is rotated out; its public half stays published so tokens it signed
+          -- keep verifying until they expire.
+          retired_at timestamptz
+        );
+        -- At most one active key: two processes racing to create the first key both
+        -- INSERT ... ON CONFLICT DO NOTHING, and both then read the single winner.
+        CREATE UNIQUE INDEX signing_keys_one_active ON users.signing_keys ((true)) WHERE retired_at IS NULL;
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE users.signing_keys; DROP TABLE users.users');
+    },
+  },
+];

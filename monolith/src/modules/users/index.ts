@@ -1,0 +1,54 @@
+import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
+import type { JSONWebKeySet } from 'jose';
+import type { Module, ModuleContext } from '../../kernel';
+import { migrations } from './data/migrations';
+import type { UsersContext } from './domain/context';
+import { ensureUser, type EnsureUserInput } from './domain/ensure-user';
+import { findUserByEmail, getUser } from './domain/get-user';
+import { createKeyRing } from './domain/signing-keys';
+import type { User } from './domain/user';
+import { usersRouter } from './http/routes';
+
+export type { User, Role } from './domain/user';
+export type { UserRegistered } from './events/user-registered';
+export type { EnsureUserInput };
+
+/** The users module's door for the rest of the monolith. */
+export interface UsersApi {
+  /** Create the user if missing (created: true); an existing one keeps everything but its password is set to `password`. */
+  ensureUser(input: EnsureUserInput): Promise<{ user: User; created: boolean }>;
+  /** Throws USERS.NOT_FOUND when there is no such user. */
+  getUser(id: string): Promise<User>;
+  findUserByEmail(email: string): Promise<User | undefined>;
+  /** The public keys that verify this module's tokens. */
+  jwks(): Promise<JSONWebKeySet>;
+}
+
+/**
+ * The users module also hands out the verifier every other module authenticates with, so it
+ * is built first and needs no verifier of its own in its context.
+ */
+export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<UsersApi> & { verifier: TokenVerifier } {
+  const users: UsersContext = {
+    knex: ctx.knex,
+    outbox: ctx.outbox,
+    keys: createKeyRing(ctx.knex, ctx.logger),
+    tokenTtlSeconds: ctx.config.TOKEN_TTL_SECONDS,
+  };
+  const api: UsersApi = {
+    ensureUser: (input) => ensureUser(users, input),
+    getUser: (id) => getUser(users, id),
+    findUserByEmail: (email) => findUserByEmail(users, email),
+    jwks: () => users.keys.jwks(),
+  };
+  // jwks() creates the first key when there is none, so the verifier never caches an empty set.
+  const verifier = createTokenVerifier({ getKey: () => api.jwks() });
+  return {
+    name: 'users',
+    schema: { schema: 'users', migrations },
+    router: usersRouter(users, verifier),
+    api,
+    subscriptions: [],
+    verifier,
+  };
+}
