@@ -1,0 +1,22 @@
+import type { Knex } from '@banyan/db';
+import { analyticsRepository, type DaySales } from '../data/repository';
+
+export interface SalesReport {
+  from: string;
+  to: string;
+  totalCents: number;
+  orders: number;
+  days: DaySales[];
+}
+
+/** [from, to] inclusive, both YYYY-MM-DD, days counted in UTC. */
+export async function salesReport(knex: Knex, from: string, to: string): Promise<SalesReport> {
+  const days = await analyticsRepository.salesByDay(knex, from, to);
+  return {
+    from,
+    to,
+    totalCents: days.reduce((sum, d) => sum + d.revenueCents, 0),
+    orders: days.reduce((sum, d) => sum + d.orders, 0),
+    days,
+  };
+}
