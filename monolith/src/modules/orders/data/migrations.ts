@@ -1,0 +1,37 @@
+import type { Migration } from '@banyan/db';
+
+export const ORDERS_SCHEMA = 'orders';
+
+export const migrations: Migration[] = [
+  {
+    name: '001_orders',
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE orders.orders (
+          id uuid PRIMARY KEY,
+          user_id uuid NOT NULL,
+          -- Copied from the customer's token so emails never need the users module's tables.
+          customer_email text NOT NULL,
+          status text NOT NULL CHECK (status IN ('pending', 'confirmed', 'payment_declined', 'payment_failed', 'cancelled')),
+          total_cents bigint NOT NULL CHECK (total_cents >= 0),
+          payment_id uuid,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX orders_by_user ON orders.orders (user_id, id);
+        CREATE TABLE orders.order_items (
+          order_id uuid NOT NULL REFERENCES orders.orders (id),
+          line smallint NOT NULL,
+          product_id uuid NOT NULL,
+          quantity integer NOT NULL CHECK (quantity > 0),
+          price_cents integer NOT NULL CHECK (price_cents >= 0),
+          PRIMARY KEY (order_id, line),
+          UNIQUE (order_id, product_id)
+        );
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE orders.order_items; DROP TABLE orders.orders');
+    },
+  },
+];

@@ -1,0 +1,53 @@
+import { AppError } from '@banyan/errors';
+
+/**
+ * `pending` (stock reserved, payment in flight) and `payment_failed` (the processor could not be
+ * reached; stock released, payment outcome to be settled) are the module's own; the contract's
+ * statuses are the other three.
+ */
+export type OrderStatus = 'pending' | 'confirmed' | 'payment_declined' | 'payment_failed' | 'cancelled';
+
+export interface OrderItem {
+  productId: string;
+  quantity: number;
+  priceCents: number;
+}
+
+export interface Order {
+  id: string;
+  userId: string;
+  customerEmail: string;
+  status: OrderStatus;
+  totalCents: number;
+  paymentId: string | null;
+  items: OrderItem[];
+  createdAt: string;
+}
+
+export interface OrderLine {
+  productId: string;
+  quantity: number;
+}
+
+/** The contract's order shape. */
+export const toView = (o: Order) => ({
+  id: o.id,
+  userId: o.userId,
+  status: o.status,
+  totalCents: o.totalCents,
+  items: o.items,
+  createdAt: o.createdAt,
+});
+
+export const OrderErrors = {
+  notFound: () => new AppError('ORDERS.NOT_FOUND', 404, 'No order with that id.'),
+  notCancellable: (status: OrderStatus) =>
+    new AppError('ORDERS.NOT_CANCELLABLE', 409, `Only confirmed orders can be cancelled; this one is ${status}.`, { status }),
+  paymentDeclined: (orderId: string, reason: string) =>
+    new AppError('PAYMENTS.DECLINED', 402, 'The card was declined.', { orderId, reason }),
+  paymentUnavailable: (orderId: string) =>
+    new AppError('SERVICE.UNAVAILABLE', 503, 'Payments are unavailable; the order was not charged and its stock was released. Try again shortly.', {
+      orderId,
+      retryAfter: 5,
+    }),
+};

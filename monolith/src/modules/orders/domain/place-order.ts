@@ -1,0 +1,39 @@
+import { v7 as uuidv7 } from 'uuid';
+import type { Principal } from '@banyan/auth';
+import { withTransaction } from '@banyan/db';
+import { ordersRepository as repo } from '../data/repository';
+import type { OrdersDeps } from './deps';
+import { OrderErrors, type Order, type OrderLine } from './order';
+import { confirmOrder, declineOrder, failOrder } from './settle-order';
+
+export interface PlaceOrderInput {
+  items: OrderLine[];
+  card: { number: string };
+}
+
+/**
+ * Reserve and record (one transaction), charge (no transaction: the payments door is a remote
+ * call in waiting, and a transaction must not stay open across the network), then settle (a
+ * second transaction). The order row is committed before the card is charged, so a charged
+ * card always has an order to belong to.
+ */
+export async function placeOrder(deps: OrdersDeps, customer: Principal, input: PlaceOrderInput): Promise<Order> {
+  const orderId = uuidv7();
+  const pending = await withTransaction(deps.knex, async (trx) => {
+    const items = await deps.products.reserveStock(trx, orderId, input.items);
+    const totalCents = items.reduce((sum, i) => sum + i.quantity * i.priceCents, 0);
+    return repo.insert(trx, { id: orderId, userId: customer.userId, customerEmail: customer.email, status: 'pending', totalCents, items });
+  });
+
+  let payment;
+  try {
+    payment = await deps.payments.charge({ orderId, userId: customer.userId, amountCents: pending.totalCents, card: input.card });
+  } catch {
+    await failOrder(deps, pending);
+    throw OrderErrors.paymentUnavailable(orderId);
+  }
+
+  if (payment.status === 'captured') return confirmOrder(deps, pending, payment.paymentId);
+  await declineOrder(deps, pending, payment.paymentId);
+  throw OrderErrors.paymentDeclined(orderId, payment.reason ?? 'declined');
+}
