@@ -1,0 +1,12 @@
+export { names, HEADERS, type Names } from './names';
+export {
+  declareTopology,
+  deleteTopology,
+  DEFAULT_RETRY,
+  DELIVERY_LIMIT,
+  type DeclaredTopology,
+  type RetryPolicy,
+  type TopologySpec,
+} from './topology';
+export { CONTENT_TYPE, encode, extractContext, publishOptions } from './wire';
+export { startConsumers, type ConsumerOptions, type Consumers } from './consumer';

@@ -1,0 +1,51 @@
+import amqplib from 'amqplib';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { EventEnvelope } from '@banyan/events';
+import { deleteTopology, encode, names, publishOptions, type DeclaredTopology } from '../src';
+
+export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/** A namespace of this test file's own, so files run in parallel on one broker. */
+export const testNamespace = (label: string) => `test.${label}.${randomBytes(3).toString('hex')}.`;
+
+export function envelope<T>(type: string, subject: string, sequence: number, data: T): EventEnvelope<T> {
+  return {
+    specversion: '1.0',
+    id: randomUUID(),
+    source: '/banyan/test',
+    type,
+    subject,
+    time: new Date().toISOString(),
+    datacontenttype: 'application/json',
+    sequence,
+    origin: 'test',
+    data,
+  };
+}
+
+/** Publish as the relay does (persistent, mandatory, trace headers), confirmed. */
+export async function publishEvents(namespace: string, events: EventEnvelope[], raw?: (e: EventEnvelope) => Buffer) {
+  const connection = await amqplib.connect(RABBITMQ_URL);
+  const channel = await connection.createConfirmChannel();
+  const n = names(namespace);
+  for (const e of events) channel.publish(n.exchangeOf(e.type), e.type, raw ? raw(e) : encode(e), publishOptions(e));
+  await channel.waitForConfirms();
+  await connection.close();
+}
+
+export async function dropTopology(topology: DeclaredTopology) {
+  const connection = await amqplib.connect(RABBITMQ_URL);
+  const channel = await connection.createChannel();
+  await deleteTopology(channel, topology);
+  await connection.close();
+}
+
+export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
