@@ -4,6 +4,7 @@ import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, http, startSmtpServer, type SmtpCapture, type TestDatabase } from '@banyan/testing';
 import { serve, type Served } from '@banyan/http';
 import type { EventEnvelope } from '@banyan/events';
+import { envelopeFromRow } from '@banyan/outbox';
 import type { CardProcessor } from '../../src/modules/payments';
 import { buildMonolith, type Monolith } from '../../src/app';
 import { monolithConfigSchema } from '../../src/config';
@@ -52,7 +53,6 @@ export async function startMonolith(label: string, options: { cardProcessor?: Ca
 
   const events = async (type?: string) => {
     const rows = await db.knex('outbox.events').modify((q) => (type ? q.where({ type }) : q)).orderBy('position');
-    const { envelopeFromRow } = await import('@banyan/outbox');
     return rows.map(envelopeFromRow);
   };
 
