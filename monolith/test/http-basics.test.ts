@@ -1,30 +1,13 @@
-import { migrate, ping } from '@banyan/db';
-import { createHttpApp, finishHttpApp, serve, type Served } from '@banyan/http';
-import { createOutbox, outboxSchema } from '@banyan/outbox';
-import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
-import { monolithConfigSchema } from '../src/config';
-import { createUsersModule } from '../src/modules/users';
+import { startMonolith, type MonolithHarness } from './support/harness';
 
-// TEMPORARY until every module exists and test/support/harness.ts compiles.
-let db: TestDatabase;
-let served: Served;
-let api: ReturnType<typeof http>;
+let h: MonolithHarness;
+let api: MonolithHarness['api'];
 beforeAll(async () => {
-  db = await createTestDatabase('http_basics');
-  const logger = createLogger('http-basics-test', 'silent');
-  const config = monolithConfigSchema.parse({ ...process.env, LOG_LEVEL: 'silent' });
-  const users = createUsersModule({ knex: db.knex, outbox: createOutbox({ source: '/banyan/monolith', origin: 'monolith' }), config, logger });
-  await migrate(db.knex, [outboxSchema, users.schema]);
-  const app = createHttpApp({ logger, readinessChecks: { database: () => ping(db.knex) } });
-  app.use('/api/users', users.router);
-  finishHttpApp(app);
-  served = await serve(app, 0);
-  api = http(served.url);
+  h = await startMonolith('http_basics');
+  api = h.api;
 });
 afterAll(async () => {
-  await served?.close(1000);
-  await db?.drop();
+  await h?.close();
 });
 
 function expectProblem(res: { status: number; headers: Headers; body: any }, status: number, code: string) {

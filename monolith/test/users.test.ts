@@ -1,48 +1,26 @@
 import { generateKeyPair, importJWK, SignJWT, createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, exportSPKI, type JWK, type KeyLike } from 'jose';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@banyan/auth';
-import { migrate, ping } from '@banyan/db';
-import { eventSchemas, type EventEnvelope } from '@banyan/events';
-import { createHttpApp, finishHttpApp, serve, type Served } from '@banyan/http';
-import { createOutbox, envelopeFromRow, outboxSchema, type Outbox } from '@banyan/outbox';
+import { migrate } from '@banyan/db';
+import { eventSchemas } from '@banyan/events';
+import { createHttpApp, finishHttpApp, serve } from '@banyan/http';
+import { createOutbox, outboxSchema, type Outbox } from '@banyan/outbox';
 import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
 import { monolithConfigSchema } from '../src/config';
 import { createUsersModule } from '../src/modules/users';
+import { startMonolith, type MonolithHarness } from './support/harness';
 
-// TEMPORARY until every module exists and test/support/harness.ts compiles: the users module
-// alone, mounted the way app.ts mounts it.
 const config = monolithConfigSchema.parse({ ...process.env, LOG_LEVEL: 'silent' });
 const logger = createLogger('users-test', 'silent');
+/** Another users module on a given database, as a second process (or a broken one) would build it. */
 const usersModule = (db: TestDatabase, outbox: Outbox = createOutbox({ source: '/banyan/monolith', origin: 'monolith' })) =>
   createUsersModule({ knex: db.knex, outbox, config, logger });
 
-async function startUsersOnly(label: string) {
-  const db = await createTestDatabase(label);
-  const users = usersModule(db);
-  await migrate(db.knex, [outboxSchema, users.schema]);
-  const app = createHttpApp({ logger, readinessChecks: { database: () => ping(db.knex) } });
-  app.use('/api/users', users.router);
-  finishHttpApp(app);
-  const served: Served = await serve(app, 0);
-  return {
-    db,
-    users,
-    api: http(served.url),
-    async events(type?: string): Promise<EventEnvelope<any>[]> {
-      const rows = await db.knex('outbox.events').modify((q) => (type ? q.where({ type }) : q)).orderBy('position');
-      return rows.map(envelopeFromRow);
-    },
-    async close() {
-      await served.close(1000);
-      await db.drop();
-    },
-  };
-}
-
-type Harness = Awaited<ReturnType<typeof startUsersOnly>>;
-let h: Harness;
+let h: MonolithHarness;
+let users: ReturnType<typeof createUsersModule>;
 beforeAll(async () => {
-  h = await startUsersOnly('users');
+  h = await startMonolith('users');
+  users = h.monolith.modules.users;
 });
 afterAll(async () => {
   await h?.close();
@@ -433,7 +411,7 @@ describe('Signing keys and JWKS', () => {
     const principal = await second.verifier.verify(token);
 
     expect(principal).toEqual({ userId: user.id, email: user.email, role: 'customer' });
-    expect(await second.api.jwks()).toEqual(await h.users.api.jwks());
+    expect(await second.api.jwks()).toEqual(await users.api.jwks());
   });
 
   test('When fresh instances race to create the first key, then they all end up with one and the same key', async () => {
@@ -479,7 +457,7 @@ describe('ensureUser (the seed\'s door)', () => {
   test('When the user is missing, then it is created with the given role and user.registered is written', async () => {
     const email = uniqueEmail();
 
-    const result = await h.users.api.ensureUser({ email, password: PASSWORD, name: 'Admin', role: 'admin' });
+    const result = await users.api.ensureUser({ email, password: PASSWORD, name: 'Admin', role: 'admin' });
 
     expect(result).toEqual({ created: true, user: { id: expect.any(String), email, name: 'Admin', role: 'admin' } });
     expect((await h.events('user.registered')).find((e) => e.subject === result.user.id)?.data.role).toBe('admin');
@@ -487,10 +465,10 @@ describe('ensureUser (the seed\'s door)', () => {
 
   test('When the user exists, then it is left unchanged (created:false, no event) except that its password is reset', async () => {
     const email = uniqueEmail();
-    const first = await h.users.api.ensureUser({ email, password: PASSWORD, name: 'Admin', role: 'admin' });
+    const first = await users.api.ensureUser({ email, password: PASSWORD, name: 'Admin', role: 'admin' });
     const eventsBefore = (await h.events('user.registered')).length;
 
-    const again = await h.users.api.ensureUser({ email: email.toUpperCase(), password: 'the reset password', name: 'Other Name', role: 'customer' });
+    const again = await users.api.ensureUser({ email: email.toUpperCase(), password: 'the reset password', name: 'Other Name', role: 'customer' });
 
     expect(again).toEqual({ created: false, user: first.user });
     expect((await h.events('user.registered')).length).toBe(eventsBefore);
@@ -501,7 +479,7 @@ describe('ensureUser (the seed\'s door)', () => {
   test('When two callers ensure the same user at once, then one creates it and the other finds it', async () => {
     const email = uniqueEmail();
 
-    const results = await Promise.all([1, 2].map(() => h.users.api.ensureUser({ email, password: PASSWORD, name: 'Twin', role: 'customer' })));
+    const results = await Promise.all([1, 2].map(() => users.api.ensureUser({ email, password: PASSWORD, name: 'Twin', role: 'customer' })));
 
     expect(results.map((r) => r.created).sort()).toEqual([false, true]);
     expect(results[0].user.id).toBe(results[1].user.id);
@@ -514,15 +492,15 @@ describe('ensureUser (the seed\'s door)', () => {
 
     await expect(broken.api.ensureUser({ email, password: PASSWORD, name: 'Nobody', role: 'customer' })).rejects.toThrow('outbox unavailable');
 
-    expect(await h.users.api.findUserByEmail(email)).toBeUndefined();
+    expect(await users.api.findUserByEmail(email)).toBeUndefined();
   });
 
   test('When the seed passes a password too short, then it fails with VALIDATION.FAILED', async () => {
-    await expect(h.users.api.ensureUser({ email: uniqueEmail(), password: 'short', name: 'A', role: 'admin' })).rejects.toMatchObject({ code: 'VALIDATION.FAILED' });
+    await expect(users.api.ensureUser({ email: uniqueEmail(), password: 'short', name: 'A', role: 'admin' })).rejects.toMatchObject({ code: 'VALIDATION.FAILED' });
   });
 
   test('When getUser is asked for an unknown or malformed id, then USERS.NOT_FOUND', async () => {
-    await expect(h.users.api.getUser('0198c2a4-0000-7000-8000-000000000000')).rejects.toMatchObject({ code: 'USERS.NOT_FOUND' });
-    await expect(h.users.api.getUser('not-a-uuid')).rejects.toMatchObject({ code: 'USERS.NOT_FOUND' });
+    await expect(users.api.getUser('0198c2a4-0000-7000-8000-000000000000')).rejects.toMatchObject({ code: 'USERS.NOT_FOUND' });
+    await expect(users.api.getUser('not-a-uuid')).rejects.toMatchObject({ code: 'USERS.NOT_FOUND' });
   });
 });
