@@ -381,7 +381,7 @@ describe('Authorization on /me', () => {
     expectProblem(patch, 401, 'AUTH.UNAUTHORIZED');
   });
 
-  test('When a correctly forged control token is signed with the real key, then it is accepted (the forgeries above differ in one thing only)', async () => {
+  test('When a token is built the same way with the real key and right claims, then it is accepted (so each rejection above comes from its one flaw)', async () => {
     const { user } = await signIn();
     const { kid, key } = await realSigningKey();
     const token = await claimsFor(user).setProtectedHeader({ alg: 'ES256', kid }).setIssuer(TOKEN_ISSUER).setAudience(TOKEN_AUDIENCE)
@@ -438,8 +438,9 @@ describe('Signing keys and JWKS', () => {
       const stranger = await new SignJWT({}).setProtectedHeader({ alg: 'ES256' }).sign((await generateKeyPair('ES256')).privateKey);
       await expect(users.verifier.verify(stranger)).rejects.toMatchObject({ code: 'AUTH.UNAUTHORIZED' });
       const { user } = await users.api.ensureUser({ email: 'late@example.com', password: PASSWORD, name: 'Late', role: 'customer' });
-      const app = finishHttpApp((() => { const a = createHttpApp({ logger }); a.use('/api/users', users.router); return a; })());
-      const served = await serve(app, 0);
+      const app = createHttpApp({ logger });
+      app.use('/api/users', users.router);
+      const served = await serve(finishHttpApp(app), 0);
       try {
         const login = await http(served.url).post('/api/users/login', { email: 'late@example.com', password: PASSWORD });
 
