@@ -44,7 +44,7 @@ describe('POST /api/products', () => {
   });
 
   test('When description and stock are omitted, then they default to empty and zero', async () => {
-    const { description, stock, ...rest } = newProduct();
+    const { description: _description, stock: _stock, ...rest } = newProduct();
     const res = await h.api.post('/api/products', rest, adminToken);
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ description: '', stock: 0 });
