@@ -24,7 +24,7 @@ async function main() {
   onShutdown('modules', () => monolith.stop());
 
   const messaging = await startMessaging({ config, knex, logger, subscriptions: monolith.subscriptions });
-  onShutdown('consumers', () => messaging.stop());
+  onShutdown('consumers', () => messaging.close());
 
   const served = await serve(monolith.app, config.PORT, config.HOST);
   onShutdown('http server', () => served.close());
