@@ -1,0 +1,129 @@
+import type { Express, RequestHandler } from 'express';
+import { AppError, Errors } from '@banyan/errors';
+import { createHttpApp, finishHttpApp, parse } from '@banyan/http';
+import type { Logger } from '@banyan/telemetry';
+import { z } from '@banyan/config';
+import type { GatewayConfig } from './config';
+import { DOMAINS, MODES, isDomain, type Domain } from './domains';
+import type { Metrics } from './metrics';
+import { secretMatches } from './secrets';
+import type { ShadowRecorder } from './shadow';
+import type { RouteStore } from './store';
+import type { RouteTable } from './table';
+
+interface AdminDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  metrics: Metrics;
+  store: RouteStore;
+  shadow: ShadowRecorder;
+  table: () => RouteTable;
+  targets: (domain: Domain) => { monolith: string; extracted: string };
+  isLoaded: () => boolean;
+  isDatabaseReachable: () => boolean;
+  reload: () => Promise<void>;
+}
+
+const routeChange = z
+  .object({
+    mode: z.enum(MODES, { error: `mode must be one of ${MODES.join(', ')}` }),
+    percent: z.number({ error: 'percent must be a number' }).int('percent must be a whole number').min(0, 'percent must be 0–100').max(100, 'percent must be 0–100').optional(),
+  })
+  .strict()
+  .refine((c) => c.mode !== 'canary' || c.percent !== undefined, { message: 'canary needs a percent (0–100)', path: ['percent'] })
+  .refine((c) => c.mode === 'canary' || c.percent === undefined, { message: 'percent applies only to canary', path: ['percent'] });
+
+const unknownDomain = (domain: string) =>
+  new AppError('GATEWAY.UNKNOWN_DOMAIN', 400, `Unknown domain "${domain.slice(0, 64)}": use one of ${DOMAINS.join(', ')}.`);
+
+/** Who made a change, as the caller says (the CLI sends user@host); the token proves the right, not the name. */
+const ACTOR = /^[\w.@+-]{1,100}$/;
+
+const PLACEHOLDER = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Banyan gateway</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
+<h1>Banyan gateway</h1>
+<p>The dashboard is not built yet. The admin API is here: <code>GET /routes</code>, <code>PUT /routes/:domain</code>,
+<code>GET /shadow/:domain</code>, <code>GET /metrics</code> (all with <code>Authorization: Bearer $BANYAN_ADMIN_TOKEN</code>),
+or use the CLI: <code>npx banyan status</code>.</p>
+</body></html>`;
+
+export function createAdminApp(deps: AdminDeps): Express {
+  const adminLogger = deps.logger.child({ component: 'admin' });
+  const app = createHttpApp({
+    logger: adminLogger,
+    // Ready once a routing table was read; a database lost later does not stop the gateway serving.
+    readinessChecks: { routingTable: async () => deps.isLoaded() },
+  });
+
+  app.get('/', (_req, res) => {
+    res.type('html').send(PLACEHOLDER);
+  });
+
+  const requireToken: RequestHandler = (req, res, next) => {
+    const match = /^Bearer (.+)$/.exec(req.header('authorization') ?? '');
+    if (match && secretMatches(match[1], deps.config.BANYAN_ADMIN_TOKEN)) return next();
+    res.setHeader('WWW-Authenticate', 'Bearer realm="banyan-admin"');
+    next(Errors.unauthorized('The admin API needs Authorization: Bearer $BANYAN_ADMIN_TOKEN.'));
+  };
+  app.use(requireToken);
+
+  const describe = (domain: Domain) => {
+    const row = deps.table().rows.get(domain)!;
+    return {
+      domain,
+      mode: row.mode,
+      percent: row.percent,
+      stickyKey: `jwt sub, else cookie ${deps.config.GATEWAY_STICKY_COOKIE}`,
+      targets: deps.targets(domain),
+      version: row.version,
+      updatedAt: row.updatedAt,
+      updatedBy: row.updatedBy,
+    };
+  };
+
+  app.get('/routes', (_req, res) => {
+    res.json({
+      version: deps.table().version,
+      source: deps.isDatabaseReachable() ? 'database' : 'last-known (database unreachable)',
+      routes: DOMAINS.map(describe),
+    });
+  });
+
+  app.put('/routes/:domain', async (req, res) => {
+    const domain = String(req.params.domain);
+    if (!isDomain(domain)) throw unknownDomain(domain);
+    const change = parse(routeChange, req.body ?? {});
+    const actorHeader = req.header('x-banyan-actor');
+    const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : 'admin-token';
+    let result;
+    try {
+      result = await deps.store.update(domain, { mode: change.mode, percent: change.percent ?? 0, actor, remoteAddress: req.socket.remoteAddress });
+    } catch (err) {
+      adminLogger.error({ err: (err as Error).message, domain }, 'route change not saved');
+      throw Errors.unavailable('The routing database is unreachable: the change was not made. The gateway keeps serving the last known table.', 5);
+    }
+    // This instance applies it now; the others hear the NOTIFY.
+    await deps.reload();
+    adminLogger.info({ domain, mode: change.mode, percent: change.percent, actor, changed: result.changed }, 'route changed');
+    res.json({ changed: result.changed, route: describe(domain) });
+  });
+
+  app.get('/audit', async (req, res) => {
+    const domain = typeof req.query.domain === 'string' ? req.query.domain : undefined;
+    if (domain !== undefined && !isDomain(domain)) throw unknownDomain(domain);
+    res.json({ items: await deps.store.audit(domain) });
+  });
+
+  app.get('/shadow/:domain', (req, res) => {
+    const domain = String(req.params.domain);
+    if (!isDomain(domain)) throw unknownDomain(domain);
+    res.json(deps.shadow.report(domain));
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  return finishHttpApp(app);
+}

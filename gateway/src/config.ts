@@ -1,0 +1,45 @@
+import { loadConfig, logEnv, port, postgresEnv, z } from '@banyan/config';
+
+const url = (fallback: string) => z.string().url().default(fallback);
+const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const gatewayConfigSchema = z.object({
+  GATEWAY_PORT: port(8080),
+  GATEWAY_HOST: z.string().default('127.0.0.1'),
+  GATEWAY_ADMIN_PORT: port(8081),
+  /** The admin API changes where traffic goes: loopback only unless an operator decides otherwise. */
+  GATEWAY_ADMIN_HOST: z.string().default('127.0.0.1'),
+  BANYAN_ADMIN_TOKEN: z
+    .string({ error: 'is required: set it to a random secret of at least 16 characters (e.g. `openssl rand -hex 24`)' })
+    .min(16, 'must be at least 16 characters long'),
+  GATEWAY_DATABASE: z.string().default('banyan_gateway'),
+  MONOLITH_URL: url('http://127.0.0.1:3000'),
+  USERS_SERVICE_URL: url('http://127.0.0.1:3101'),
+  PRODUCTS_SERVICE_URL: url('http://127.0.0.1:3102'),
+  ORDERS_SERVICE_URL: url('http://127.0.0.1:3103'),
+  PAYMENTS_SERVICE_URL: url('http://127.0.0.1:3104'),
+  NOTIFICATIONS_SERVICE_URL: url('http://127.0.0.1:3105'),
+  ANALYTICS_SERVICE_URL: url('http://127.0.0.1:3106'),
+  /** Where tester/admin JWTs are verified; defaults to the monolith's users module. */
+  GATEWAY_JWKS_URL: z.string().url().optional(),
+  /** From sending the request to the upstream's response headers (and between body chunks). */
+  GATEWAY_UPSTREAM_TIMEOUT_MS: ms(10_000),
+  GATEWAY_MAX_SOCKETS: z.coerce.number().int().positive().default(256),
+  GATEWAY_BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  /** Requests in the rolling window before the breaker may open, so one early failure does not trip it. */
+  GATEWAY_BREAKER_VOLUME: z.coerce.number().int().min(1).default(10),
+  GATEWAY_BREAKER_WINDOW_MS: ms(10_000),
+  GATEWAY_BREAKER_RESET_MS: ms(10_000),
+  GATEWAY_SHADOW_NOISE: z.stringbool().default(false),
+  GATEWAY_SHADOW_MAX_MISMATCHES: z.coerce.number().int().min(1).max(10_000).default(50),
+  GATEWAY_SHADOW_CONCURRENCY: z.coerce.number().int().min(1).default(64),
+  /** Safety net behind LISTEN/NOTIFY: a lost notification is picked up at the next poll. */
+  GATEWAY_ROUTES_POLL_MS: ms(5_000),
+  GATEWAY_STICKY_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('banyan_sticky'),
+  ...postgresEnv,
+  ...logEnv,
+});
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+export const loadGatewayConfig = (env: NodeJS.ProcessEnv = process.env): GatewayConfig => loadConfig(gatewayConfigSchema, env);

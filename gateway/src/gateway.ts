@@ -1,0 +1,162 @@
+import type { IncomingMessage } from 'node:http';
+import express, { type Express, type Response } from 'express';
+import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
+import { migrate, type ConnectionSettings, type Knex } from '@banyan/db';
+import type { Logger } from '@banyan/telemetry';
+import { createAdminApp } from './admin';
+import type { GatewayConfig } from './config';
+import { DEFAULT_COMPARE_RULES, serviceUrls, type CompareRules, type Domain, type Side } from './domains';
+import { createHandler } from './handler';
+import { createMetrics } from './metrics';
+import { createOverrideCheck } from './override';
+import { createForwarder, type Attempt } from './proxy';
+import { createShadowRecorder } from './shadow';
+import { createRouteStore, gatewaySchema, listenForChanges } from './store';
+import { INITIAL_TABLE, tableFrom, type RouteTable } from './table';
+import { createAgent, createUpstreams, type Upstream } from './upstreams';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  /** The gateway's own database (banyan_gateway). */
+  knex: Knex;
+  /** The same database's settings, for the LISTEN connection. */
+  connection: ConnectionSettings;
+  /** Per-domain shadow comparison rules; defaults to DEFAULT_COMPARE_RULES. */
+  compareRules?: Partial<Record<Domain, CompareRules>>;
+  /** Defaults to the JWKS at GATEWAY_JWKS_URL (or the monolith's users module). */
+  verifier?: TokenVerifier;
+  /** Node's process metrics (off in tests that build several gateways in one process). */
+  defaultMetrics?: boolean;
+}
+
+export interface Gateway {
+  /** Public traffic: mount nothing before it; it must see the raw request stream. */
+  app: Express;
+  /** The admin API and dashboard, for its own (loopback) port. */
+  adminApp: Express;
+  /** Migrate, seed, load the routing table and subscribe to its changes. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  table(): RouteTable;
+  /** Re-read the routing table now (also what a NOTIFY triggers). */
+  reload(): Promise<void>;
+}
+
+/** Build the gateway without listening (tests serve it on port 0; main.ts on the configured ports). */
+export function buildGateway(deps: GatewayDeps): Gateway {
+  const { config, logger, knex } = deps;
+  const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
+  const store = createRouteStore(knex);
+  const agent = createAgent(config.GATEWAY_MAX_SOCKETS);
+  const forwarder = createForwarder({ agent, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS });
+  const upstreams = createUpstreams(config, metrics, (req: IncomingMessage, res: Response, upstream: Upstream) => forwarder.attempt(req, res, upstream));
+  const services = serviceUrls(config);
+  const upstream = (domain: Domain, side: Side) => upstreams.get(side === 'monolith' ? config.MONOLITH_URL : services[domain]) as Upstream<[IncomingMessage, Response, Upstream], Attempt>;
+  const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: config.GATEWAY_JWKS_URL ?? new URL('/api/users/.well-known/jwks.json', config.MONOLITH_URL).href });
+  const shadow = createShadowRecorder({
+    rules: { ...DEFAULT_COMPARE_RULES, ...deps.compareRules },
+    maxMismatches: config.GATEWAY_SHADOW_MAX_MISMATCHES,
+    noise: config.GATEWAY_SHADOW_NOISE,
+    metrics,
+  });
+
+  let table = INITIAL_TABLE;
+  let loaded = false;
+  let databaseReachable = false;
+  const swap = (next: RouteTable) => {
+    // Never go back: a slow read that started before a newer one finished must not win.
+    if (next.version < table.version) return;
+    if (next.version !== table.version) logger.info({ version: next.version }, 'routing table updated');
+    table = next;
+    loaded = true;
+    metrics.tableVersion.set(next.version);
+  };
+
+  // Reloads are serialised and coalesced: a burst of notifications costs at most two reads.
+  let running: Promise<void> | undefined;
+  let again = false;
+  const reload = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        try {
+          swap(tableFrom(await store.load()));
+          if (!databaseReachable) logger.info('routing database reachable');
+          databaseReachable = true;
+        } catch (err) {
+          // Keep serving with the last known table; say so once, not per poll.
+          if (databaseReachable || !loaded) logger.error({ err: (err as Error).message }, 'routing database unreachable: serving the last known routing table');
+          databaseReachable = false;
+        }
+      } while (again);
+    })().finally(() => (running = undefined));
+    return running;
+  };
+
+  const listener = listenForChanges(deps.connection, () => void reload(), logger);
+  let poll: NodeJS.Timeout | undefined;
+
+  const handle = createHandler({
+    config,
+    logger,
+    metrics,
+    forwarder,
+    agent,
+    table: () => table,
+    upstream,
+    overrideCheck: createOverrideCheck(config.BANYAN_ADMIN_TOKEN, verifier),
+    shadow,
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  // The only middleware: no body parser, so request bodies stream to the upstream untouched.
+  app.use((req, res, next) => {
+    handle(req, res).catch(next);
+  });
+  app.use((err: Error, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    logger.error({ err, url: req.url }, 'gateway error');
+    if (res.headersSent) return void res.destroy();
+    res.status(500).type('application/problem+json').send(JSON.stringify({ type: 'https://banyan.dev/errors/INTERNAL', title: 'Internal Server Error', status: 500, code: 'INTERNAL' }));
+  });
+
+  const adminApp = createAdminApp({
+    config,
+    logger,
+    metrics,
+    store,
+    shadow,
+    table: () => table,
+    targets: (domain) => ({ monolith: config.MONOLITH_URL, extracted: services[domain] }),
+    isLoaded: () => loaded,
+    isDatabaseReachable: () => databaseReachable,
+    reload,
+  });
+
+  return {
+    app,
+    adminApp,
+    table: () => table,
+    reload,
+    async start() {
+      await migrate(knex, [gatewaySchema]);
+      await store.seed();
+      await reload();
+      await listener.start();
+      poll = setInterval(() => void reload(), config.GATEWAY_ROUTES_POLL_MS);
+      poll.unref();
+    },
+    async stop() {
+      if (poll) clearInterval(poll);
+      await listener.stop();
+      upstreams.shutdown();
+      agent.destroy();
+    },
+  };
+}

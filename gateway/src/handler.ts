@@ -1,0 +1,267 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Agent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
+import type { Request, Response } from 'express';
+import { AppError, Errors } from '@banyan/errors';
+import { sendProblem } from '@banyan/http';
+import type { Logger } from '@banyan/telemetry';
+import type { GatewayConfig } from './config';
+import type { Domain, Side } from './domains';
+import type { Metrics } from './metrics';
+import { ROUTE_HEADER, TOKEN_HEADER } from './override';
+import { classifyPath } from './paths';
+import { UpstreamStatusError, UpstreamTimeoutError, type Attempt, type Forwarder } from './proxy';
+import { MAX_BODY, decodeBody, fetchSample, type ShadowRecorder, type ShadowSample } from './shadow';
+import { bucketOf, stickyCookieHeader, stickyKey } from './sticky';
+import { decide, type Decision, type RouteTable } from './table';
+import type { Upstream } from './upstreams';
+
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+const SHADOWED = new Set(['GET', 'HEAD']);
+/** RFC 9110 §7.6.1 connection-specific fields, plus the proxy ones; never forwarded either way. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
+
+export interface HandlerDeps {
+  config: GatewayConfig;
+  logger: Logger;
+  metrics: Metrics;
+  forwarder: Forwarder;
+  agent: Agent;
+  table: () => RouteTable;
+  upstream: (domain: Domain, side: Side) => Upstream<[IncomingMessage, Response, Upstream], Attempt>;
+  overrideCheck: (headers: IncomingMessage['headers']) => Promise<Side | undefined>;
+  shadow: ShadowRecorder;
+}
+
+interface Capture {
+  resolve(sample: ShadowSample): void;
+  reject(err: Error): void;
+}
+
+interface Routed extends Decision {
+  domain: Domain;
+  override?: boolean;
+  fallback?: string;
+  cookie?: string;
+}
+
+const gatewayError = {
+  badPath: (reason: string) => new AppError('GATEWAY.BAD_PATH', 400, `The request path is not acceptable: ${reason}.`),
+  timeout: (side: Side) => new AppError('GATEWAY.UPSTREAM_TIMEOUT', 504, `The ${side} side did not answer in time.`),
+  unreachable: (side: Side) => new AppError('GATEWAY.UPSTREAM_UNREACHABLE', 502, `The ${side} side could not be reached.`),
+  open: (side: Side, retryAfter: number) =>
+    new AppError('GATEWAY.UPSTREAM_UNAVAILABLE', 503, `The ${side} side is failing and its circuit breaker is open; retry later.`, { retryAfter }),
+};
+
+function routeHeader(r: Routed, side: Side): string {
+  let value = `${side}; mode=${r.mode}`;
+  if (r.bucket !== undefined) value += `; bucket=${r.bucket}`;
+  if (r.override) value += '; override';
+  if (r.fallback) value += `; fallback=${r.fallback}`;
+  return value;
+}
+
+/** Strip what must not reach an upstream; returns the request id the request travels with. */
+function sanitise(req: IncomingMessage): string {
+  const h = req.headers;
+  const connection = h.connection;
+  if (connection) {
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name && name !== 'close' && name !== 'keep-alive') delete h[name];
+    }
+  }
+  for (const name of HOP_BY_HOP) if (h[name] !== undefined) delete h[name];
+  delete h[ROUTE_HEADER];
+  delete h[TOKEN_HEADER];
+  const incoming = h['x-request-id'];
+  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  h['x-request-id'] = id;
+  return id;
+}
+
+export function createHandler(deps: HandlerDeps) {
+  const { config, logger, metrics, forwarder } = deps;
+  const retryAfter = Math.max(1, Math.ceil(config.GATEWAY_BREAKER_RESET_MS / 1000));
+  let shadowInFlight = 0;
+
+  /** Copy the upstream's response to the client, minus hop-by-hop fields, plus the route header. */
+  function relay(res: Response, upstreamRes: IncomingMessage, routed: Routed, side: Side, requestId: string, capture?: (sample: ShadowSample) => void) {
+    const raw = upstreamRes.rawHeaders;
+    const out: string[] = [];
+    let sawRequestId = false;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i].toLowerCase();
+      if (HOP_BY_HOP.has(name)) continue;
+      if (name === 'x-request-id') sawRequestId = true;
+      out.push(raw[i], raw[i + 1]);
+    }
+    out.push('x-banyan-route', routeHeader(routed, side));
+    if (!sawRequestId) out.push('x-request-id', requestId);
+    if (routed.cookie) out.push('set-cookie', stickyCookieHeader(config.GATEWAY_STICKY_COOKIE, routed.cookie));
+    const status = upstreamRes.statusCode ?? 502;
+    res.writeHead(status, out);
+    if (capture) {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      upstreamRes.on('data', (c: Buffer) => {
+        if (size < MAX_BODY) chunks.push(c);
+        size += c.length;
+      });
+      upstreamRes.on('end', () => {
+        try {
+          capture({
+            status,
+            contentType: String(upstreamRes.headers['content-type'] ?? ''),
+            body: decodeBody(Buffer.concat(chunks), upstreamRes.headers['content-encoding'] as string | undefined),
+            requestId,
+            traceparent: (upstreamRes.headers.traceparent as string | undefined) ?? (res.req.headers.traceparent as string | undefined) ?? null,
+          });
+        } catch (err) {
+          logger.warn({ err: (err as Error).message }, 'shadow: could not decode the primary body');
+        }
+      });
+    }
+    upstreamRes.on('error', () => res.destroy());
+    upstreamRes.pipe(res);
+    return status;
+  }
+
+  /** One attempt through the upstream's breaker, retried once when a safe request met a stale keep-alive socket. */
+  async function fire(req: Request, res: Response, upstream: Upstream<[IncomingMessage, Response, Upstream], Attempt>): Promise<Attempt> {
+    try {
+      return await upstream.breaker.fire(req, res, upstream);
+    } catch (err) {
+      if (SAFE.has(req.method) && forwarder.failedOnReusedSocket(req, err)) return upstream.breaker.fire(req, res, upstream);
+      throw err;
+    }
+  }
+
+  function failureKind(err: unknown): 'open' | 'timeout' | 'status' | 'connect' {
+    if (err instanceof UpstreamStatusError) return 'status';
+    if (err instanceof UpstreamTimeoutError) return 'timeout';
+    if ((err as { code?: string }).code === 'EOPENBREAKER') return 'open';
+    return 'connect';
+  }
+
+  function answerFailure(req: Request, res: Response, routed: Routed, side: Side, err: unknown, kind: ReturnType<typeof failureKind>, requestId: string, capture?: Capture): number {
+    if (kind === 'status') return relay(res, (err as UpstreamStatusError).response, routed, side, requestId, capture?.resolve);
+    capture?.reject(err as Error);
+    if (kind === 'connect') logger.warn({ err: (err as Error).message, side, domain: routed.domain, requestId }, 'upstream unreachable');
+    const error = kind === 'open' ? gatewayError.open(side, retryAfter) : kind === 'timeout' ? gatewayError.timeout(side) : gatewayError.unreachable(side);
+    res.setHeader('x-banyan-route', routeHeader(routed, side));
+    res.setHeader('x-request-id', requestId);
+    sendProblem(res, error, req.originalUrl);
+    return error.status;
+  }
+
+  function startShadow(req: Request, routed: Routed, requestId: string): Promise<ShadowSample> | undefined {
+    const to = routed.shadowTo!;
+    const upstream = deps.upstream(routed.domain, to);
+    if (upstream.breaker.opened || shadowInFlight >= config.GATEWAY_SHADOW_CONCURRENCY) {
+      deps.shadow.skipped(routed.domain);
+      return undefined;
+    }
+    shadowInFlight++;
+    const headers: OutgoingHttpHeaders = { ...req.headers, 'x-request-id': `${requestId}-shadow`, 'x-banyan-shadow': '1', 'accept-encoding': 'identity' };
+    const parent = TRACEPARENT.exec(String(req.headers.traceparent ?? ''));
+    if (parent) headers.traceparent = `00-${parent[1]}-${randomBytes(8).toString('hex')}-${parent[2]}`;
+    const p = fetchSample(upstream.url, { method: req.method, path: req.url, headers, agent: deps.agent, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS });
+    p.then(
+      () => shadowInFlight--,
+      () => shadowInFlight--,
+    );
+    return p;
+  }
+
+  function finishShadow(req: Request, routed: Routed, primary: Promise<ShadowSample>, candidate: Promise<ShadowSample>) {
+    const primarySide = routed.side;
+    const noise = deps.shadow.noise
+      ? primary.then(() =>
+          fetchSample(deps.upstream(routed.domain, primarySide).url, {
+            method: req.method,
+            path: req.url,
+            headers: { ...req.headers, 'x-request-id': `${req.headers['x-request-id']}-noise`, 'x-banyan-shadow': '1', 'accept-encoding': 'identity' },
+            agent: deps.agent,
+            timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
+          }),
+        )
+      : Promise.resolve(undefined);
+    Promise.all([primary, candidate, noise]).then(
+      ([p, c, again]) => deps.shadow.record(routed.domain, { method: req.method, path: req.url }, { side: primarySide, sample: p }, { side: routed.shadowTo!, sample: c }, again),
+      (err: Error) => {
+        deps.shadow.error(routed.domain);
+        logger.debug({ err: err.message, domain: routed.domain }, 'shadow comparison failed');
+      },
+    );
+  }
+
+  return async function handle(req: Request, res: Response): Promise<void> {
+    const started = performance.now();
+    const verdict = classifyPath(req.url);
+    if (!verdict.ok) {
+      metrics.rejected.labels(String(verdict.status)).inc();
+      logger.warn({ method: req.method, url: req.url.slice(0, 512), reason: verdict.reason, remote: req.socket.remoteAddress }, 'request refused before routing');
+      sendProblem(res, verdict.status === 400 ? gatewayError.badPath(verdict.reason) : Errors.routeNotFound(req.method, req.url.split('?')[0].slice(0, 512)));
+      return;
+    }
+    const domain = verdict.domain;
+    const row = deps.table().rows.get(domain)!;
+    const forced = req.headers[ROUTE_HEADER] !== undefined ? await deps.overrideCheck(req.headers) : undefined;
+    const requestId = sanitise(req);
+
+    let routed: Routed;
+    if (forced) {
+      routed = { domain, side: forced, mode: row.mode, override: true };
+    } else {
+      let cookie: string | undefined;
+      const decision = decide(row, () => {
+        const sticky = stickyKey(req.headers, config.GATEWAY_STICKY_COOKIE);
+        cookie = sticky.newCookie;
+        return bucketOf(sticky.key);
+      });
+      routed = { domain, ...decision, cookie };
+    }
+
+    let capture: Capture | undefined;
+    if (routed.shadowTo && SHADOWED.has(req.method)) {
+      const candidate = startShadow(req, routed, requestId);
+      if (candidate) {
+        const primarySample = new Promise<ShadowSample>((resolve, reject) => (capture = { resolve, reject }));
+        finishShadow(req, routed, primarySample, candidate);
+      }
+    }
+
+    let side = routed.side;
+    let status: number;
+    try {
+      const response = await fire(req, res, deps.upstream(domain, side));
+      if (!response) return void capture?.reject(new Error('the client went away'));
+      status = relay(res, response, routed, side, requestId, capture?.resolve);
+    } catch (err) {
+      const kind = failureKind(err);
+      metrics.errors.labels(domain, side, routed.mode, kind).inc();
+      if (side === 'extracted' && SAFE.has(req.method) && !routed.override) {
+        // The monolith still has the domain's code: a read it can answer beats an error page.
+        if (kind === 'status') (err as UpstreamStatusError).response.resume();
+        routed.fallback = kind === 'open' ? 'breaker-open' : kind;
+        metrics.fallbacks.labels(domain, routed.fallback).inc();
+        side = 'monolith';
+        try {
+          const response = await fire(req, res, deps.upstream(domain, side));
+          if (!response) return;
+          status = relay(res, response, routed, side, requestId);
+        } catch (err2) {
+          const kind2 = failureKind(err2);
+          metrics.errors.labels(domain, side, routed.mode, kind2).inc();
+          status = answerFailure(req, res, routed, side, err2, kind2, requestId);
+        }
+      } else {
+        status = answerFailure(req, res, routed, side, err, kind, requestId, capture);
+      }
+    }
+    metrics.latency(domain, side, routed.mode).observe((performance.now() - started) / 1000);
+    metrics.request(domain, side, routed.mode, status).inc();
+  };
+}

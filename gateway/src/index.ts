@@ -1,0 +1,6 @@
+export { buildGateway, type Gateway, type GatewayDeps } from './gateway';
+export { gatewayConfigSchema, loadGatewayConfig, type GatewayConfig } from './config';
+export { DOMAINS, MODES, DEFAULT_COMPARE_RULES, type Domain, type Mode, type Side, type CompareRules } from './domains';
+export { classifyPath } from './paths';
+export { bucketOf } from './sticky';
+export { gatewaySchema } from './store';

@@ -1,0 +1,62 @@
+import { isDomain, type Domain } from './domains';
+
+export type PathVerdict =
+  | { ok: true; domain: Domain }
+  | { ok: false; status: 400 | 404; reason: string };
+
+const MAX_URL_LENGTH = 4096;
+/** Anything that could change a path's meaning after decoding; clean paths skip the slow checks. */
+const SUSPICIOUS = /[%\\]|\/\.|\/\/|[\x00-\x1f\x7f]/;
+const ENCODED_SEPARATOR = /%(2f|5c)/i;
+/** What a second decode by some upstream would turn into a separator or a dot segment. */
+const DOUBLE_ENCODED = /%(2e|2f|5c|25)/i;
+
+const NOT_FOUND = (reason: string): PathVerdict => ({ ok: false, status: 404, reason });
+const BAD = (reason: string): PathVerdict => ({ ok: false, status: 400, reason });
+
+/**
+ * Decide which domain a request target belongs to, or refuse it. The gateway forwards the target
+ * byte for byte, so instead of rewriting an ambiguous path (and risking a disagreement with the
+ * upstream's own normalisation) it refuses every form whose meaning could differ between the two:
+ * dot segments, encoded or doubled separators, backslashes, double encoding, control characters.
+ * Prefixes are matched case-sensitively on whole segments, so `/API/Orders` or `/api/usersX`
+ * reach nothing.
+ */
+export function classifyPath(url: string): PathVerdict {
+  if (url.length > MAX_URL_LENGTH) return BAD('request target too long');
+  if (url.charCodeAt(0) !== 47 /* / */) return BAD('request target must be origin-form (start with /)');
+  const q = url.indexOf('?');
+  const path = q === -1 ? url : url.slice(0, q);
+  if (SUSPICIOUS.test(path)) {
+    const reason = suspiciousReason(path);
+    if (reason) return BAD(reason);
+  }
+  // `/api/<domain>` or `/api/<domain>/…`
+  if (!path.startsWith('/api/')) return NOT_FOUND('outside /api/');
+  const end = path.indexOf('/', 5);
+  const segment = end === -1 ? path.slice(5) : path.slice(5, end);
+  if (!isDomain(segment)) return NOT_FOUND('no such domain prefix');
+  return { ok: true, domain: segment };
+}
+
+function suspiciousReason(path: string): string | undefined {
+  if (path.includes('\\')) return 'backslash in path';
+  if (ENCODED_SEPARATOR.test(path)) return 'encoded path separator';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return 'malformed percent-encoding';
+  }
+  if (/[\x00-\x1f\x7f]/.test(decoded)) return 'control character in path';
+  if (decoded.includes('\\')) return 'backslash in path';
+  if (DOUBLE_ENCODED.test(decoded)) return 'double percent-encoding';
+  const segments = decoded.split('/');
+  for (let i = 1; i < segments.length; i++) {
+    // `..;x` is a dot segment to servlet-style matrix-parameter parsers.
+    const bare = segments[i].split(';', 1)[0];
+    if (bare === '.' || bare === '..') return 'dot segment in path';
+    if (segments[i] === '' && i < segments.length - 1) return 'empty path segment (//)';
+  }
+  return undefined;
+}

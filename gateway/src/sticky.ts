@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { decodeJwt } from 'jose';
+
+export interface StickyKey {
+  key: string;
+  /** A cookie value the gateway must set because the client had neither a token nor the cookie. */
+  newCookie?: string;
+}
+
+/**
+ * Who the request is for, as stable as the request allows: the JWT's subject, else the
+ * gateway's cookie, else a new cookie value. The JWT is decoded WITHOUT verification: the
+ * result only chooses a bucket (a forged `sub` can at most pick a side the user could also get
+ * by clearing cookies); it never authorises anything. Upstreams verify the token themselves.
+ */
+export function stickyKey(headers: IncomingHttpHeaders, cookieName: string): StickyKey {
+  const auth = headers.authorization;
+  if (auth && auth.startsWith('Bearer ')) {
+    try {
+      const sub = decodeJwt(auth.slice(7)).sub;
+      if (typeof sub === 'string' && sub) return { key: `sub:${sub}` };
+    } catch {
+      // Not a JWT: fall through to the cookie.
+    }
+  }
+  const fromCookie = readCookie(headers.cookie, cookieName);
+  if (fromCookie) return { key: `cookie:${fromCookie}` };
+  const value = randomUUID();
+  return { key: `cookie:${value}`, newCookie: value };
+}
+
+const COOKIE_VALUE = /^[A-Za-z0-9-]{8,64}$/;
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    const value = part.slice(eq + 1).trim();
+    return COOKIE_VALUE.test(value) ? value : undefined;
+  }
+  return undefined;
+}
+
+export const stickyCookieHeader = (name: string, value: string) =>
+  `${name}=${value}; Path=/; Max-Age=31536000; HttpOnly; SameSite=Lax`;
+
+/**
+ * The key's bucket, 0–99. Independent of the domain on purpose: the same users are the early
+ * cohort on every domain in canary, so a person sees one consistent mix rather than a
+ * different random subset of new code per page. Raising the percent only adds buckets, so
+ * nobody moves back and forth while a rollout widens.
+ */
+export function bucketOf(key: string): number {
+  // FNV-1a over UTF-16 code units, then murmur3's finaliser so the low bits (used by % 100)
+  // are as mixed as the high ones. Not cryptographic; it need only be fast and uniform.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) % 100;
+}

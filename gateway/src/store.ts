@@ -1,0 +1,201 @@
+import { Client } from 'pg';
+import type { ConnectionSettings, Knex, SchemaOwner } from '@banyan/db';
+import type { Logger } from '@banyan/telemetry';
+import { DOMAINS, MODES, type Domain, type Mode } from './domains';
+import type { RouteRow } from './table';
+
+export const CHANNEL = 'banyan_routes';
+
+export const gatewaySchema: SchemaOwner = {
+  schema: 'gateway',
+  migrations: [
+    {
+      name: '0001_routes',
+      async up(knex) {
+        await knex.raw(`CREATE SEQUENCE gateway.route_version`);
+        await knex.raw(`
+          CREATE TABLE gateway.routes (
+            domain text PRIMARY KEY,
+            mode text NOT NULL CHECK (mode IN (${MODES.map((m) => `'${m}'`).join(',')})),
+            percent integer NOT NULL DEFAULT 0 CHECK (percent BETWEEN 0 AND 100),
+            version bigint NOT NULL DEFAULT nextval('gateway.route_version'),
+            updated_at timestamptz NOT NULL DEFAULT now(),
+            updated_by text NOT NULL
+          )`);
+        await knex.raw(`
+          CREATE TABLE gateway.route_audit (
+            id bigserial PRIMARY KEY,
+            domain text NOT NULL REFERENCES gateway.routes(domain),
+            version bigint NOT NULL,
+            from_mode text, from_percent integer,
+            to_mode text NOT NULL, to_percent integer NOT NULL,
+            actor text NOT NULL,
+            remote_address text,
+            at timestamptz NOT NULL DEFAULT now()
+          )`);
+        // A trigger rather than a NOTIFY in the application: a change made by hand in psql
+        // reaches every gateway too. NOTIFY is delivered at commit, never for a rolled-back change.
+        await knex.raw(`
+          CREATE FUNCTION gateway.notify_route_change() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            PERFORM pg_notify('${CHANNEL}', NEW.version::text);
+            RETURN NEW;
+          END $$`);
+        await knex.raw(`
+          CREATE TRIGGER routes_changed AFTER INSERT OR UPDATE ON gateway.routes
+          FOR EACH ROW EXECUTE FUNCTION gateway.notify_route_change()`);
+      },
+    },
+  ],
+};
+
+export interface RouteChange {
+  mode: Mode;
+  percent: number;
+  actor: string;
+  remoteAddress?: string;
+}
+
+export interface AuditEntry {
+  domain: Domain;
+  version: number;
+  from: { mode: Mode; percent: number } | null;
+  to: { mode: Mode; percent: number };
+  actor: string;
+  remoteAddress: string | null;
+  at: string;
+}
+
+interface RouteRecord {
+  domain: Domain;
+  mode: Mode;
+  percent: number;
+  version: string;
+  updated_at: Date;
+  updated_by: string;
+}
+
+const toRow = (r: RouteRecord): RouteRow => ({
+  domain: r.domain,
+  mode: r.mode,
+  percent: r.percent,
+  version: Number(r.version),
+  updatedAt: r.updated_at.toISOString(),
+  updatedBy: r.updated_by,
+});
+
+/** The routing table's persistence: the only module with SQL. */
+export function createRouteStore(knex: Knex) {
+  return {
+    /** Every domain gets a row on first start; existing rows are left as they are. */
+    async seed(): Promise<void> {
+      await knex('gateway.routes')
+        .insert(DOMAINS.map((domain) => ({ domain, mode: 'monolith', percent: 0, updated_by: 'seed' })))
+        .onConflict('domain')
+        .ignore();
+    },
+
+    async load(): Promise<RouteRow[]> {
+      const rows: RouteRecord[] = await knex('gateway.routes').select('*').orderBy('domain');
+      return rows.filter((r) => (DOMAINS as readonly string[]).includes(r.domain)).map(toRow);
+    },
+
+    /** Apply a change, bump the version and audit it in one transaction. Unchanged → no new version. */
+    async update(domain: Domain, change: RouteChange): Promise<{ row: RouteRow; changed: boolean }> {
+      return knex.transaction(async (trx) => {
+        const current: RouteRecord | undefined = await trx('gateway.routes').where({ domain }).forUpdate().first();
+        if (current && current.mode === change.mode && current.percent === change.percent) return { row: toRow(current), changed: false };
+        const [updated]: RouteRecord[] = await trx('gateway.routes')
+          .insert({ domain, mode: change.mode, percent: change.percent, updated_by: change.actor })
+          .onConflict('domain')
+          .merge({ mode: change.mode, percent: change.percent, updated_by: change.actor, updated_at: trx.fn.now(), version: trx.raw(`nextval('gateway.route_version')`) })
+          .returning('*');
+        await trx('gateway.route_audit').insert({
+          domain,
+          version: updated.version,
+          from_mode: current?.mode ?? null,
+          from_percent: current?.percent ?? null,
+          to_mode: change.mode,
+          to_percent: change.percent,
+          actor: change.actor,
+          remote_address: change.remoteAddress ?? null,
+        });
+        return { row: toRow(updated), changed: true };
+      });
+    },
+
+    async audit(domain?: Domain, limit = 50): Promise<AuditEntry[]> {
+      const rows = await knex('gateway.route_audit')
+        .modify((q) => (domain ? q.where({ domain }) : q))
+        .orderBy('id', 'desc')
+        .limit(limit);
+      return rows.map((r: Record<string, any>) => ({
+        domain: r.domain,
+        version: Number(r.version),
+        from: r.from_mode ? { mode: r.from_mode, percent: r.from_percent } : null,
+        to: { mode: r.to_mode, percent: r.to_percent },
+        actor: r.actor,
+        remoteAddress: r.remote_address,
+        at: new Date(r.at).toISOString(),
+      }));
+    },
+  };
+}
+
+export type RouteStore = ReturnType<typeof createRouteStore>;
+
+/**
+ * LISTEN on a dedicated connection (a pooled one could be handed to a query and lose the
+ * subscription). When the connection breaks it reconnects with backoff and calls `onChange`
+ * once reconnected, since notifications sent meanwhile are lost.
+ */
+export function listenForChanges(settings: ConnectionSettings, onChange: () => void, logger: Logger) {
+  let client: Client | undefined;
+  let stopped = false;
+  let delay = 250;
+  let timer: NodeJS.Timeout | undefined;
+
+  const connect = async () => {
+    if (stopped) return;
+    const c = new Client({ ...settings, application_name: 'banyan-gateway-listen' });
+    c.on('error', () => undefined); // 'end' follows and schedules the reconnect
+    c.on('end', () => {
+      if (client === c) client = undefined;
+      schedule();
+    });
+    c.on('notification', () => onChange());
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${CHANNEL}`);
+      if (stopped) return void c.end().catch(() => undefined);
+      client = c;
+      if (delay > 250) logger.info('route change subscription restored');
+      delay = 250;
+      onChange();
+    } catch (err) {
+      logger.warn({ err: (err as Error).message }, 'route change subscription failed; retrying');
+      c.removeAllListeners('end');
+      c.end().catch(() => undefined);
+      schedule();
+    }
+  };
+  const schedule = () => {
+    if (stopped || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect();
+    }, delay);
+    delay = Math.min(delay * 2, 5_000);
+  };
+
+  return {
+    start: connect,
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      const c = client;
+      client = undefined;
+      await c?.end().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import { DOMAINS, type Domain, type Mode, type Side } from './domains';
+
+/** One domain's row of the routing table, as stored and versioned. */
+export interface RouteRow {
+  domain: Domain;
+  mode: Mode;
+  percent: number;
+  version: number;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/**
+ * An immutable snapshot. A request reads the snapshot once, at its start, and keeps its
+ * decision: a switch replaces the snapshot, so in-flight requests finish on the side they began.
+ */
+export interface RouteTable {
+  version: number;
+  rows: ReadonlyMap<Domain, RouteRow>;
+}
+
+export function tableFrom(rows: RouteRow[]): RouteTable {
+  const map = new Map<Domain, RouteRow>();
+  let version = 0;
+  for (const row of rows) {
+    map.set(row.domain, Object.freeze({ ...row }));
+    version = Math.max(version, row.version);
+  }
+  return { version, rows: map };
+}
+
+/** Used until the database answered once: everything goes to the monolith. */
+export const INITIAL_TABLE: RouteTable = tableFrom(
+  DOMAINS.map((domain) => ({ domain, mode: 'monolith' as const, percent: 0, version: 0, updatedAt: new Date(0).toISOString(), updatedBy: 'default' })),
+);
+
+export interface Decision {
+  /** Where the client's answer comes from. */
+  side: Side;
+  mode: Mode;
+  bucket?: number;
+  /** Shadow mode: the side that receives a copy of safe requests. */
+  shadowTo?: Side;
+}
+
+/** The side a mode sends a request to; `bucket` only matters in canary. */
+export function decide(row: RouteRow, bucket: () => number): Decision {
+  switch (row.mode) {
+    case 'monolith':
+      return { side: 'monolith', mode: 'monolith' };
+    case 'extracted':
+      return { side: 'extracted', mode: 'extracted' };
+    case 'shadow':
+      // The monolith is the reference: it answers, the service is the candidate under test.
+      return { side: 'monolith', mode: 'shadow', shadowTo: 'extracted' };
+    case 'canary': {
+      const b = bucket();
+      return { side: b < row.percent ? 'extracted' : 'monolith', mode: 'canary', bucket: b };
+    }
+  }
+}

@@ -1,0 +1,69 @@
+import http from 'node:http';
+import CircuitBreaker from 'opossum';
+import type { GatewayConfig } from './config';
+import type { Metrics } from './metrics';
+
+/** The parsed target handed to http-proxy, so no URL is parsed per request. */
+export interface ProxyTarget {
+  protocol: 'http:';
+  host: string;
+  hostname: string;
+  port: string;
+}
+
+export interface Upstream<A extends unknown[] = any[], R = any> {
+  name: string;
+  url: URL;
+  target: ProxyTarget;
+  breaker: CircuitBreaker<A, R>;
+}
+
+const BREAKER_STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
+
+/**
+ * One keep-alive agent for every upstream (http.Agent pools per host:port). Free sockets are
+ * closed after 4 s, below Node's default 5 s server keep-alive, so the gateway rarely writes to a
+ * socket the upstream is closing at that moment; the rest is handled by retrying safe requests
+ * that fail on a reused socket.
+ */
+export const createAgent = (maxSockets: number) =>
+  new http.Agent({ keepAlive: true, keepAliveMsecs: 1_000, maxSockets, maxFreeSockets: Math.min(maxSockets, 128), timeout: 4_000, scheduling: 'lifo' });
+
+/**
+ * A breaker per upstream URL, created on first use: domains served by the same process share
+ * its health. The action is given by the caller (the proxy attempt).
+ */
+export function createUpstreams<A extends unknown[], R>(config: GatewayConfig, metrics: Metrics, action: (...args: A) => Promise<R>) {
+  const byUrl = new Map<string, Upstream<A, R>>();
+  return {
+    get(rawUrl: string): Upstream<A, R> {
+      let upstream = byUrl.get(rawUrl);
+      if (upstream) return upstream;
+      const url = new URL(rawUrl);
+      if (url.protocol !== 'http:') throw new Error(`upstream ${rawUrl}: only http:// upstreams are supported`);
+      const name = url.host;
+      const breaker = new CircuitBreaker<A, R>(action, {
+        name,
+        // The proxy enforces its own timeout (and maps it to 504); an opossum timeout would
+        // reject while the proxied request carried on.
+        timeout: false,
+        errorThresholdPercentage: config.GATEWAY_BREAKER_ERROR_PERCENT,
+        volumeThreshold: config.GATEWAY_BREAKER_VOLUME,
+        rollingCountTimeout: config.GATEWAY_BREAKER_WINDOW_MS,
+        resetTimeout: config.GATEWAY_BREAKER_RESET_MS,
+      });
+      const gauge = metrics.breakerState.labels(name);
+      gauge.set(BREAKER_STATE.closed);
+      breaker.on('open', () => gauge.set(BREAKER_STATE.open));
+      breaker.on('halfOpen', () => gauge.set(BREAKER_STATE.halfOpen));
+      breaker.on('close', () => gauge.set(BREAKER_STATE.closed));
+      upstream = { name, url, target: { protocol: 'http:', host: url.hostname, hostname: url.hostname, port: url.port || '80' }, breaker };
+      byUrl.set(rawUrl, upstream);
+      return upstream;
+    },
+    all: () => [...byUrl.values()],
+    shutdown() {
+      for (const u of byUrl.values()) u.breaker.shutdown();
+    },
+  };
+}

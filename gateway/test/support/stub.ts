@@ -1,0 +1,78 @@
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export type Behaviour = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void;
+
+export interface Stub {
+  name: string;
+  url: string;
+  port: number;
+  seen: Seen[];
+  /** Replace how the stub answers (default: 200 JSON naming the stub). */
+  behave(b: Behaviour | 'ok'): void;
+  /** Refuse connections from now on (the port closes); `restart()` opens it again on the same port. */
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The default answer: who served it, and what it saw (so tests can check forwarding). */
+export const echo =
+  (name: string): Behaviour =>
+  (req, res, body) => {
+    res.setHeader('content-type', 'application/json');
+    if (req.headers['x-request-id']) res.setHeader('x-request-id', String(req.headers['x-request-id']));
+    res.end(JSON.stringify({ served: name, method: req.method, url: req.url, body }));
+  };
+
+/**
+ * A real HTTP upstream for gateway tests: the extracted service's stand-in (or the monolith's,
+ * where a test does not need real domain behaviour). It records every request it receives.
+ */
+export async function startStub(name: string, port = 0): Promise<Stub> {
+  let behaviour: Behaviour = echo(name);
+  const seen: Seen[] = [];
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+      behaviour(req, res, body);
+    });
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const listen = (p: number) => new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(p, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+  });
+  const actual = await listen(port);
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      for (const s of sockets) s.destroy();
+    });
+  return {
+    name,
+    port: actual,
+    url: `http://127.0.0.1:${actual}`,
+    seen,
+    behave(b) {
+      behaviour = b === 'ok' ? echo(name) : b;
+    },
+    stop,
+    restart: async () => void (await listen(actual)),
+    close: () => (server.listening ? stop() : Promise.resolve()),
+  };
+}
