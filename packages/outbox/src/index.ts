@@ -64,6 +64,36 @@ const migrations: Migration[] = [
       await knex.raw('DROP TABLE outbox.events; DROP TABLE outbox.aggregate_sequences; DROP FUNCTION outbox.notify_relay()');
     },
   },
+  {
+    // What the relay (@banyan/relay) needs beyond the append-only log: when a failed row may be
+    // retried, a small index of the failing rows (each one holds back its aggregate's later
+    // events, so per-aggregate order survives a failure), and the partition leases through which
+    // several relay instances split the work.
+    name: '002_relay',
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE outbox.events ADD COLUMN next_attempt_at timestamptz;
+        CREATE INDEX events_failing ON outbox.events (aggregate_type, aggregate_id, position)
+          WHERE published_at IS NULL AND (attempts > 0 OR parked_at IS NOT NULL);
+        CREATE TABLE outbox.relay_leases (
+          partition smallint PRIMARY KEY,
+          owner text,
+          expires_at timestamptz NOT NULL DEFAULT '-infinity'
+        );
+        INSERT INTO outbox.relay_leases (partition) SELECT generate_series(0, ${OUTBOX_PARTITIONS - 1});
+        CREATE TABLE outbox.relay_instances (
+          id text PRIMARY KEY,
+          seen_at timestamptz NOT NULL
+        );
+      `);
+    },
+    async down(knex) {
+      await knex.raw(`
+        DROP TABLE outbox.relay_instances; DROP TABLE outbox.relay_leases;
+        DROP INDEX outbox.events_failing; ALTER TABLE outbox.events DROP COLUMN next_attempt_at;
+      `);
+    },
+  },
 ];
 
 /** Add this to the process's `migrate()` list; every process with an outbox owns this schema. */
@@ -196,4 +226,5 @@ export interface OutboxRow {
   attempts: number;
   last_error: string | null;
   parked_at: Date | null;
+  next_attempt_at?: Date | null;
 }

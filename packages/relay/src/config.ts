@@ -1,0 +1,26 @@
+import { loadConfig, logEnv, postgresEnv, rabbitEnv, z } from '@banyan/config';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+export const relayConfigSchema = z.object({
+  /** The database whose outbox this relay drains. */
+  RELAY_DATABASE: z.string().min(1).default('banyan_monolith'),
+  ...postgresEnv,
+  ...rabbitEnv,
+  ...logEnv,
+  RELAY_BATCH_SIZE: positiveInt(500),
+  RELAY_POLL_INTERVAL_MS: positiveInt(1_000),
+  RELAY_LEASE_TTL_MS: positiveInt(10_000),
+  RELAY_CONFIRM_TIMEOUT_MS: positiveInt(10_000),
+  RELAY_HEARTBEAT_SECONDS: positiveInt(5),
+  RELAY_PARK_AFTER_ATTEMPTS: positiveInt(10),
+  RELAY_RETRY_DELAY_MS: positiveInt(1_000),
+  RELAY_RETENTION_HOURS: z.coerce.number().positive().default(168),
+  RELAY_CLEANUP_INTERVAL_MS: positiveInt(60_000),
+  /** Exchange name prefix, for running a second system on a shared broker. */
+  RELAY_NAMESPACE: z.string().default(''),
+});
+
+export type RelayConfig = z.infer<typeof relayConfigSchema>;
+
+export const loadRelayConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(relayConfigSchema, env);

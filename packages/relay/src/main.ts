@@ -1,0 +1,74 @@
+import { databaseConnection } from '@banyan/config';
+import { createKnex, describe, ensureDatabase } from '@banyan/db';
+import { createLogger } from '@banyan/telemetry';
+import { loadRelayConfig } from './config';
+import { createRelay } from './relay';
+
+/**
+ * The relay process: `node packages/relay/dist/main.js`, configured by env (see config.ts).
+ * SIGTERM/SIGINT finish the batch in flight and hand the leases over; a second signal exits at once.
+ */
+async function main() {
+  const config = loadRelayConfig();
+  const logger = createLogger('relay', config.LOG_LEVEL);
+  const database = databaseConnection(config, config.RELAY_DATABASE);
+  await ensureDatabase(database);
+  await waitForOutboxSchema(database, logger);
+
+  const relay = createRelay({
+    database,
+    url: config.RABBITMQ_URL,
+    logger,
+    namespace: config.RELAY_NAMESPACE,
+    batchSize: config.RELAY_BATCH_SIZE,
+    pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
+    leaseTtlMs: config.RELAY_LEASE_TTL_MS,
+    confirmTimeoutMs: config.RELAY_CONFIRM_TIMEOUT_MS,
+    heartbeatSeconds: config.RELAY_HEARTBEAT_SECONDS,
+    parkAfterAttempts: config.RELAY_PARK_AFTER_ATTEMPTS,
+    retryDelayMs: config.RELAY_RETRY_DELAY_MS,
+    retentionMs: config.RELAY_RETENTION_HOURS * 3600_000,
+    cleanupIntervalMs: config.RELAY_CLEANUP_INTERVAL_MS,
+  });
+  await relay.start();
+  logger.info({ database: describe(database) }, 'relay running');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'relay stopping');
+    relay.stop().then(
+      () => process.exit(0),
+      (err: Error) => {
+        logger.error({ err }, 'relay stop failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/**
+ * The outbox schema belongs to the process that writes it (the monolith or a service) and is
+ * migrated there; the relay only waits for it, so two processes never race on one migration.
+ */
+async function waitForOutboxSchema(database: Parameters<typeof createKnex>[0], logger: ReturnType<typeof createLogger>) {
+  const knex = createKnex(database, { max: 1 });
+  try {
+    for (let waited = 0; ; waited += 500) {
+      const { rows } = await knex.raw<{ rows: Array<{ ready: boolean }> }>(`SELECT to_regclass('outbox.relay_leases') IS NOT NULL AS ready`);
+      if (rows[0].ready) return;
+      if (waited % 10_000 === 0) logger.info({ database: describe(database) }, 'waiting for the outbox schema to be migrated');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await knex.destroy();
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`relay: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+import type { Knex } from 'knex';
+import type { OutboxRow } from '@banyan/outbox';
+
+/** The columns the relay needs to rebuild an envelope and decide about a row. */
+const COLUMNS = `e.position, e.id, e.source, e.type, e.exchange, e.aggregate_type, e.aggregate_id, e.sequence,
+  e.partition, e.origin, e.time, e.data, e.traceparent, e.tracestate, e.attempts, e.created_at`;
+
+export type RelayRow = Pick<
+  OutboxRow,
+  | 'position' | 'id' | 'source' | 'type' | 'exchange' | 'aggregate_type' | 'aggregate_id' | 'sequence'
+  | 'partition' | 'origin' | 'time' | 'data' | 'traceparent' | 'tracestate' | 'attempts' | 'created_at'
+>;
+
+/**
+ * The next rows to publish from the partitions this instance leases, oldest first.
+ *
+ * It reads "every committed row not yet published", not "rows after the last one seen": a row
+ * whose transaction committed late (after rows with higher positions were published) is simply
+ * unpublished and comes up in the next read, so it can never be skipped (ADR 0101). Rows whose
+ * transaction is still running are invisible to this snapshot and cannot be published early.
+ * A row that failed (or was parked) holds back its aggregate's later rows, so an aggregate's
+ * events reach the broker in sequence order.
+ */
+export async function fetchBatch(knex: Knex, owner: string, limit: number): Promise<RelayRow[]> {
+  const { rows } = await knex.raw<{ rows: RelayRow[] }>(
+    `SELECT ${COLUMNS}
+       FROM outbox.events e
+      WHERE e.published_at IS NULL AND e.parked_at IS NULL
+        AND e.partition IN (SELECT partition FROM outbox.relay_leases WHERE owner = ? AND expires_at > now())
+        AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
+        AND NOT EXISTS (
+          SELECT 1 FROM outbox.events b
+           WHERE b.published_at IS NULL AND (b.attempts > 0 OR b.parked_at IS NOT NULL)
+             AND b.aggregate_type = e.aggregate_type AND b.aggregate_id = e.aggregate_id
+             AND b.position < e.position)
+      ORDER BY e.position
+      LIMIT ?`,
+    [owner, limit],
+  );
+  return rows;
+}
+
+export async function markPublished(knex: Knex, positions: string[]): Promise<void> {
+  if (!positions.length) return;
+  await knex.raw('UPDATE outbox.events SET published_at = clock_timestamp() WHERE position = ANY(?::bigint[])', [positions]);
+}
+
+/**
+ * Count a row's own failure (returned as unroutable, refused by the broker). It is retried after
+ * a growing delay and parked, with its last error, after `parkAfter` attempts.
+ */
+export async function recordFailure(
+  knex: Knex,
+  position: string,
+  error: string,
+  policy: { parkAfter: number; backoffMs: number; maxBackoffMs: number },
+): Promise<{ attempts: number; parked: boolean }> {
+  const { rows } = await knex.raw<{ rows: Array<{ attempts: number; parked: boolean }> }>(
+    `UPDATE outbox.events
+        SET attempts = attempts + 1,
+            last_error = ?,
+            next_attempt_at = clock_timestamp() + make_interval(secs => LEAST(?::float8 * power(2, attempts), ?::float8) / 1000),
+            parked_at = CASE WHEN attempts + 1 >= ? THEN clock_timestamp() END
+      WHERE position = ?
+      RETURNING attempts, parked_at IS NOT NULL AS parked`,
+    [error.slice(0, 2000), policy.backoffMs, policy.maxBackoffMs, policy.parkAfter, position],
+  );
+  return rows[0] ?? { attempts: 0, parked: false };
+}
+
+/** Delete published rows older than the retention, a chunk at a time so no lock is held long. */
+export async function deletePublished(knex: Knex, retentionMs: number, chunk = 5_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await knex.raw<{ rowCount: number }>(
+      `DELETE FROM outbox.events WHERE position IN (
+         SELECT position FROM outbox.events
+          WHERE published_at IS NOT NULL AND published_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)
+          LIMIT ?)`,
+      [retentionMs, chunk],
+    );
+    total += rowCount;
+    if (rowCount < chunk) return total;
+  }
+}
