@@ -1,0 +1,116 @@
+import type { IncomingMessage } from 'node:http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { AmqplibInstrumentation } from '@opentelemetry/instrumentation-amqplib';
+import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { AlwaysOnSampler, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+
+export interface TelemetryOptions {
+  /** Used when OTEL_SERVICE_NAME is not set (the standard variable wins, so operators can rename). */
+  serviceName: string;
+  /** Replaces the processors chosen from the environment (tests pass an in-memory exporter). */
+  spanProcessors?: SpanProcessor[];
+}
+
+export interface Telemetry {
+  /** Whether spans leave the process (an OTLP endpoint is configured). */
+  readonly exporting: boolean;
+  /** Flushes pending spans and stops the SDK; safe to call more than once. */
+  shutdown(): Promise<void>;
+}
+
+const isDisabled = (env: NodeJS.ProcessEnv) => env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
+
+/** Probes and scrapes every few seconds would bury the traces people actually look for. */
+const NOISE = /^\/(healthz|readyz|metrics)(\?|$)/;
+
+/**
+ * The processors for this environment. With an OTLP endpoint: a batch processor (OTEL_BSP_*
+ * tune it) in front of the OTLP/HTTP exporter. Without one: no exporter at all, so a laptop
+ * without a collector neither errors nor retries. A provider is still registered then (with a
+ * processor that drops spans), because trace ids are useful without a backend: they reach the
+ * log lines, the outbox rows' traceparent and the shadow diffs, and they continue the caller's
+ * trace for the next hop.
+ */
+export function spanProcessorsFromEnv(env: NodeJS.ProcessEnv = process.env): SpanProcessor[] {
+  const url = otlpTracesUrl(env);
+  const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim());
+  if (!url || exporters.includes('none')) return [new NoopSpanProcessor()];
+  return [new BatchSpanProcessor(new OTLPTraceExporter({ url }))];
+}
+
+/** Per the OTLP exporter spec: the signal-specific URL as is, the generic one plus /v1/traces. */
+export function otlpTracesUrl(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (env.OTEL_EXPORTER_OTLP_ENDPOINT) return `${env.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces`;
+  return undefined;
+}
+
+/**
+ * Parent-based by default: a request keeps the decision its caller made, so a trace is never
+ * half-sampled across the gateway, the services and the relay. OTEL_TRACES_SAMPLER (and _ARG)
+ * override it the standard way, e.g. `parentbased_traceidratio` with 0.1 in production.
+ */
+function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler | undefined {
+  if (env.OTEL_TRACES_SAMPLER) return undefined; // the SDK reads the standard variables itself
+  return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+}
+
+let active: Telemetry | undefined;
+
+/**
+ * Starts OpenTelemetry for this process: http, express, pg, amqplib and pino instrumentations,
+ * W3C trace context, the standard OTEL_* environment. Call it before loading the modules it
+ * instruments (or use the `@banyan/telemetry/register` preload, which does exactly that).
+ * Starting twice returns the first instance: a process has one tracer provider.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  if (active) return active;
+  const env = process.env;
+  if (isDisabled(env)) {
+    active = { exporting: false, shutdown: async () => {} };
+    return active;
+  }
+  const spanProcessors = options.spanProcessors ?? spanProcessorsFromEnv(env);
+  const instrumentations = [
+    new HttpInstrumentation({ ignoreIncomingRequestHook: (req: IncomingMessage) => NOISE.test(req.url ?? '') }),
+    new ExpressInstrumentation(),
+    // Only queries inside a traced operation: the relay's and the consumers' polling would
+    // otherwise produce a root trace per poll.
+    new PgInstrumentation({ requireParentSpan: true }),
+    new AmqplibInstrumentation(),
+    new PinoInstrumentation({ disableLogSending: true }),
+  ];
+  const sdk = new NodeSDK({
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || options.serviceName, 'service.namespace': 'banyan' }),
+    spanProcessors,
+    sampler: samplerFromEnv(env),
+    // Metrics are prom-client's job (see metrics.ts) and logs go to stdout with trace ids; the
+    // SDK's defaults would otherwise start OTLP metric and log exporters towards localhost:4318.
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations,
+  });
+  sdk.start();
+  let stopping: Promise<void> | undefined;
+  active = {
+    exporting: !spanProcessors.every((p) => p instanceof NoopSpanProcessor),
+    // Unpatching too: a process that stops its telemetry (a test, a CLI command) gets its
+    // modules back as they were instead of patched ones feeding a stopped provider.
+    shutdown: () => (stopping ??= sdk.shutdown().finally(() => instrumentations.forEach((i) => i.disable()))),
+  };
+  return active;
+}
+
+/**
+ * Flushes and stops the process's telemetry, if started. A graceful shutdown calls it last,
+ * after in-flight requests and messages are done, so their spans are exported.
+ */
+export function shutdownTelemetry(): Promise<void> {
+  return active?.shutdown() ?? Promise.resolve();
+}
