@@ -1,0 +1,3 @@
+export { serviceEnv, loadServiceConfig, type ServiceConfig } from './config';
+export { buildService, type ServiceDefinition, type ServiceParts, type BuiltService } from './service';
+export { runService } from './run';

@@ -1,0 +1,53 @@
+import { ConfigError, databaseConnection } from '@banyan/config';
+import { createKnex, describe, ensureDatabase } from '@banyan/db';
+import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
+import { startConsumers } from '@banyan/messaging';
+import { createRelay } from '@banyan/relay';
+import { createLogger } from '@banyan/telemetry';
+import type { ServiceConfig } from './config';
+import { buildService, type ServiceDefinition, type ServiceParts } from './service';
+
+/**
+ * A service's `main`: database-per-service created if missing, migrations, HTTP, its consumers,
+ * and its own relay for its own outbox, all closed in reverse order on SIGTERM.
+ */
+export async function runService(name: string, loadConfig: () => ServiceConfig, define: (parts: ServiceParts, config: ServiceConfig) => ServiceDefinition) {
+  let config: ServiceConfig;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    console.error(`${name}: ${err instanceof ConfigError ? err.message : (err as Error).message}`);
+    process.exit(1);
+  }
+  const logger = createLogger(name, config.LOG_LEVEL);
+  installShutdownHandlers(logger);
+  try {
+    const database = databaseConnection(config, config.SERVICE_DATABASE);
+    await ensureDatabase(database).catch((err: Error) => {
+      throw new Error(`cannot reach PostgreSQL at ${describe(database)} (${err.message}); start it with: docker compose up -d postgres`);
+    });
+    const knex = createKnex(database);
+    onShutdown('database pool', () => knex.destroy());
+
+    const service = buildService({ knex, logger, jwksUrl: config.USERS_JWKS_URL, name }, (parts) => define(parts, config));
+    await service.start();
+    onShutdown('service', () => service.stop());
+
+    if (config.SERVICE_RELAY === 'on') {
+      const relay = createRelay({ database, url: config.RABBITMQ_URL, logger: logger.child({ component: 'relay' }) });
+      await relay.start();
+      onShutdown('relay', () => relay.stop());
+    }
+    const subscriptions = service.definition.subscriptions ?? [];
+    if (subscriptions.length) {
+      const consumers = await startConsumers({ url: config.RABBITMQ_URL, knex, subscriptions, logger: logger.child({ component: 'consumers' }) });
+      onShutdown('consumers', () => consumers.close());
+    }
+    const served = await serve(service.app, config.PORT, config.HOST);
+    onShutdown('http server', () => served.close());
+    logger.info({ url: served.url, database: describe(database) }, `${name} listening`);
+  } catch (err) {
+    console.error(`${name}: failed to start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+}
