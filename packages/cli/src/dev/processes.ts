@@ -13,6 +13,20 @@ export interface ProcessSpec {
 
 const port = (env: NodeJS.ProcessEnv, name: string, fallback: number) => Number(env[name] ?? fallback);
 
+/** The compiled `@banyan/telemetry/register`, relative to the repository root. */
+export const TELEMETRY_PRELOAD = 'packages/telemetry/dist/register.js';
+
+/**
+ * `--require` of the telemetry preload, through NODE_OPTIONS so the supervisor's `node <entry>`
+ * command stays as it is: OpenTelemetry starts before the entry loads http, express, pg and
+ * amqplib, which is what lets it instrument them. Appended to the caller's own NODE_OPTIONS.
+ * An absolute, quoted path: the supervisor's working directory may be anywhere in the repo.
+ */
+function withTelemetryPreload(root: string, env: NodeJS.ProcessEnv): string {
+  const preload = `--require ${JSON.stringify(path.join(root, TELEMETRY_PRELOAD))}`;
+  return env.NODE_OPTIONS ? `${env.NODE_OPTIONS} ${preload}` : preload;
+}
+
 /**
  * Every process this repository runs, in start order. A process whose entry has not been built
  * (its workspace does not exist yet) is skipped, so the table can list what the repo grows into.
@@ -47,5 +61,8 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
       readyUrl: `http://127.0.0.1:${adminPort}/readyz`,
     },
   ];
-  return table.filter((p) => existsSync(path.join(root, p.entry)));
+  const NODE_OPTIONS = withTelemetryPreload(root, env);
+  return table
+    .filter((p) => existsSync(path.join(root, p.entry)))
+    .map((p) => ({ ...p, env: { ...p.env, NODE_OPTIONS } }));
 }
