@@ -4,6 +4,7 @@ import { migrate, ping, type Knex } from '@banyan/db';
 import { createHttpApp, finishHttpApp } from '@banyan/http';
 import { inboxSchema, type Subscription } from '@banyan/inbox';
 import { createOutbox, outboxSchema } from '@banyan/outbox';
+import { staticRoutes, type RoutingView } from '@banyan/routing-client';
 import type { Logger } from '@banyan/telemetry';
 import type { MonolithConfig } from './config';
 import type { Module, ModuleContext } from './kernel';
@@ -22,12 +23,14 @@ export interface MonolithDeps {
   cardProcessor?: CardProcessor;
   /** Defaults to SMTP at SMTP_HOST:SMTP_PORT. */
   mailer?: Mailer;
+  /** The gateway's routing table; without one, every domain is served here. */
+  routing?: RoutingView;
 }
 
 export interface Monolith {
   app: Express;
   modules: ReturnType<typeof composeModules>;
-  /** Every module's event subscriptions, for the messaging layer to deliver. */
+  /** Every module's event subscriptions (own work and sync), for tests that deliver events directly. */
   subscriptions: Subscription[];
   /** Migrate every schema, then start modules' background work. */
   start(): Promise<void>;
@@ -37,7 +40,8 @@ export interface Monolith {
 function composeModules(deps: MonolithDeps) {
   const { config, knex, logger } = deps;
   const outbox = createOutbox({ source: '/banyan/monolith', origin: 'monolith' });
-  const base = { knex, outbox, config, logger };
+  const routing = deps.routing ?? staticRoutes();
+  const base = { knex, outbox, config, logger, routing };
   const users = createUsersModule({ ...base, logger: logger.child({ module: 'users' }) });
   const ctx = (name: string): ModuleContext => ({ ...base, verifier: users.verifier, logger: logger.child({ module: name }) });
 
@@ -65,7 +69,7 @@ export function buildMonolith(deps: MonolithDeps): Monolith {
   return {
     app,
     modules,
-    subscriptions: all.flatMap((m) => m.subscriptions),
+    subscriptions: all.flatMap((m) => [...m.subscriptions, ...(m.syncSubscriptions ?? [])]),
     async start() {
       await migrate(deps.knex, [outboxSchema, inboxSchema, ...all.map((m) => m.schema)]);
       for (const module of all) await module.start?.();

@@ -12,6 +12,10 @@ export const monolithConfigSchema = z.object({
   MAIL_FROM: z.string().default('Banyan Shop <shop@banyan.local>'),
   /** Lifetime of the JWTs the users module issues. */
   TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  /** Where the gateway's admin API answers; the monolith follows its routing table from there. */
+  GATEWAY_ADMIN_URL: z.string().url().default('http://127.0.0.1:8081'),
+  /** Without it the monolith does not watch the gateway and serves every domain itself. */
+  BANYAN_ADMIN_TOKEN: z.string().min(16).optional(),
 });
 
 export type MonolithConfig = z.infer<typeof monolithConfigSchema>;

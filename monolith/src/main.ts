@@ -1,9 +1,11 @@
 import { ConfigError, databaseConnection } from '@banyan/config';
 import { createKnex, describe, ensureDatabase } from '@banyan/db';
 import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
+import { staticRoutes, watchRoutes } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
 import { buildMonolith } from './app';
 import { loadMonolithConfig } from './config';
+import { startModuleConsumers } from './consumers';
 import { startMessaging } from './messaging';
 
 /** The monolith process: migrate its database, serve HTTP, consume its events. */
@@ -19,12 +21,28 @@ async function main() {
   const knex = createKnex(connection);
   onShutdown('database pool', () => knex.destroy());
 
-  const monolith = buildMonolith({ config, knex, logger });
+  // Follow the gateway's routing table when we can read it; otherwise every domain is ours.
+  const routing = config.BANYAN_ADMIN_TOKEN
+    ? watchRoutes({
+        adminUrl: config.GATEWAY_ADMIN_URL,
+        token: config.BANYAN_ADMIN_TOKEN,
+        onError: (err) => logger.debug({ err: err.message }, 'gateway routing table not readable; keeping the last known'),
+      })
+    : staticRoutes();
+  await routing.refresh();
+  onShutdown('routing watch', async () => routing.stop());
+
+  const monolith = buildMonolith({ config, knex, logger, routing });
   await monolith.start();
   onShutdown('modules', () => monolith.stop());
 
-  const messaging = await startMessaging({ config, knex, logger, subscriptions: monolith.subscriptions });
-  onShutdown('consumers', () => messaging.close());
+  const consumers = await startModuleConsumers(
+    monolith,
+    routing,
+    (subscriptions) => startMessaging({ config, knex, logger, subscriptions }),
+    logger,
+  );
+  onShutdown('consumers', () => consumers.close());
 
   const served = await serve(monolith.app, config.PORT, config.HOST);
   onShutdown('http server', () => served.close());

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { processOnce } from '@banyan/inbox';
+import type { RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, http, startSmtpServer, type SmtpCapture, type TestDatabase } from '@banyan/testing';
 import { serve, type Served } from '@banyan/http';
@@ -33,7 +34,10 @@ export interface MonolithHarness {
  * A real monolith for one test file: its own database, a real SMTP server, served over real
  * HTTP on a free port. Nothing is mocked but the card processor (a third party).
  */
-export async function startMonolith(label: string, options: { cardProcessor?: CardProcessor } = {}): Promise<MonolithHarness> {
+export async function startMonolith(
+  label: string,
+  options: { cardProcessor?: CardProcessor; routing?: RoutingView; env?: Record<string, string> } = {},
+): Promise<MonolithHarness> {
   const db = await createTestDatabase(label);
   const smtp = await startSmtpServer();
   const config = monolithConfigSchema.parse({
@@ -42,9 +46,10 @@ export async function startMonolith(label: string, options: { cardProcessor?: Ca
     SMTP_HOST: smtp.host,
     SMTP_PORT: String(smtp.port),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ...options.env,
   });
   const logger = createLogger('monolith-test', config.LOG_LEVEL);
-  const monolith = buildMonolith({ config, knex: db.knex, logger, cardProcessor: options.cardProcessor });
+  const monolith = buildMonolith({ config, knex: db.knex, logger, cardProcessor: options.cardProcessor, routing: options.routing });
   await monolith.start();
   const served = await serve(monolith.app, 0);
   const api = http(served.url);
