@@ -10,6 +10,7 @@ export type { SendReport } from './domain/sender';
 export type { NotificationView, NotificationPage } from './domain/list-notifications';
 
 export interface NotificationsOptions {
+  /** Handed over to the module, which closes it when it stops. */
   mailer: Mailer;
   /** How often pending emails are retried. */
   sweepIntervalMs?: number;
@@ -50,6 +51,11 @@ export function createNotificationsModule(ctx: ModuleContext, options: Notificat
     async start() {
       sender.start();
     },
-    stop: sender.stop,
+    async stop() {
+      await sender.stop();
+      // The module is the transport's only user, so it closes it: a pooled transport keeps its
+      // SMTP connections open, which holds up the SMTP server's shutdown and the process's exit.
+      options.mailer.close?.();
+    },
   };
 }
