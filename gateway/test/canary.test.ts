@@ -1,0 +1,87 @@
+import { bucketOf } from '../src';
+import { startGateway, type GatewayHarness } from './support/gateway';
+import { startStub, type Stub } from './support/stub';
+
+/** A JWT-shaped token: the gateway only decodes it for bucketing, so no signature is needed here. */
+const unsignedToken = (sub: string) =>
+  `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub })).toString('base64url')}.sig`;
+
+async function sideFor(gw: GatewayHarness, headers: Record<string, string>) {
+  const res = await fetch(`${gw.url}/api/products/1`, { headers });
+  await res.arrayBuffer();
+  return { route: res.headers.get('x-banyan-route')!, setCookie: res.headers.getSetCookie() };
+}
+
+describe('Canary mode', () => {
+  let monolith: Stub;
+  let service: Stub;
+  let gw: GatewayHarness;
+
+  beforeAll(async () => {
+    monolith = await startStub('monolith');
+    service = await startStub('products-service');
+    gw = await startGateway({ label: 'gw_canary', monolith: monolith.url, services: { products: service.url } });
+    await gw.route('products', 'canary', 30);
+  });
+  afterAll(async () => {
+    await gw.close();
+    await monolith.close();
+    await service.close();
+  });
+
+  test("When a user sends 100 requests, all of them land on the same side, with the user's bucket in the header", async () => {
+    for (const user of ['user-a', 'user-b', 'user-c', 'user-d']) {
+      const routes = new Set<string>();
+      for (let i = 0; i < 100; i++) routes.add((await sideFor(gw, { authorization: `Bearer ${unsignedToken(user)}` })).route);
+      expect(routes.size).toBe(1);
+      const bucket = bucketOf(`sub:${user}`);
+      expect([...routes][0]).toBe(`${bucket < 30 ? 'extracted' : 'monolith'}; mode=canary; bucket=${bucket}`);
+    }
+  });
+
+  test('When 10,000 users arrive, the share sent to the service is within ±2% of the percent', async () => {
+    let extracted = 0;
+    const users = Array.from({ length: 10_000 }, (_, i) => `00000000-0000-7000-8000-${String(i).padStart(12, '0')}`);
+    const queue = [...users];
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let user = queue.pop(); user; user = queue.pop()) {
+          if ((await sideFor(gw, { authorization: `Bearer ${unsignedToken(user)}` })).route.startsWith('extracted')) extracted++;
+        }
+      }),
+    );
+    expect(extracted / users.length).toBeGreaterThanOrEqual(0.28);
+    expect(extracted / users.length).toBeLessThanOrEqual(0.32);
+  }, 60_000);
+
+  test('Without a token the gateway sets a sticky cookie, and the cookie keeps the client on its side', async () => {
+    const first = await sideFor(gw, {});
+    expect(first.setCookie).toHaveLength(1);
+    expect(first.setCookie[0]).toMatch(/^banyan_sticky=[0-9a-f-]{36}; Path=\/; Max-Age=31536000; HttpOnly; SameSite=Lax$/);
+    const cookie = first.setCookie[0].split(';')[0];
+    for (let i = 0; i < 50; i++) {
+      const next = await sideFor(gw, { cookie: `other=1; ${cookie}` });
+      expect(next.route).toBe(first.route);
+      expect(next.setCookie).toEqual([]);
+    }
+  });
+
+  test('Raising the percent only moves users from the monolith to the service, never back', () => {
+    const users = Array.from({ length: 2_000 }, (_, i) => `sub:user-${i}`);
+    let previous = new Set<string>();
+    for (const percent of [0, 5, 10, 25, 50, 75, 100]) {
+      const onService = new Set(users.filter((u) => bucketOf(u) < percent));
+      for (const u of previous) expect(onService.has(u)).toBe(true);
+      previous = onService;
+    }
+    expect(previous.size).toBe(users.length);
+  });
+
+  test('Canary 0 sends everyone to the monolith and canary 100 everyone to the service', async () => {
+    await gw.route('products', 'canary', 0);
+    for (let i = 0; i < 20; i++) expect((await sideFor(gw, { authorization: `Bearer ${unsignedToken(`u${i}`)}` })).route).toMatch(/^monolith; mode=canary/);
+    await gw.route('products', 'canary', 100);
+    for (let i = 0; i < 20; i++) expect((await sideFor(gw, { authorization: `Bearer ${unsignedToken(`u${i}`)}` })).route).toMatch(/^extracted; mode=canary/);
+    await gw.route('products', 'canary', 30);
+  });
+});
