@@ -4,10 +4,11 @@ import type { Knex } from '@banyan/db';
  * How `banyan backfill <domain>` and `banyan verify <domain>` move and compare one domain's data
  * between the monolith's database and its extracted service's database.
  *
- * Adding a domain: write `packages/cli/src/sync/<domain>.ts` exporting a `DomainSyncSpec`
- * (see products.ts), then add it to the `SPECS` table in `packages/cli/src/sync/specs.ts`
- * (one import + one entry). The engine (engine.ts) does the rest: keyset batches, a resumable
- * checkpoint, a progress bar, version-guarded upserts, row-by-row diffs.
+ * Adding a domain: write `packages/cli/src/sync/<domain>.ts` exporting `syncSpec: DomainSyncSpec`
+ * (see products.ts). Nothing else to register: the engine (engine.ts) loads the file named after
+ * the domain the user typed, so engineers adding domains never edit a shared list. The engine
+ * does the rest: keyset batches, a resumable checkpoint, a progress bar, version-guarded upserts,
+ * row-by-row diffs.
  */
 export interface DomainSyncSpec {
   /** The routing domain, e.g. `products` (what the user types). */
