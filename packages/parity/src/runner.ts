@@ -20,6 +20,13 @@ interface Response {
   body: unknown;
 }
 
+interface Attempt {
+  exchange: Exchange;
+  captured: Vars;
+  missing: string[];
+  unmet: string[];
+}
+
 const DEFAULT_TIMEOUT_MS = 10_000;
 const CUSTOMER_PASSWORD = 'parity scenario password';
 
@@ -58,7 +65,7 @@ class Session {
 
     for (const step of scenario.steps) {
       const rules = mergeRules(scenario.rules, step.rules);
-      let outcome: { exchange: Exchange; response: Response; unmet: string[] };
+      let outcome: Attempt;
       try {
         outcome = await this.attempt(step, vars);
         if (step.eventually) {
@@ -76,22 +83,16 @@ class Session {
       }
       exchanges.push({ ...outcome.exchange, rules });
       failures.push(...outcome.unmet.map((m) => `step "${step.name}": ${m}`));
-
-      const missing = Object.entries(step.capture ?? {}).filter(([name, path]) => {
-        const value = getPath(outcome.response, path);
-        if (value === undefined) return true;
-        vars[name] = value;
-        return false;
-      });
-      if (missing.length > 0) {
-        failures.push(`step "${step.name}": nothing to capture at ${missing.map(([n, p]) => `${p} (for {{${n}}})`).join(', ')}`);
+      Object.assign(vars, outcome.captured);
+      if (outcome.missing.length > 0) {
+        failures.push(`step "${step.name}": nothing to capture at ${outcome.missing.join(', ')}`);
         break;
       }
     }
     return transcript();
   }
 
-  private async attempt(step: Step, vars: Vars): Promise<{ exchange: Exchange; response: Response; unmet: string[] }> {
+  private async attempt(step: Step, vars: Vars): Promise<Attempt> {
     const path = fillString(step.path, vars, true);
     const requestBody = step.body === undefined ? undefined : fill(step.body, vars);
     const headers: Record<string, string> = { ...this.target.headers };
@@ -103,7 +104,16 @@ class Session {
     if (payload !== undefined) headers['content-type'] ??= 'application/json';
     const response = await this.send(step.method, path, headers, payload);
     const exchange: Omit<Exchange, 'rules'> = { step: step.name, method: step.method, path, requestBody: step.raw ?? requestBody, ...response };
-    return { exchange: exchange as Exchange, response, unmet: unmetExpectations(step.expect, response, vars) };
+    const captured: Vars = {};
+    const missing: string[] = [];
+    for (const [name, from] of Object.entries(step.capture ?? {})) {
+      const value = getPath(response, from);
+      if (value === undefined) missing.push(`${from} (for {{${name}}})`);
+      else captured[name] = value;
+    }
+    // Expectations may name what this very step captured (a Location header holding the new id).
+    const unmet = unmetExpectations(step.expect, response, { ...vars, ...captured });
+    return { exchange: exchange as Exchange, captured, missing, unmet };
   }
 
   private async send(method: string, path: string, headers: Record<string, string>, body?: string): Promise<Response> {

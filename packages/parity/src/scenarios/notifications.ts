@@ -4,6 +4,9 @@ import { APPROVED_CARD, DECLINED_CARD, ORDER_REF, placeOrder, stockProduct } fro
 /** Email goes out after the order commits, through the event and the consumer: never instantly. */
 const EVENTUALLY = { timeoutMs: 15_000, intervalMs: 200 };
 
+/** So which email lands on which page may differ; the step before compared both emails in full. */
+const PAGE_CONTENT = ['body.items[*].id', 'body.items[*].subject'];
+
 export const notificationScenarios: Scenario[] = [
   {
     domain: 'notifications',
@@ -30,7 +33,7 @@ export const notificationScenarios: Scenario[] = [
   },
   {
     domain: 'notifications',
-    name: 'A declined order is notified too, and notifications page by limit and cursor, newest last',
+    name: 'A declined order is notified too, and notifications page by limit and cursor',
     rules: { mask: [ORDER_REF] },
     steps: [
       stockProduct('productId'),
@@ -43,6 +46,8 @@ export const notificationScenarios: Scenario[] = [
         as: 'customer',
         eventually: EVENTUALLY,
         expect: { status: 200, length: { 'body.items': 2 }, equals: { 'body.items[0].status': 'sent', 'body.items[1].status': 'sent' } },
+        // Which of the two events a consumer handles first is not part of the contract.
+        rules: { unordered: ['body.items'] },
       },
       {
         name: 'first page of 1',
@@ -51,6 +56,7 @@ export const notificationScenarios: Scenario[] = [
         as: 'customer',
         capture: { cursor: 'body.nextCursor' },
         expect: { status: 200, length: { 'body.items': 1 } },
+        rules: { ignore: PAGE_CONTENT },
       },
       {
         name: 'second page of 1',
@@ -58,6 +64,7 @@ export const notificationScenarios: Scenario[] = [
         path: '/api/notifications?limit=1&cursor={{cursor}}',
         as: 'customer',
         expect: { status: 200, length: { 'body.items': 1 }, equals: { 'body.nextCursor': null } },
+        rules: { ignore: PAGE_CONTENT },
       },
     ],
   },
