@@ -20,7 +20,7 @@ export interface GatewayHarness {
   close(): Promise<void>;
 }
 
-export function adminClient(baseUrl: string, token: string | undefined = ADMIN_TOKEN) {
+export function adminClient(baseUrl: string, token: string | null = ADMIN_TOKEN) {
   const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const res = await fetch(baseUrl + path, {
       method,
