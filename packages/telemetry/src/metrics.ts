@@ -15,7 +15,8 @@ let defaultsCollected = false;
 function collectProcessMetrics(): void {
   if (defaultsCollected) return;
   defaultsCollected = true;
-  client.collectDefaultMetrics();
+  // A process may already collect them itself (the gateway does); prom-client throws on a second registration.
+  if (!client.register.getSingleMetric('process_cpu_user_seconds_total')) client.collectDefaultMetrics();
 }
 
 function durationHistogram(): client.Histogram<'method' | 'route' | 'status_code'> {

@@ -1,0 +1,239 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { postgresEnv, rabbitEnv, smtpEnv, z } from '@banyan/config';
+
+/**
+ * No Docker engine runs in CI, so docker-compose.yml and the Dockerfile are checked by reading
+ * them: every app service must run a workspace that exists, with environment its own config
+ * schema accepts, on the contract's ports, waiting only on dependencies that report health.
+ */
+const root = path.resolve(__dirname, '../..');
+
+interface Service {
+  build?: unknown;
+  image?: string;
+  command?: string[];
+  restart?: string;
+  environment?: Record<string, string | number | boolean | null>;
+  ports?: string[];
+  depends_on?: Record<string, { condition?: string }>;
+  healthcheck?: { test?: string[] };
+}
+
+const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+const appServices = Object.entries(services).filter(([, s]) => s.build !== undefined);
+
+/** The contract's port table (shared CONTRACT.md, "Ports"). */
+const CONTRACT_PORTS: Record<string, number[]> = {
+  monolith: [3000],
+  gateway: [8080, 8081],
+  'users-service': [3101],
+  'products-service': [3102],
+  'orders-service': [3103],
+  'payments-service': [3104],
+  'notifications-service': [3105],
+  'analytics-service': [3106],
+};
+
+/** Dependencies on the ports the processes default to (from @banyan/config), plus the UIs the docs point at. */
+const defaults = z.object({ ...postgresEnv, ...rabbitEnv, ...smtpEnv }).parse({});
+const INFRA_PORTS: Record<string, number[]> = {
+  postgres: [defaults.PGPORT],
+  rabbitmq: [Number(new URL(defaults.RABBITMQ_URL).port), 15672],
+  mailpit: [defaults.SMTP_PORT, 8025],
+  jaeger: [16686, 4318],
+};
+
+/** `${VAR:-fallback}` as compose would resolve it with VAR unset. */
+const resolve = (value: unknown) => String(value ?? '').replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+
+function entryOf(service: Service): string {
+  const entry = (service.command ?? []).find((arg) => /\/dist\/[\w-]+\.js$/.test(arg));
+  if (!entry) throw new Error(`command ${JSON.stringify(service.command)} names no workspace dist/*.js entry`);
+  return entry;
+}
+
+const sourceOf = (entry: string) => entry.replace('/dist/', '/src/').replace(/\.js$/, '.ts');
+const workspaceOf = (entry: string) => entry.slice(0, entry.indexOf('/dist/'));
+
+type Schema = z.ZodObject<z.ZodRawShape>;
+const isZod = (v: unknown): boolean => typeof v === 'object' && v !== null && '_zod' in v;
+
+/** The process's config schema: the zod object (or raw shape) its src/config.ts exports. */
+function configSchemaOf(workspace: string): Schema {
+  const file = path.join(root, workspace, 'src/config.ts');
+  if (!existsSync(file)) throw new Error(`${workspace} has no src/config.ts to check the environment against`);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const exports = require(file) as Record<string, unknown>;
+  for (const value of Object.values(exports)) {
+    if (isZod(value) && typeof (value as Schema).shape === 'object') return value as Schema;
+  }
+  for (const value of Object.values(exports)) {
+    if (value && typeof value === 'object' && !isZod(value) && Object.values(value).length && Object.values(value).every(isZod)) {
+      return z.object(value as z.ZodRawShape);
+    }
+  }
+  throw new Error(`${workspace}/src/config.ts exports no zod object schema`);
+}
+
+/** Variables an entry reads directly (seed-main.ts reads BANYAN_ADMIN_PASSWORD), outside its schema. */
+const readDirectly = (source: string) => new Set([...readFileSync(path.join(root, source), 'utf8').matchAll(/process\.env\.([A-Z0-9_]+)/g)].map((m) => m[1]));
+
+function published(service: Service) {
+  return (service.ports ?? []).map((spec) => {
+    const parts = String(spec).split(':');
+    const [hostIp, host, container] = parts.length === 3 ? parts : [undefined, ...parts];
+    return { hostIp, host: Number(host), container: Number(container) };
+  });
+}
+
+describe('docker-compose.yml', () => {
+  test('runs at least the monolith, the relay and the gateway from the repository image', () => {
+    expect(appServices.map(([name]) => name)).toEqual(expect.arrayContaining(['monolith', 'relay', 'gateway']));
+  });
+
+  test.each(appServices)('%s runs a workspace entry whose source exists, with the telemetry preload when long-running', (_name, service) => {
+    const entry = entryOf(service);
+    expect(existsSync(path.join(root, sourceOf(entry)))).toBe(true);
+    if (service.restart !== 'no') {
+      const cmd = service.command!;
+      expect(cmd[cmd.indexOf('-r') + 1]).toBe('@banyan/telemetry/register');
+      expect(cmd.indexOf('-r')).toBeLessThan(cmd.indexOf(entry));
+    }
+  });
+
+  test.each(appServices)('%s sets only variables its process knows, with values its schema accepts', (_name, service) => {
+    const entry = entryOf(service);
+    const schema = configSchemaOf(workspaceOf(entry));
+    const known = new Set([...Object.keys(schema.shape), ...readDirectly(sourceOf(entry)), 'NODE_ENV']);
+    const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, resolve(v)]));
+    const unknown = Object.keys(env).filter((k) => !known.has(k) && !k.startsWith('OTEL_'));
+    expect(unknown).toEqual([]);
+
+    const parsed = schema.safeParse(env);
+    expect(parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`)).toEqual([]);
+  });
+
+  test.each(appServices)('%s reaches its dependencies by compose service name', (_name, service) => {
+    const env = service.environment ?? {};
+    const hosts = Object.entries(env).flatMap(([key, value]) => {
+      const v = resolve(value);
+      if (/^(PGHOST|SMTP_HOST)$/.test(key)) return [v];
+      if (/^[a-z]+:\/\//.test(v) && !/_HOST$/.test(key)) return [new URL(v).hostname];
+      return [];
+    });
+    for (const host of hosts) expect(Object.keys(services)).toContain(host);
+  });
+
+  test.each(appServices.filter(([name]) => CONTRACT_PORTS[name]))('%s listens on, publishes and probes the contract ports, reachable from outside its container', (name, service) => {
+    const contract = CONTRACT_PORTS[name];
+    const ports = published(service);
+    expect(ports.map((p) => p.container).sort()).toEqual([...contract].sort());
+    for (const p of ports) expect(p.host).toBe(p.container);
+
+    const parsed = configSchemaOf(workspaceOf(entryOf(service))).parse(Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, resolve(v)])));
+    const listen = Object.entries(parsed).filter(([k]) => /PORT$/.test(k) && !/^(PG|SMTP)/.test(k)).map(([, v]) => v);
+    expect([...listen].sort()).toEqual([...contract].sort());
+    const binds = Object.entries(parsed).filter(([k]) => /HOST$/.test(k) && !/^(PG|SMTP)/.test(k)).map(([, v]) => v);
+    expect(binds.length).toBeGreaterThan(0);
+    for (const bind of binds) expect(bind).toBe('0.0.0.0');
+
+    const probe = (service.healthcheck?.test ?? []).join(' ');
+    expect(contract.some((port) => probe.includes(`http://127.0.0.1:${port}/healthz`))).toBe(true);
+  });
+
+  test('the gateway admin API is published on the host loopback only', () => {
+    const admin = published(services.gateway).find((p) => p.container === 8081);
+    expect(admin?.hostIp).toBe('127.0.0.1');
+  });
+
+  test('the admin token comes from BANYAN_ADMIN_TOKEN with a development fallback', () => {
+    expect(services.gateway.environment?.BANYAN_ADMIN_TOKEN).toBe('${BANYAN_ADMIN_TOKEN:-change-me-please-0123456789}');
+  });
+
+  test('exports traces to Jaeger over OTLP/HTTP, with a service name per process', () => {
+    expect(services.jaeger.image).toMatch(/^jaegertracing\/all-in-one:/);
+    expect(services.jaeger.environment?.COLLECTOR_OTLP_ENABLED).toBe('true');
+    for (const [name, service] of appServices.filter(([, s]) => s.restart !== 'no')) {
+      expect([name, service.environment?.OTEL_EXPORTER_OTLP_ENDPOINT]).toEqual([name, 'http://jaeger:4318']);
+      expect(service.environment?.OTEL_SERVICE_NAME).toBe(`banyan-${name}`);
+    }
+  });
+
+  test('publishes the dependencies on the ports the processes default to', () => {
+    for (const [name, ports] of Object.entries(INFRA_PORTS)) {
+      expect([name, published(services[name]).map((p) => p.container).sort()]).toEqual([name, [...ports].sort()]);
+    }
+  });
+
+  test('every depends_on target exists, reports health and is waited for until healthy', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [target, { condition }] of Object.entries(service.depends_on ?? {})) {
+        expect({ service: name, target, exists: target in services, healthcheck: Boolean(services[target]?.healthcheck?.test), condition }).toEqual({
+          service: name,
+          target,
+          exists: true,
+          healthcheck: true,
+          condition: 'service_healthy',
+        });
+      }
+    }
+  });
+
+  test('every process workspace in the repository has its service, so `docker compose up` runs the whole system', () => {
+    const candidates = [
+      'monolith',
+      'gateway',
+      ...readdirSync(path.join(root, 'packages')).map((d) => `packages/${d}`),
+      ...readdirSync(path.join(root, 'extracted')).map((d) => `extracted/${d}`),
+    ].filter((ws) => existsSync(path.join(root, ws, 'src/main.ts')));
+    const composed = new Set(appServices.map(([, s]) => workspaceOf(entryOf(s))));
+    expect(candidates.filter((ws) => !composed.has(ws))).toEqual([]);
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(path.join(root, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' ');
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const args = Object.fromEntries(lines.filter((l) => /^ARG \w+=/.test(l)).map((l) => l.slice(4).split('=') as [string, string]));
+  const stages: string[][] = [];
+  for (const line of lines) {
+    if (/^FROM /i.test(line)) stages.push([]);
+    stages.at(-1)?.push(line);
+  }
+  const final = stages.at(-1) ?? [];
+
+  test('is multi-stage on an LTS Node image', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    for (const stage of stages) {
+      const image = stage[0].split(/\s+/)[1].replace(/\$\{(\w+)\}/g, (_, name: string) => args[name] ?? '');
+      expect(image).toMatch(/^node:(20|22|24)(\.|-|$)/);
+    }
+  });
+
+  test('builds with npm ci and npm run build, then drops dev dependencies', () => {
+    const build = stages.slice(0, -1).flat().join('\n');
+    expect(build).toMatch(/RUN npm ci\b/);
+    expect(build).toMatch(/RUN npm run build\b/);
+    expect(build).toMatch(/npm prune --omit=dev/);
+  });
+
+  test('the final stage runs as a non-root user', () => {
+    const user = final.filter((l) => /^USER /i.test(l)).at(-1)?.split(/\s+/)[1];
+    expect(user).toBeDefined();
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+  });
+
+  test('its default command is a workspace entry that exists, with the telemetry preload', () => {
+    const cmd = JSON.parse(final.find((l) => /^CMD /.test(l))!.slice(4)) as string[];
+    expect(cmd.slice(0, 3)).toEqual(['node', '-r', '@banyan/telemetry/register']);
+    expect(existsSync(path.join(root, sourceOf(cmd[3])))).toBe(true);
+  });
+
+  test('.dockerignore keeps host builds and dependencies out of the context', () => {
+    const ignored = readFileSync(path.join(root, '.dockerignore'), 'utf8').split('\n');
+    expect(ignored).toEqual(expect.arrayContaining(['**/node_modules', '**/dist', '.git']));
+  });
+});
