@@ -6,12 +6,13 @@ import { registerStatus } from './commands/status';
 import { registerRoute } from './commands/route';
 import { registerShadow } from './commands/shadow';
 import { registerOutbox } from './commands/outbox';
+import { registerParity } from './commands/parity';
 
 const program = new Command('banyan')
   .description('Banyan: strangle a monolith one domain at a time.')
   .showHelpAfterError('(run "banyan --help" for the commands)');
 
-for (const register of [registerStart, registerSeed, registerStatus, registerRoute, registerShadow, registerOutbox]) register(program);
+for (const register of [registerStart, registerSeed, registerStatus, registerRoute, registerShadow, registerOutbox, registerParity]) register(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`banyan: ${err.message}`);

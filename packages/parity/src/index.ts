@@ -5,3 +5,4 @@ export { compareTargets, compareTranscripts, diffSteps, type ComparisonReport, t
 export { renderReport, sideBySide, describe, type RenderOptions } from './render';
 export { getPath, parsePath, updatePath } from './paths';
 export * from './scenarios';
+export { gatewaySide, ROUTE_HEADER, TOKEN_HEADER, type GatewaySideOptions } from './gateway';

@@ -95,7 +95,7 @@ class Session {
   private async attempt(step: Step, vars: Vars): Promise<Attempt> {
     const path = fillString(step.path, vars, true);
     const requestBody = step.body === undefined ? undefined : fill(step.body, vars);
-    const headers: Record<string, string> = { ...this.target.headers };
+    const headers: Record<string, string> = { ...this.target.headers, ...this.target.headersFor?.(path) };
     const token = await this.tokenFor(step.as ?? 'anonymous', vars);
     if (token) headers.authorization = `Bearer ${token}`;
     for (const [name, value] of Object.entries(step.headers ?? {})) headers[name.toLowerCase()] = fillString(value, vars);
@@ -113,6 +113,8 @@ class Session {
     }
     // Expectations may name what this very step captured (a Location header holding the new id).
     const unmet = unmetExpectations(step.expect, response, { ...vars, ...captured });
+    const wrongSide = this.target.checkResponse?.(path, response.headers);
+    if (wrongSide) unmet.push(wrongSide);
     return { exchange: exchange as Exchange, captured, missing, unmet };
   }
 
@@ -153,7 +155,8 @@ class Session {
       if (this.target.adminToken) return this.target.adminToken;
       const credentials = this.target.adminCredentials;
       if (!credentials) throw new Error(`target ${this.target.name} has neither an admin token nor admin credentials`);
-      const login = await this.send('POST', '/api/users/login', { ...this.target.headers, 'content-type': 'application/json' }, JSON.stringify(credentials));
+      const path = '/api/users/login';
+      const login = await this.send('POST', path, { ...this.target.headers, ...this.target.headersFor?.(path), 'content-type': 'application/json' }, JSON.stringify(credentials));
       const token = getPath(login.body, 'token');
       if (login.status !== 200 || typeof token !== 'string') throw new Error(`admin login as ${credentials.email} on ${this.target.name}: ${login.status}`);
       return token;
@@ -166,7 +169,7 @@ class Session {
   /** Setup, not part of the comparison: it goes to the users domain, whichever domain is under test. */
   private async registerCustomer(name: string, run: string): Promise<Vars> {
     const email = `parity-${run}-${name}@example.com`;
-    const json = { ...this.target.headers, 'content-type': 'application/json' };
+    const json = { ...this.target.headers, ...this.target.headersFor?.('/api/users'), 'content-type': 'application/json' };
     const created = await this.send('POST', '/api/users', json, JSON.stringify({ email, password: CUSTOMER_PASSWORD, name: `Parity ${name}` }));
     if (created.status !== 201) throw new Error(`registering customer "${name}": ${created.status} ${JSON.stringify(created.body)}`);
     const login = await this.send('POST', '/api/users/login', json, JSON.stringify({ email, password: CUSTOMER_PASSWORD }));

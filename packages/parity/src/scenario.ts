@@ -80,8 +80,18 @@ export interface Target {
   /** A bearer token of an admin user, or credentials to obtain one via `POST /api/users/login`. */
   adminToken?: string;
   adminCredentials?: { email: string; password: string };
-  /** Sent with every request, e.g. the gateway's route override. A step's own headers win. */
+  /** Sent with every request. A step's own headers win. */
   headers?: Record<string, string>;
+  /**
+   * Headers for one request, by path: the gateway's route override belongs only on the domain
+   * under test — forcing `/api/users` to an extracted side that does not exist would break setup.
+   */
+  headersFor?: (path: string) => Record<string, string>;
+  /**
+   * Inspect each response's raw headers; a returned message is recorded as a failure of the step.
+   * The CLI uses it to prove the gateway really served the side it was asked for.
+   */
+  checkResponse?: (path: string, headers: Record<string, string>) => string | undefined;
   /**
    * Called before each retry of an `eventually` step. Real systems leave it out (their relay
    * delivers events); an in-process harness uses it to deliver events without a broker.
