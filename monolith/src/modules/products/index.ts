@@ -9,6 +9,7 @@ import { releaseStock } from './domain/release-stock';
 import { reserveStock } from './domain/reserve-stock';
 import { seedDemoCatalog } from './domain/seed-demo-catalog';
 import { productEvents } from './events/publish';
+import { productSyncSubscriptions } from './events/sync';
 import { productsRouter } from './http/routes';
 
 export type { NewProduct, Product, ReservedItem, StockItem };
@@ -34,6 +35,9 @@ export function createProductsModule(ctx: ModuleContext): Module<ProductsApi> {
     schema: { schema: PRODUCTS_SCHEMA, migrations },
     router: productsRouter(deps, ctx.verifier),
     subscriptions: [],
+    // The service's changes while it served products; its writes win a version tie because
+    // while it is extracted it is where writes belong.
+    syncSubscriptions: productSyncSubscriptions({ consumer: 'products-sync', from: 'products-service', fromWinsTies: true }),
     api: {
       getProducts: (ids) => repo.findMany(deps.knex, ids),
       reserveStock: (trx, orderId, items) => reserveStock(deps, trx, orderId, items),

@@ -28,4 +28,16 @@ export const migrations: Migration[] = [
       await knex.raw('DROP TABLE products.products');
     },
   },
+  {
+    // The row's per-aggregate version: the outbox sequence of the event that last changed it.
+    // Two-way sync during extraction compares it with an incoming event's sequence so an older
+    // change never overwrites a newer one (docs/adr/0301-two-way-sync-during-extraction.md).
+    name: '002_version',
+    async up(knex) {
+      await knex.raw('ALTER TABLE products.products ADD COLUMN version bigint NOT NULL DEFAULT 0');
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE products.products DROP COLUMN version');
+    },
+  },
 ];

@@ -87,6 +87,56 @@ export const productsRepository = {
   },
 };
 
+/** A product as another side reported it (an event's data), at that side's version. */
+export interface ReplicaProduct {
+  id: string;
+  sku: string;
+  name: string;
+  description: string;
+  priceCents: number;
+  stock: number;
+}
+
+/**
+ * Two-way sync during extraction. Each write is conditional on the stored version being older
+ * than the incoming one, so redelivered, reordered or echoed events change nothing.
+ */
+export const replicaRepository = {
+  /** Stamp the version of the event the caller just wrote for this product. */
+  async setVersion(trx: Knex.Transaction, id: string, version: number): Promise<void> {
+    await trx(TABLE).where({ id }).update({ version });
+  },
+
+  /**
+   * Insert or overwrite the whole product if `version` is newer (or equal, when `winsTie`: two
+   * sides numbered concurrent writes alike and both must settle on the same one); true if applied.
+   */
+  async upsertIfNewer(trx: Knex.Transaction, p: ReplicaProduct, version: number, winsTie = false): Promise<boolean> {
+    const { rowCount } = await trx.raw(
+      `INSERT INTO ${TABLE} AS t (id, sku, name, description, price_cents, stock, version)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET sku = EXCLUDED.sku, name = EXCLUDED.name, description = EXCLUDED.description,
+         price_cents = EXCLUDED.price_cents, stock = EXCLUDED.stock, version = EXCLUDED.version, updated_at = now()
+       WHERE t.version < EXCLUDED.version OR (? AND t.version = EXCLUDED.version)`,
+      [p.id, p.sku, p.name, p.description, p.priceCents, p.stock, version, winsTie],
+    );
+    return rowCount > 0;
+  },
+
+  /**
+   * Set the stock another side reported if `version` is newer. Undefined when the product is not
+   * here yet (its product.created is still on its way on another queue): the caller retries.
+   */
+  async setStockIfNewer(trx: Knex.Transaction, id: string, stock: number, version: number, winsTie = false): Promise<boolean | undefined> {
+    const updated = await trx(TABLE)
+      .where({ id })
+      .andWhere('version', winsTie ? '<=' : '<', version)
+      .update({ stock, version, updated_at: trx.fn.now() });
+    if (updated > 0) return true;
+    return (await trx(TABLE).where({ id }).first('id')) ? false : undefined;
+  },
+};
+
 /** PostgreSQL's unique_violation on the SKU constraint. */
 export const isSkuConflict = (err: unknown) =>
   (err as { code?: string; constraint?: string }).code === '23505' &&

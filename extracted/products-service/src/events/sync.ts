@@ -1,0 +1,59 @@
+import type { Knex } from '@banyan/db';
+import type { EventData, EventEnvelope } from '@banyan/events';
+import type { Subscription } from '@banyan/inbox';
+import { replicaRepository as replica } from '../data/repository';
+
+/**
+ * Keep this side's products in step with the changes another side made (two-way sync during
+ * extraction, docs/adr/0301-two-way-sync-during-extraction.md). Only events whose origin is
+ * `from` are applied: our own events come back on the same exchange and must not echo. An
+ * applied change is written straight to the table, never through the outbox, so it is not
+ * published again.
+ */
+export function productSyncSubscriptions(options: {
+  consumer: string;
+  from: string;
+  /**
+   * Whether `from`'s change wins when both sides gave a write the same version (they wrote
+   * concurrently during a switch). Exactly one side sets it, so both keep the same write.
+   */
+  fromWinsTies: boolean;
+}): Subscription[] {
+  const mine = (event: EventEnvelope) => event.origin === options.from;
+
+  const snapshot = async (event: EventEnvelope<EventData<'product.created'>>, trx: Knex.Transaction) => {
+    if (!mine(event)) return;
+    await continueSequence(trx, event);
+    const { productId, ...rest } = event.data;
+    await replica.upsertIfNewer(trx, { id: productId, ...rest }, event.sequence, options.fromWinsTies);
+  };
+
+  return [
+    { consumer: options.consumer, eventType: 'product.created', handle: snapshot },
+    { consumer: options.consumer, eventType: 'product.updated', handle: snapshot },
+    {
+      consumer: options.consumer,
+      eventType: 'product.stock_changed',
+      async handle(event: EventEnvelope<EventData<'product.stock_changed'>>, trx) {
+        if (!mine(event)) return;
+        const applied = await replica.setStockIfNewer(trx, event.data.productId, event.data.stock, event.sequence, options.fromWinsTies);
+        // product.created travels on another queue and may arrive later: throwing rolls back the
+        // inbox row too, so the consumer's retry applies this once the product exists.
+        if (applied === undefined) throw new Error(`product ${event.data.productId} not replicated yet`);
+        await continueSequence(trx, event);
+      },
+    },
+  ];
+}
+
+/**
+ * Raise this side's counter for the aggregate to the event's sequence, so its next own write
+ * numbers after the other side's change instead of colliding with it.
+ */
+async function continueSequence(trx: Knex.Transaction, event: EventEnvelope) {
+  await trx.raw(
+    `INSERT INTO outbox.aggregate_sequences (aggregate_type, aggregate_id, last_sequence) VALUES ('products', ?, ?)
+     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET last_sequence = GREATEST(outbox.aggregate_sequences.last_sequence, EXCLUDED.last_sequence)`,
+    [event.subject, event.sequence],
+  );
+}

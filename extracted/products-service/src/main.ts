@@ -1,0 +1,5 @@
+import { runService } from '@banyan/service-kit';
+import { defineProductsService, SERVICE_NAME } from './app';
+import { loadProductsServiceConfig } from './config';
+
+void runService(SERVICE_NAME, () => loadProductsServiceConfig(), (parts) => defineProductsService(parts));
