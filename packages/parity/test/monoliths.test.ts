@@ -2,6 +2,7 @@ import { compareTargets, notificationScenarios, orderScenarios, paymentScenarios
 // The monolith's own harness: a real monolith on a real port with its own database. Reused,
 // not copied, so "two monoliths" here means exactly what the monolith's tests mean by one.
 import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
+import { banyanParity } from './support/cli';
 
 /**
  * The scenarios themselves under test: the same code on two independent databases must compare
@@ -39,4 +40,21 @@ it.each([
   expect(report.scenarios.map((s) => [s.scenario, s.failures, s.differences])).toEqual(scenarios.map((s) => [s.name, { a: [], b: [] }, []]));
   // Every step ran on both sides: a scenario that stopped early would compare equal and prove nothing.
   for (const s of report.scenarios) expect([s.a.steps.length, s.b.steps.length]).toEqual([scenarios.find((x) => x.name === s.scenario)!.steps.length, s.a.steps.length]);
+}, 60_000);
+
+it('banyan parity products --a --b prints the comparison and exits 0 for two identical monoliths', async () => {
+  await Promise.all([a.admin(), b.admin()]);
+  // The password the harness gives admin@banyan.local; the CLI logs in with it like an operator would.
+  const saved = process.env.BANYAN_ADMIN_PASSWORD;
+  process.env.BANYAN_ADMIN_PASSWORD = 'admin password for tests';
+  try {
+    const { exitCode, output } = await banyanParity('products', '--a', a.served.url, '--b', b.served.url);
+    expect(output).toContain(`parity: A = ${a.served.url}   B = ${b.served.url}`);
+    expect(output).toContain('✓ [products] The catalog is paged by limit and an opaque cursor');
+    expect(output).toContain(`${productScenarios.length} scenarios, no differences.`);
+    expect(exitCode).toBe(0);
+  } finally {
+    if (saved === undefined) delete process.env.BANYAN_ADMIN_PASSWORD;
+    else process.env.BANYAN_ADMIN_PASSWORD = saved;
+  }
 }, 60_000);
