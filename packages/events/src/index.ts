@@ -68,6 +68,17 @@ const product = z.object({
   stock: z.number().int().nonnegative(),
 });
 
+/**
+ * What the other side of a two-way sync needs to rebuild a payment row it has never seen (the
+ * payer, for who may read it; the processor's reference, to refund it after switching back).
+ * Optional so events written before these fields existed still validate.
+ */
+const paymentReplica = {
+  userId: uuid.optional(),
+  cardLast4: z.string().regex(/^\d{4}$/).optional(),
+  processorReference: z.string().optional(),
+};
+
 /** The data of each contract event. Consumers validate against these; an invalid one is dead-lettered. */
 export const eventSchemas = {
   'user.registered': z.object({ userId: uuid, email: z.string().email(), name: z.string(), role: z.enum(['customer', 'admin']) }),
@@ -101,15 +112,24 @@ export const eventSchemas = {
     wasConfirmed: z.boolean(),
     cancelledAt: z.string(),
   }),
-  'payment.captured': z.object({ paymentId: uuid, orderId: uuid, amountCents: cents }),
-  'payment.declined': z.object({ paymentId: uuid, orderId: uuid, amountCents: cents, reason: z.string() }),
-  'payment.refunded': z.object({ paymentId: uuid, orderId: uuid, amountCents: cents }),
+  'payment.captured': z.object({ paymentId: uuid, orderId: uuid, amountCents: cents, ...paymentReplica }),
+  'payment.declined': z.object({ paymentId: uuid, orderId: uuid, amountCents: cents, reason: z.string(), ...paymentReplica }),
+  'payment.refunded': z.object({ paymentId: uuid, orderId: uuid, amountCents: cents, ...paymentReplica }),
   'notification.sent': z.object({
     notificationId: uuid,
     channel: z.literal('email'),
     to: z.string(),
     subject: z.string(),
     orderId: uuid.optional(),
+    // What another side needs to rebuild the row (two-way sync while notifications is extracted).
+    // Optional so events written before these fields existed stay valid.
+    userId: uuid.optional(),
+    status: z.literal('sent').optional(),
+    body: z.string().optional(),
+    /** The event that asked for the notification (`order.created`'s id). */
+    sourceEventId: uuid.optional(),
+    createdAt: z.string().optional(),
+    sentAt: z.string().optional(),
   }),
 } as const;
 

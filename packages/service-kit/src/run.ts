@@ -3,16 +3,26 @@ import { createKnex, describe, ensureDatabase } from '@banyan/db';
 import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
 import { startConsumers } from '@banyan/messaging';
 import { createRelay } from '@banyan/relay';
-import { createLogger } from '@banyan/telemetry';
+import { staticRoutes, type RoutingView } from '@banyan/routing-client';
+import { createLogger, type Logger } from '@banyan/telemetry';
 import type { ServiceConfig } from './config';
+import { startRoutedConsumers } from './routed';
 import { buildService, type ServiceDefinition, type ServiceParts } from './service';
 
 /**
  * A service's `main`: database-per-service created if missing, migrations, HTTP, its consumers,
  * and its own relay for its own outbox, all closed in reverse order on SIGTERM.
  */
-export async function runService(name: string, loadConfig: () => ServiceConfig, define: (parts: ServiceParts, config: ServiceConfig) => ServiceDefinition) {
-  let config: ServiceConfig;
+export async function runService<C extends ServiceConfig>(
+  name: string,
+  loadConfig: () => C,
+  define: (parts: ServiceParts, config: C) => ServiceDefinition,
+  options: {
+    /** Where the service learns the gateway's routing; its routedSubscriptions follow it. */
+    routing?: (config: C, logger: Logger) => RoutingView;
+  } = {},
+) {
+  let config: C;
   try {
     config = loadConfig();
   } catch (err) {
@@ -42,6 +52,24 @@ export async function runService(name: string, loadConfig: () => ServiceConfig, 
     if (subscriptions.length) {
       const consumers = await startConsumers({ url: config.RABBITMQ_URL, knex, subscriptions, logger: logger.child({ component: 'consumers' }) });
       onShutdown('consumers', () => consumers.close());
+    }
+    const routed = service.definition.routedSubscriptions ?? [];
+    if (routed.length) {
+      // Without a routing source the domain counts as the monolith's, so the service never takes
+      // over the monolith's work by default.
+      const routing = options.routing?.(config, logger) ?? staticRoutes();
+      await routing.refresh();
+      onShutdown('routing watch', async () => routing.stop());
+      const follower = startRoutedConsumers({
+        url: config.RABBITMQ_URL,
+        knex,
+        logger: logger.child({ component: 'routed-consumers' }),
+        routing,
+        domain: service.definition.domain,
+        subscriptions: routed,
+      });
+      await follower.settled();
+      onShutdown('routed consumers', () => follower.close());
     }
     const served = await serve(service.app, config.PORT, config.HOST);
     onShutdown('http server', () => served.close());

@@ -21,7 +21,13 @@ export interface ServiceDefinition {
   domain: string;
   schemas: SchemaOwner[];
   router: Router;
+  /** Consumed whatever the routing (e.g. keeping current from the monolith's events). */
   subscriptions?: Subscription[];
+  /**
+   * The domain's own work (e.g. sending an email), consumed only while the gateway routes
+   * `domain` to this service: the monolith module consumes the same queues the rest of the time.
+   */
+  routedSubscriptions?: Subscription[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }

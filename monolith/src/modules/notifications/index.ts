@@ -2,6 +2,7 @@ import type { Module, ModuleContext } from '../../kernel';
 import { notificationsSchema } from './data/migrations';
 import type { Mailer } from './domain/mailer';
 import { createSender, type SendReport } from './domain/sender';
+import { onNotificationSent } from './events/on-notification-sent';
 import { onOrderCreated } from './events/on-order-created';
 import { notificationsRouter } from './http/routes';
 
@@ -48,6 +49,9 @@ export function createNotificationsModule(ctx: ModuleContext, options: Notificat
     router: notificationsRouter({ knex: ctx.knex, verifier: ctx.verifier }),
     api: { sendPending: sender.sendPending },
     subscriptions: [onOrderCreated(sender.kick)],
+    // The sender below keeps running while the domain is extracted: rows recorded here before the
+    // switch are still sent from here, so a message taken before a switch finishes on this side.
+    syncSubscriptions: [onNotificationSent(ctx.logger)],
     async start() {
       sender.start();
     },

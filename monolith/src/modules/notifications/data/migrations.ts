@@ -37,6 +37,18 @@ const migrations: Migration[] = [
       await knex.raw('DROP TABLE notifications.notifications');
     },
   },
+  {
+    // Two-way sync with the extracted service: a row's version is the sequence of the last event
+    // written about it, on whichever side wrote it, so an older copy never overwrites a newer one.
+    // 0 is a row that has had no event yet (pending on the side that recorded it).
+    name: '002_sync_version',
+    async up(knex) {
+      await knex.raw('ALTER TABLE notifications.notifications ADD COLUMN version integer NOT NULL DEFAULT 0');
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE notifications.notifications DROP COLUMN version');
+    },
+  },
 ];
 
 export const notificationsSchema: SchemaOwner = { schema: NOTIFICATIONS_SCHEMA, migrations };

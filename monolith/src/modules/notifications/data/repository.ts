@@ -20,9 +20,13 @@ export interface NotificationRow {
   claimed_until: Date | null;
   created_at: Date;
   sent_at: Date | null;
+  version: number;
 }
 
 export type NewNotification = Pick<NotificationRow, 'id' | 'source_event_id' | 'user_id' | 'order_id' | 'channel' | 'recipient' | 'subject' | 'body'>;
+
+/** A row as the other side (monolith or service) last published it. */
+export type SyncedNotification = NewNotification & Pick<NotificationRow, 'status' | 'created_at' | 'sent_at' | 'version'>;
 
 /** `db` is a transaction when the caller writes state with it, the pool for reads. */
 export const notificationsRepository = {
@@ -75,9 +79,39 @@ export const notificationsRepository = {
   async markSent(trx: Knex.Transaction, id: string): Promise<NotificationRow | undefined> {
     const [row] = await trx(TABLE)
       .where({ id, status: 'pending' })
-      .update({ status: 'sent', sent_at: trx.fn.now(), attempts: trx.raw('attempts + 1'), last_error: null, claimed_until: null })
+      .update({
+        status: 'sent',
+        sent_at: trx.fn.now(),
+        attempts: trx.raw('attempts + 1'),
+        last_error: null,
+        claimed_until: null,
+        version: trx.raw('version + 1'),
+      })
       .returning('*');
     return row;
+  },
+
+  /**
+   * Write the other side's copy of a row unless ours is as new or newer. Returns whether it was
+   * written. A copy is only ever `sent`, so our sender never picks it up.
+   */
+  async applySynced(trx: Knex.Transaction, row: SyncedNotification): Promise<boolean> {
+    const { rows } = await trx.raw<{ rows: unknown[] }>(
+      `INSERT INTO ${TABLE} (id, source_event_id, user_id, order_id, channel, recipient, subject, body, status, created_at, sent_at, version)
+       VALUES (:id, :source_event_id, :user_id, :order_id, :channel, :recipient, :subject, :body, :status, :created_at, :sent_at, :version)
+       ON CONFLICT (id) DO UPDATE SET
+         status = EXCLUDED.status, sent_at = EXCLUDED.sent_at, version = EXCLUDED.version,
+         claimed_until = NULL, last_error = NULL
+       WHERE ${TABLE}.version < EXCLUDED.version
+       RETURNING id`,
+      row,
+    );
+    return rows.length > 0;
+  },
+
+  /** Another row (another id) recorded for the same request, i.e. the request was handled on both sides. */
+  async findOtherForSourceEvent(db: Knex, sourceEventId: string, id: string): Promise<NotificationRow | undefined> {
+    return db(TABLE).where({ source_event_id: sourceEventId }).whereNot({ id }).first();
   },
 
   /** Count the failed attempt; give up (status `failed`) at `maxAttempts`, else retry after `retryAfterMs`. */

@@ -57,16 +57,29 @@ export async function sendNotification(deps: SendDeps, row: NotificationRow): Pr
     await deps.outbox.add<EventData<'notification.sent'>>(trx, {
       type: 'notification.sent',
       subject: sent.id,
-      data: {
-        notificationId: sent.id,
-        channel: sent.channel,
-        to: sent.recipient,
-        subject: sent.subject,
-        ...(sent.order_id ? { orderId: sent.order_id } : {}),
-      },
+      // The row's version is the event's sequence, so the other side can tell newer from older.
+      sequence: sent.version,
+      data: notificationSentData(sent),
     });
   });
   return 'sent';
+}
+
+/** Everything the other side needs to rebuild the row (see applySyncedNotification). */
+export function notificationSentData(row: NotificationRow): EventData<'notification.sent'> {
+  return {
+    notificationId: row.id,
+    channel: row.channel,
+    to: row.recipient,
+    subject: row.subject,
+    ...(row.order_id ? { orderId: row.order_id } : {}),
+    userId: row.user_id,
+    status: 'sent',
+    body: row.body,
+    sourceEventId: row.source_event_id,
+    createdAt: new Date(row.created_at).toISOString(),
+    sentAt: new Date(row.sent_at ?? Date.now()).toISOString(),
+  };
 }
 
 /** Same notification, same Message-ID, whichever attempt delivers it. */

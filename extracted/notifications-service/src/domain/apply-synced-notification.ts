@@ -1,0 +1,49 @@
+import type { Knex } from '@banyan/db';
+import type { EventData, EventEnvelope } from '@banyan/events';
+import type { Logger } from '@banyan/telemetry';
+import { notificationsRepository } from '../data/repository';
+
+export type SyncOutcome = 'applied' | 'stale' | 'not-ours' | 'incomplete' | 'handled-on-both-sides';
+
+/**
+ * Keep this side's table in step with the other side's: apply a `notification.sent` written by
+ * `origin` (the side we follow), in the inbox's transaction. Nothing is published back, so a
+ * change never echoes; our own events come back on the same exchange and are skipped by origin.
+ * A copy never sends an email here: it arrives `sent`, and the sender only claims `pending` rows.
+ */
+export async function applySyncedNotification(
+  trx: Knex.Transaction,
+  event: EventEnvelope<EventData<'notification.sent'>>,
+  origin: string,
+  logger: Logger,
+): Promise<SyncOutcome> {
+  if (event.origin !== origin) return 'not-ours';
+  const data = event.data;
+  // Events published before the sync fields existed cannot rebuild a row; backfill copies those.
+  if (!data.userId || !data.sourceEventId || !data.createdAt || data.body === undefined) {
+    logger.warn({ notificationId: data.notificationId }, 'notification.sent without the sync fields; left to backfill');
+    return 'incomplete';
+  }
+  const twin = await notificationsRepository.findOtherForSourceEvent(trx, data.sourceEventId, data.notificationId);
+  if (twin) {
+    // Both sides recorded the same order.created (the switch-over window, see ADR 0321): the
+    // customer got two emails; keeping our row keeps one row per order on each side.
+    logger.warn({ notificationId: data.notificationId, ours: twin.id, sourceEventId: data.sourceEventId }, 'order notified on both sides');
+    return 'handled-on-both-sides';
+  }
+  const written = await notificationsRepository.applySynced(trx, {
+    id: data.notificationId,
+    source_event_id: data.sourceEventId,
+    user_id: data.userId,
+    order_id: data.orderId ?? null,
+    channel: data.channel,
+    recipient: data.to,
+    subject: data.subject,
+    body: data.body,
+    status: 'sent',
+    created_at: new Date(data.createdAt),
+    sent_at: data.sentAt ? new Date(data.sentAt) : new Date(event.time),
+    version: event.sequence,
+  });
+  return written ? 'applied' : 'stale';
+}

@@ -1,0 +1,27 @@
+import { Router } from 'express';
+import { authenticate, principalOf, type TokenVerifier } from '@banyan/auth';
+import type { Knex } from '@banyan/db';
+import { parse } from '@banyan/http';
+import { z } from 'zod';
+import { decodeCursor, listNotifications } from '../domain/list-notifications';
+
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z
+    .string()
+    .transform(decodeCursor)
+    .pipe(z.string().uuid({ message: 'Not a cursor this API returned.' }))
+    .optional(),
+});
+
+export function notificationsRouter(deps: { knex: Knex; verifier: TokenVerifier }): Router {
+  const router = Router();
+  router.use(authenticate(deps.verifier));
+
+  router.get('/', async (req, res) => {
+    const query = parse(listQuery, req.query);
+    res.json(await listNotifications(deps.knex, principalOf(req).userId, query.limit, query.cursor));
+  });
+
+  return router;
+}
