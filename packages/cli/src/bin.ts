@@ -6,6 +6,8 @@ import { registerStatus } from './commands/status';
 import { registerRoute } from './commands/route';
 import { registerShadow } from './commands/shadow';
 import { registerOutbox } from './commands/outbox';
+import { registerBackfill } from './commands/backfill';
+import { registerVerify } from './commands/verify';
 import { registerParity } from './commands/parity';
 
 const program = new Command('banyan')

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { SingleBar, Presets } from 'cli-progress';
+import { backfill, loadSyncSpec } from '../sync/engine';
+import { connectDomain } from '../sync/engine-connect';
+
+export function registerBackfill(program: Command): void {
+  program
+    .command('backfill <domain>')
+    .description("copy the monolith's rows of a domain into its service's database (resumable; only newer versions overwrite)")
+    .option('--batch-size <n>', 'rows per batch (one transaction each)', (v) => Number.parseInt(v, 10), 500)
+    .action(async (domain: string, options: { batchSize: number }) => {
+      const spec = loadSyncSpec(domain);
+      const db = connectDomain(spec);
+      // A bar only where a person watches; logs and CI get the final line alone.
+      const bar = process.stdout.isTTY ? new SingleBar({ format: ' {table} [{bar}] {value}/{total} rows' }, Presets.shades_classic) : undefined;
+      let current: string | undefined;
+      try {
+        const result = await backfill(spec, db, {
+          batchSize: options.batchSize,
+          onProgress: (p) => {
+            if (!bar) return;
+            if (p.table !== current) {
+              if (current) bar.stop();
+              current = p.table;
+              bar.start(p.total, p.done, { table: p.table });
+            } else {
+              bar.setTotal(p.total);
+              bar.update(p.done);
+            }
+          },
+        });
+        bar?.stop();
+        console.log(`${domain}: ${result.read} rows read, ${result.written} written, ${result.skipped} already current in ${spec.targetDatabase}`);
+      } finally {
+        bar?.stop();
+        await db.close();
+      }
+    });
+}
