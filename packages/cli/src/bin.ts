@@ -14,7 +14,7 @@ const program = new Command('banyan')
   .description('Banyan: strangle a monolith one domain at a time.')
   .showHelpAfterError('(run "banyan --help" for the commands)');
 
-for (const register of [registerStart, registerSeed, registerStatus, registerRoute, registerShadow, registerOutbox, registerParity]) register(program);
+for (const register of [registerStart, registerSeed, registerStatus, registerRoute, registerShadow, registerOutbox, registerParity, registerBackfill, registerVerify]) register(program);
 
 program.parseAsync(process.argv).catch((err: Error) => {
   console.error(`banyan: ${err.message}`);
