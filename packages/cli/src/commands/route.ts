@@ -1,10 +1,31 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
+import { adminClient, describeMode, runAction, type RouteView } from '../admin-client';
+
+const MODES = ['monolith', 'extracted', 'canary', 'shadow'];
+
+const percentArg = (value: string) => {
+  if (!/^\d{1,3}$/.test(value) || Number(value) > 100) throw new InvalidArgumentError('a whole number from 0 to 100.');
+  return Number(value);
+};
 
 export function registerRoute(program: Command): void {
   program
     .command('route')
-    .description('(not built yet)')
-    .action(() => {
-      throw new Error('"banyan route" is not built yet');
-    });
+    .description('switch a domain live: every gateway instance follows within a second; in-flight requests finish where they started')
+    .argument('<domain>', 'users, products, orders, payments, notifications or analytics')
+    .argument('<mode>', MODES.join(' | '))
+    .option('--percent <n>', 'canary only: the share of users (sticky by user) sent to the extracted service', percentArg)
+    .addHelpText('after', '\nExamples:\n  banyan route orders canary --percent 10\n  banyan route orders shadow\n  banyan route orders extracted')
+    .action(
+      runAction(async (domain: string, mode: string, options: { percent?: number }) => {
+        const admin = adminClient();
+        const before = (await admin.get<{ routes: RouteView[] }>('/routes')).routes.find((r) => r.domain === domain);
+        // The gateway validates too (and names the reason); this only saves a round trip for the common slips.
+        const result = await admin.put<{ changed: boolean; route: RouteView }>(`/routes/${encodeURIComponent(domain)}`, options.percent === undefined ? { mode } : { mode, percent: options.percent });
+        const r = result.route;
+        if (!result.changed) return void console.log(`${domain}: already ${describeMode(r)} (version ${r.version}); nothing changed.`);
+        console.log(`${domain}: ${before ? describeMode(before) : '?'} → ${describeMode(r)} (version ${r.version})`);
+        if (r.mode === 'shadow') console.log(`Follow the comparison with: banyan shadow ${domain}`);
+      }),
+    );
 }
