@@ -25,6 +25,8 @@ export interface PublisherOptions {
   confirmTimeoutMs?: number;
   /** First reconnect delay; doubles to 5 s. Default 100 ms. */
   reconnectDelayMs?: number;
+  /** Topic exchanges asserted on every (re)connect, before anything is published. */
+  exchanges?: string[];
 }
 
 /**
@@ -159,7 +161,6 @@ export class ConfirmPublisher {
 
   private dropChannel(reason: string) {
     this.channel = undefined;
-    this.asserted.clear();
     this.returned.clear();
     for (const broken of [...this.onBroken]) broken(reason);
   }
@@ -185,6 +186,7 @@ export class ConfirmPublisher {
           this.options.logger.info('RabbitMQ unblocked publishing');
           this.wake();
         });
+        this.asserted.clear();
         const channel = await connection.createConfirmChannel();
         channel.on('error', (err: Error) => this.options.logger.warn({ err: err.message }, 'RabbitMQ channel error'));
         // A channel error (e.g. an exchange redeclared with another type) leaves the connection
@@ -196,6 +198,10 @@ export class ConfirmPublisher {
           const { replyText, exchange, routingKey } = msg.fields;
           this.returned.set(String(msg.properties.messageId), `returned by RabbitMQ: ${replyText} (exchange "${exchange}", routing key "${routingKey}")`);
         });
+        for (const exchange of this.options.exchanges ?? []) {
+          await channel.assertExchange(exchange, 'topic', { durable: true });
+          this.asserted.add(exchange);
+        }
         this.connection = connection;
         this.channel = channel;
         this.blocked = false;

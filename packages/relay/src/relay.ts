@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { Client } from 'pg';
 import { createKnex, type ConnectionSettings, type Knex } from '@banyan/db';
+import { DOMAINS } from '@banyan/events';
 import { encode, names, publishOptions } from '@banyan/messaging';
 import { envelopeFromRow, OUTBOX_CHANNEL, type OutboxRow } from '@banyan/outbox';
 import type { Logger } from '@banyan/telemetry';
@@ -261,6 +262,7 @@ export function createRelay(options: RelayOptions): Relay {
         logger,
         heartbeatSeconds: options.heartbeatSeconds,
         confirmTimeoutMs: options.confirmTimeoutMs,
+        exchanges: DOMAINS.map((d) => n.exchange(d)),
       });
       await leases.rebalance();
       renewTimer = setInterval(() => {

@@ -139,6 +139,7 @@ export async function dropTopology(topology: DeclaredTopology) {
 export async function startProxy(target = { host: '127.0.0.1', port: 5672 }) {
   const pairs = new Set<{ client: net.Socket; upstream: net.Socket }>();
   let frozen = false;
+  let holdingReplies = false;
   let clientBytes = 0;
   const server = net.createServer((client) => {
     const upstream = net.connect(target);
@@ -149,7 +150,7 @@ export async function startProxy(target = { host: '127.0.0.1', port: 5672 }) {
       if (!frozen) upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
-      if (!frozen) client.write(chunk);
+      if (!frozen && !holdingReplies) client.write(chunk);
     });
     const end = () => {
       client.destroy();
@@ -175,6 +176,14 @@ export async function startProxy(target = { host: '127.0.0.1', port: 5672 }) {
     /** Keep the sockets open but forward nothing: a silent network partition. */
     freeze() {
       frozen = true;
+    },
+    /** Forward the relay's frames but none of the broker's: messages arrive, confirms never return. */
+    holdReplies() {
+      holdingReplies = true;
+    },
+    resume() {
+      frozen = false;
+      holdingReplies = false;
     },
     close: () =>
       new Promise<void>((resolve) => {

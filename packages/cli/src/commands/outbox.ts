@@ -1,10 +1,98 @@
 import type { Command } from 'commander';
+import { databaseConnection, loadConfig, postgresEnv, z } from '@banyan/config';
+import { createKnex, describe, type Knex } from '@banyan/db';
+
+export interface OutboxReport {
+  /** Rows waiting to be published (parked ones excluded). */
+  backlog: number;
+  /** Seconds since the oldest waiting row was written; null when nothing waits. */
+  oldestUnpublishedAgeSeconds: number | null;
+  /** Write → published delay over the last 1,000 published rows, in milliseconds. */
+  lagMs: { p50: number; p99: number; max: number } | null;
+  /** Rows that failed and will be retried (not yet parked). */
+  retrying: number;
+  /** Rows the relay gave up on; each holds back its aggregate's later events. */
+  parked: Array<{ id: string; type: string; aggregateId: string; attempts: number; lastError: string | null; parkedAt: string }>;
+  /** Relay instances seen recently and how many partitions each leases. */
+  relays: Array<{ instance: string; partitions: number; seenAt: string }>;
+}
+
+export async function outboxReport(knex: Knex): Promise<OutboxReport> {
+  const [backlog, lag, parked, relays] = await Promise.all([
+    knex.raw<{ rows: Array<{ waiting: string; retrying: string; oldest: number | null }> }>(`
+      SELECT count(*) FILTER (WHERE parked_at IS NULL) AS waiting,
+             count(*) FILTER (WHERE parked_at IS NULL AND attempts > 0) AS retrying,
+             extract(epoch FROM clock_timestamp() - min(created_at) FILTER (WHERE parked_at IS NULL))::float8 AS oldest
+        FROM outbox.events WHERE published_at IS NULL`),
+    knex.raw<{ rows: Array<{ p50: number | null; p99: number | null; max: number | null }> }>(`
+      SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY d) AS p99, max(d) AS max
+        FROM (SELECT extract(epoch FROM published_at - created_at) * 1000 AS d
+                FROM outbox.events WHERE published_at IS NOT NULL ORDER BY published_at DESC LIMIT 1000) recent`),
+    knex.raw<{ rows: Array<{ id: string; type: string; aggregate_id: string; attempts: number; last_error: string | null; parked_at: Date }> }>(`
+      SELECT id, type, aggregate_id, attempts, last_error, parked_at FROM outbox.events
+       WHERE parked_at IS NOT NULL AND published_at IS NULL ORDER BY position LIMIT 100`),
+    knex.raw<{ rows: Array<{ id: string; seen_at: Date; partitions: string }> }>(`
+      SELECT i.id, i.seen_at, count(l.partition) AS partitions
+        FROM outbox.relay_instances i
+        LEFT JOIN outbox.relay_leases l ON l.owner = i.id AND l.expires_at > clock_timestamp()
+       GROUP BY i.id, i.seen_at ORDER BY i.id`),
+  ]);
+  const b = backlog.rows[0];
+  const l = lag.rows[0];
+  return {
+    backlog: Number(b.waiting),
+    oldestUnpublishedAgeSeconds: b.oldest === null ? null : Number(b.oldest),
+    lagMs: l.p50 === null ? null : { p50: Number(l.p50), p99: Number(l.p99), max: Number(l.max) },
+    retrying: Number(b.retrying),
+    parked: parked.rows.map((r) => ({
+      id: r.id,
+      type: r.type,
+      aggregateId: r.aggregate_id,
+      attempts: r.attempts,
+      lastError: r.last_error,
+      parkedAt: new Date(r.parked_at).toISOString(),
+    })),
+    relays: relays.rows.map((r) => ({ instance: r.id, partitions: Number(r.partitions), seenAt: new Date(r.seen_at).toISOString() })),
+  };
+}
+
+function print(report: OutboxReport, where: string) {
+  const lines = [
+    `outbox of ${where}`,
+    `  backlog:                ${report.backlog} unpublished${report.retrying ? ` (${report.retrying} retrying)` : ''}`,
+    `  oldest unpublished age: ${report.oldestUnpublishedAgeSeconds === null ? '-' : `${report.oldestUnpublishedAgeSeconds.toFixed(1)} s`}`,
+    `  lag (write → publish):  ${report.lagMs ? `p50 ${report.lagMs.p50.toFixed(1)} ms, p99 ${report.lagMs.p99.toFixed(1)} ms, max ${report.lagMs.max.toFixed(1)} ms (last 1,000)` : '-'}`,
+    `  relays:                 ${report.relays.length ? report.relays.map((r) => `${r.instance} (${r.partitions} partitions)`).join(', ') : 'none running'}`,
+    `  parked:                 ${report.parked.length}`,
+    ...report.parked.map((p) => `    ${p.id} ${p.type} aggregate ${p.aggregateId}, ${p.attempts} attempts, parked ${p.parkedAt}\n      last error: ${p.lastError ?? '-'}`),
+  ];
+  console.log(lines.join('\n'));
+}
 
 export function registerOutbox(program: Command): void {
   program
     .command('outbox')
-    .description('(not built yet)')
-    .action(() => {
-      throw new Error('"banyan outbox" is not built yet');
+    .description('Relay lag, backlog, oldest unpublished event and parked events with their last error')
+    .option('--database <name>', 'the database whose outbox to inspect', 'banyan_monolith')
+    .option('--json', 'print the report as JSON')
+    .option('--unpark <id...>', 'retry parked events (their aggregates resume behind them)')
+    .action(async (opts: { database: string; json?: boolean; unpark?: string[] }) => {
+      const env = loadConfig(z.object(postgresEnv));
+      const settings = databaseConnection(env, opts.database);
+      const knex = createKnex(settings, { max: 4 });
+      try {
+        if (opts.unpark?.length) {
+          const n = await knex('outbox.events')
+            .whereIn('id', opts.unpark)
+            .whereNotNull('parked_at')
+            .update({ parked_at: null, attempts: 0, next_attempt_at: null });
+          console.log(`unparked ${n} event(s)`);
+        }
+        const report = await outboxReport(knex);
+        if (opts.json) console.log(JSON.stringify(report, null, 2));
+        else print(report, describe(settings));
+      } finally {
+        await knex.destroy();
+      }
     });
 }
