@@ -1,4 +1,4 @@
-import type { Logger } from '@banyan/telemetry';
+import { shutdownTelemetry, type Logger } from '@banyan/telemetry';
 
 type Step = { name: string; run: () => Promise<unknown> };
 const steps: Step[] = [];
@@ -38,6 +38,8 @@ export function installShutdownHandlers(logger: Logger, timeoutMs = 15_000): voi
         logger.error({ err, step: step.name }, 'shutdown step failed');
       }
     }
+    // Last: flush the spans of everything above (a no-op when tracing is off).
+    await shutdownTelemetry().catch((err: Error) => logger.error({ err }, 'flushing spans failed'));
     logger.info('stopped');
     process.exit(0);
   };

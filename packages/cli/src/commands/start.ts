@@ -43,7 +43,7 @@ export function registerStart(program: Command): void {
       // A session token for the admin API when none is configured; printed once, never logged.
       const generatedToken = !process.env.BANYAN_ADMIN_TOKEN;
       const adminToken = process.env.BANYAN_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
-      const env = { ...process.env, BANYAN_ADMIN_TOKEN: adminToken };
+      const env: NodeJS.ProcessEnv = { ...process.env, BANYAN_ADMIN_TOKEN: adminToken };
 
       if (options.seed) {
         const seed = spawnSync(process.execPath, [path.join(root, 'monolith/dist/seed-main.js')], { env, encoding: 'utf8' });
