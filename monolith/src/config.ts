@@ -16,6 +16,16 @@ export const monolithConfigSchema = z.object({
   GATEWAY_ADMIN_URL: z.string().url().default('http://127.0.0.1:8081'),
   /** Without it the monolith does not watch the gateway and serves every domain itself. */
   BANYAN_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** The extracted payments service, called by the payments door while the domain is routed there. */
+  PAYMENTS_SERVICE_URL: z.string().url().default('http://127.0.0.1:3104'),
+  /** How long one call to the payments service may take before it counts as a failure. */
+  PAYMENTS_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** Consecutive failures that open the payments breaker. */
+  PAYMENTS_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
+  /** How long the open breaker fails fast before one half-open probe. */
+  PAYMENTS_BREAKER_RESET_MS: z.coerce.number().int().positive().default(30_000),
+  /** The monolith's credential at the payments service's internal API; defaults to BANYAN_ADMIN_TOKEN (see ADR 0311). */
+  PAYMENTS_SERVICE_TOKEN: z.string().min(16).optional(),
 });
 
 export type MonolithConfig = z.infer<typeof monolithConfigSchema>;

@@ -77,7 +77,15 @@ describe('charging through the payments door', () => {
     expect(outcome).toEqual({ paymentId: expect.any(String), status: 'captured' });
     const [event] = await eventsFor('payment.captured', orderId);
     expect(event.subject).toBe(outcome.paymentId);
-    expect(event.data).toEqual({ paymentId: outcome.paymentId, orderId, amountCents: 4200 });
+    // userId, cardLast4 and processorReference let the extracted service rebuild the row (two-way sync).
+    expect(event.data).toEqual({
+      paymentId: outcome.paymentId,
+      orderId,
+      amountCents: 4200,
+      userId: expect.any(String),
+      cardLast4: '4242',
+      processorReference: expect.stringMatching(/^ch_/),
+    });
   });
 
   test.each([
@@ -144,7 +152,9 @@ describe('refunding through the payments door', () => {
 
     expect(first).toEqual({ paymentId, status: 'refunded' });
     expect(second).toEqual(first);
-    expect((await eventsFor('payment.refunded', orderId)).map((e) => e.data)).toEqual([{ paymentId, orderId, amountCents: 990 }]);
+    expect((await eventsFor('payment.refunded', orderId)).map((e) => e.data)).toEqual([
+      { paymentId, orderId, amountCents: 990, userId: expect.any(String), cardLast4: '4242', processorReference: expect.stringMatching(/^ch_/) },
+    ]);
     const view = await h.api.get(`/api/payments/${paymentId}`, payer.token);
     expect(view.body.status).toBe('refunded');
   });

@@ -6,35 +6,55 @@ import type { PaymentsDeps } from './domain/deps';
 import type { ChargeInput, ChargeOutcome, RefundOutcome } from './domain/payment';
 import { refundPayment } from './domain/refund-payment';
 import { paymentEvents } from './events/publish';
+import { paymentSyncSubscriptions } from './events/sync';
 import { paymentsRouter } from './http/routes';
+import { paymentsServiceClient } from './remote/service-client';
 
 export { testCardProcessor };
 export type { CardProcessor, ChargeRequest, ChargeResult, ChargeInput, ChargeOutcome, RefundOutcome };
 
 /**
  * The payments module's door. Network-shaped on purpose (no transaction parameter, plain data
- * in and out): it will be swapped for an HTTP client of the extracted payments service.
+ * in and out): while the domain is extracted it is an HTTP client of the payments service.
  */
 export interface PaymentsApi {
   /**
    * Charge once per order: a repeated call returns the first result. Throws SERVICE.UNAVAILABLE
-   * (503) when the processor cannot be reached; calling again later is safe.
+   * (503) when the processor or the payments service cannot be reached; calling again later is safe.
    */
   charge(input: ChargeInput): Promise<ChargeOutcome>;
   /** Refund the order's captured payment (idempotent). Throws PAYMENTS.NOT_FOUND, PAYMENTS.NOT_REFUNDABLE, SERVICE.UNAVAILABLE. */
   refund(orderId: string): Promise<RefundOutcome>;
 }
 
-export function createPaymentsModule(ctx: ModuleContext, options: { cardProcessor: CardProcessor }): Module<PaymentsApi> {
+export function createPaymentsModule(
+  ctx: ModuleContext,
+  options: { cardProcessor: CardProcessor },
+): Module<PaymentsApi> & { remote: ReturnType<typeof paymentsServiceClient> } {
   const deps: PaymentsDeps = { knex: ctx.knex, events: paymentEvents(ctx.outbox), processor: options.cardProcessor };
+  const remote = paymentsServiceClient({
+    url: ctx.config.PAYMENTS_SERVICE_URL,
+    token: ctx.config.PAYMENTS_SERVICE_TOKEN ?? ctx.config.BANYAN_ADMIN_TOKEN,
+    timeoutMs: ctx.config.PAYMENTS_TIMEOUT_MS,
+    breakerThreshold: ctx.config.PAYMENTS_BREAKER_THRESHOLD,
+    breakerResetMs: ctx.config.PAYMENTS_BREAKER_RESET_MS,
+    logger: ctx.logger,
+  });
+  // Asked per call, so a switch at the gateway takes effect on the next checkout.
+  const extracted = () => ctx.routing.isExtracted('payments');
   return {
     name: 'payments',
     schema: { schema: PAYMENTS_SCHEMA, migrations },
     router: paymentsRouter(deps, ctx.verifier),
     subscriptions: [],
+    syncSubscriptions: paymentSyncSubscriptions({ consumer: 'payments-monolith', origin: 'monolith' }),
     api: {
-      charge: (input) => chargePayment(deps, input),
-      refund: (orderId) => refundPayment(deps, orderId),
+      charge: (input) => (extracted() ? remote.charge(input) : chargePayment(deps, input)),
+      refund: (orderId) => (extracted() ? remote.refund(orderId) : refundPayment(deps, orderId)),
+    },
+    remote,
+    async stop() {
+      remote.breaker.shutdown();
     },
   };
 }

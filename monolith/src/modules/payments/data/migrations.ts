@@ -28,4 +28,15 @@ export const migrations: Migration[] = [
       await knex.raw('DROP TABLE payments.payments');
     },
   },
+  {
+    // Two-way sync with the extracted payments service: each row remembers the outbox sequence
+    // of the event that last changed it, so a replayed or late event never rolls it back.
+    name: '002_version',
+    async up(knex) {
+      await knex.raw('ALTER TABLE payments.payments ADD COLUMN version bigint NOT NULL DEFAULT 0');
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE payments.payments DROP COLUMN version');
+    },
+  },
 ];

@@ -42,7 +42,10 @@ export async function chargePayment(deps: PaymentsDeps, input: ChargeInput): Pro
     const payment = answer.approved
       ? await repo.transition(trx, claimed.id, 'pending', 'captured', { processorReference: answer.reference })
       : await repo.transition(trx, claimed.id, 'pending', 'declined', { declineReason: answer.declineReason ?? 'declined' });
-    if (payment) await (payment.status === 'captured' ? deps.events.captured : deps.events.declined)(trx, payment);
+    if (payment) {
+      const event = await (payment.status === 'captured' ? deps.events.captured : deps.events.declined)(trx, payment);
+      await repo.stamp(trx, payment.id, event.sequence);
+    }
     return payment;
   });
   // Undefined: a concurrent call for the same order recorded the (same) answer first.

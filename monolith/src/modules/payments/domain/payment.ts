@@ -11,6 +11,7 @@ export interface Payment {
   status: PaymentStatus;
   declineReason: string | null;
   processorReference: string | null;
+  cardLast4: string;
 }
 
 export interface ChargeInput {

@@ -22,7 +22,7 @@ export async function refundPayment(deps: PaymentsDeps, orderId: string): Promis
 
   await withTransaction(deps.knex, async (trx) => {
     const refunded = await repo.transition(trx, payment.id, 'captured', 'refunded');
-    if (refunded) await deps.events.refunded(trx, refunded);
+    if (refunded) await repo.stamp(trx, refunded.id, (await deps.events.refunded(trx, refunded)).sequence);
   });
   return { paymentId: payment.id, status: 'refunded' };
 }

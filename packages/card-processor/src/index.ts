@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+
+export interface ChargeRequest {
+  amountCents: number;
+  cardNumber: string;
+  /** The processor answers a repeated key with the first answer instead of charging again. */
+  idempotencyKey: string;
+}
+
+export interface ChargeResult {
+  approved: boolean;
+  /** The processor's id for the charge, needed to refund it. */
+  reference?: string;
+  declineReason?: string;
+}
+
+/** The third-party card processor. Implementations throw when it cannot be reached. */
+export interface CardProcessor {
+  charge(request: ChargeRequest): Promise<ChargeResult>;
+  refund(request: { reference: string; amountCents: number; idempotencyKey: string }): Promise<{ reference: string }>;
+}
+
+export function luhnValid(digits: string): boolean {
+  if (!/^\d{12,19}$/.test(digits)) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+const DECLINED: Record<string, string> = {
+  '4000000000000002': 'card_declined',
+  '4000000000009995': 'insufficient_funds',
+};
+
+/**
+ * The fake of the card processor, following the common test-card convention. It keeps the
+ * processor's idempotency promise (same key, same answer) because payments relies on it.
+ */
+export function testCardProcessor(): CardProcessor {
+  const charges = new Map<string, ChargeResult>();
+  const refunds = new Map<string, { reference: string }>();
+  return {
+    async charge({ cardNumber, idempotencyKey }) {
+      const previous = charges.get(idempotencyKey);
+      if (previous) return previous;
+      const digits = cardNumber.replace(/\s+/g, '');
+      const reason = !luhnValid(digits) ? 'invalid_number' : DECLINED[digits];
+      const result: ChargeResult = reason ? { approved: false, declineReason: reason } : { approved: true, reference: `ch_${randomUUID()}` };
+      charges.set(idempotencyKey, result);
+      return result;
+    },
+    async refund({ idempotencyKey }) {
+      const previous = refunds.get(idempotencyKey);
+      if (previous) return previous;
+      const result = { reference: `re_${randomUUID()}` };
+      refunds.set(idempotencyKey, result);
+      return result;
+    },
+  };
+}
