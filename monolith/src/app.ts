@@ -62,7 +62,7 @@ export function buildMonolith(deps: MonolithDeps): Monolith {
   const modules = composeModules(deps);
   const all: Module[] = Object.values(modules);
 
-  const app = createHttpApp({ logger: deps.logger, readinessChecks: { database: () => ping(deps.knex) } });
+  const app = createHttpApp({ logger: deps.logger, metrics: true, readinessChecks: { database: () => ping(deps.knex) } });
   for (const module of all) app.use(`/api/${module.name}`, module.router);
   finishHttpApp(app);
 

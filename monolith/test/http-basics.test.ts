@@ -69,6 +69,17 @@ describe('HTTP basics every route shares', () => {
     expect(res.body).toEqual({ status: 'ready', checks: { database: true } });
   });
 
+  test('When Prometheus scrapes /metrics after a request, then the request duration histogram has it by route template', async () => {
+    await api.get('/api/products?limit=1');
+
+    const res = await api.get('/metrics');
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(/http_server_request_duration_seconds_count\{[^}]*route="\/api\/products\/?"[^}]*\} [1-9]/);
+    expect(res.text).toMatch(/process_cpu_user_seconds_total/);
+  });
+
   test('When the caller sends an x-request-id, then the response carries the same id, errors included', async () => {
     const ok = await api.get('/healthz', undefined, { 'x-request-id': 'gateway-req-42' });
     const failed = await api.get('/nowhere', undefined, { 'x-request-id': 'gateway-req-43' });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Express, type Request } from 'express';
 import pinoHttp from 'pino-http';
-import type { Logger } from '@banyan/telemetry';
+import { httpMetrics, metricsHandler, type Logger } from '@banyan/telemetry';
 import { notFoundHandler, problemHandler } from './problems';
 
 export interface HttpAppOptions {
@@ -10,6 +10,11 @@ export interface HttpAppOptions {
   readinessChecks?: Record<string, () => Promise<boolean>>;
   /** The JSON body limit of the contract. */
   bodyLimit?: string;
+  /**
+   * Serve Prometheus `GET /metrics` (default registry: HTTP duration histogram, process metrics
+   * and whatever the process registers). Off for apps that serve their own registry.
+   */
+  metrics?: boolean;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -45,6 +50,11 @@ export function createHttpApp(options: HttpAppOptions): Express {
       },
     }),
   );
+
+  if (options.metrics) {
+    app.use(httpMetrics());
+    app.get('/metrics', metricsHandler);
+  }
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -52,7 +52,7 @@ export function buildService(
   const outbox = createOutbox({ source: `/banyan/${deps.name}`, origin: deps.name });
   const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: deps.jwksUrl! });
   const definition = define({ knex: deps.knex, outbox, logger: deps.logger, verifier });
-  const app = createHttpApp({ logger: deps.logger, readinessChecks: { database: () => ping(deps.knex) } });
+  const app = createHttpApp({ logger: deps.logger, metrics: true, readinessChecks: { database: () => ping(deps.knex) } });
   app.use(`/api/${definition.domain}`, definition.router);
   finishHttpApp(app);
   return {
