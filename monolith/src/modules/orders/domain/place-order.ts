@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Principal } from '@banyan/auth';
 import { withTransaction } from '@banyan/db';
+import { withSpan } from '@banyan/telemetry';
 import { ordersRepository as repo } from '../data/repository';
 import type { OrdersDeps } from './deps';
 import { OrderErrors, type Order, type OrderLine } from './order';
@@ -17,8 +18,22 @@ export interface PlaceOrderInput {
  * second transaction). The order row is committed before the card is charged, so a charged
  * card always has an order to belong to.
  */
-export async function placeOrder(deps: OrdersDeps, customer: Principal, input: PlaceOrderInput): Promise<Order> {
+export function placeOrder(deps: OrdersDeps, customer: Principal, input: PlaceOrderInput): Promise<Order> {
   const orderId = uuidv7();
+  // The business span of checkout (the seed design's createOrder): transport spans come from
+  // the instrumentations; this one says which order, whose, and how big. Errors are recorded on it.
+  return withSpan(
+    'order.place',
+    { 'order.id': orderId, 'user.id': customer.userId, 'items.count': input.items.length },
+    async (span) => {
+      const order = await place(deps, customer, input, orderId);
+      span.setAttributes({ 'order.status': order.status, 'order.total_cents': order.totalCents });
+      return order;
+    },
+  );
+}
+
+async function place(deps: OrdersDeps, customer: Principal, input: PlaceOrderInput, orderId: string): Promise<Order> {
   const pending = await withTransaction(deps.knex, async (trx) => {
     const items = await deps.products.reserveStock(trx, orderId, input.items);
     const totalCents = items.reduce((sum, i) => sum + i.quantity * i.priceCents, 0);
