@@ -43,7 +43,11 @@ const migrations: Migration[] = [
     // 0 is a row that has had no event yet (pending on the side that recorded it).
     name: '002_sync_version',
     async up(knex) {
-      await knex.raw('ALTER TABLE notifications.notifications ADD COLUMN version integer NOT NULL DEFAULT 0');
+      // A row already sent has had exactly one event, its notification.sent at sequence 1.
+      await knex.raw(`
+        ALTER TABLE notifications.notifications ADD COLUMN version integer NOT NULL DEFAULT 0;
+        UPDATE notifications.notifications SET version = 1 WHERE status = 'sent';
+      `);
     },
     async down(knex) {
       await knex.raw('ALTER TABLE notifications.notifications DROP COLUMN version');
