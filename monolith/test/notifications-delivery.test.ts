@@ -159,6 +159,13 @@ describe('notifications: order.created → email', () => {
       to: event.data.customerEmail,
       subject: mail.subject,
       orderId: event.data.orderId,
+      // What the extracted service needs to rebuild the row (ADR 0321).
+      userId: event.data.userId,
+      status: 'sent',
+      body: row.body,
+      sourceEventId: event.id,
+      createdAt: new Date(row.created_at).toISOString(),
+      sentAt: new Date(row.sent_at).toISOString(),
     });
   });
 

@@ -70,6 +70,13 @@ describe('order confirmation emails', () => {
       to: customer.user.email,
       subject: mail.subject,
       orderId: placed.body.id,
+      // What the extracted service needs to rebuild the row (ADR 0321).
+      userId: customer.user.id,
+      status: 'sent',
+      body: mail.text.trim(),
+      sourceEventId: (await h.events('order.created')).find((e) => e.data.orderId === placed.body.id)!.id,
+      createdAt: list.body.items[0].createdAt,
+      sentAt: expect.any(String),
     });
   });
 
