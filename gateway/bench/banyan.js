@@ -1,0 +1,25 @@
+'use strict';
+// Banyan's gateway, from the compiled output, as main.ts would run it but on the benchmark's
+// ports and its own database (banyan_bench_gateway).
+const { databaseConnection } = require('@banyan/config');
+const { createKnex, ensureDatabase } = require('@banyan/db');
+const { serve } = require('@banyan/http');
+const { createLogger } = require('@banyan/telemetry');
+const { buildGateway, loadGatewayConfig } = require('../dist');
+
+async function main() {
+  const config = loadGatewayConfig();
+  const connection = databaseConnection(config, config.GATEWAY_DATABASE);
+  await ensureDatabase(connection);
+  const knex = createKnex(connection, { max: 3 });
+  const gateway = buildGateway({ config, logger: createLogger('gateway-bench', 'warn'), knex, connection, defaultMetrics: true });
+  await gateway.start();
+  await serve(gateway.adminApp, config.GATEWAY_ADMIN_PORT);
+  await serve(gateway.app, config.GATEWAY_PORT);
+  process.send?.('ready');
+}
+process.on('SIGTERM', () => process.exit(0));
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
