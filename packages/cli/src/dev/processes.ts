@@ -46,12 +46,14 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
     },
     { name: 'relay', entry: 'packages/relay/dist/main.js' },
     ...services.map((domain, i) => {
-      const servicePort = 3101 + i;
+      const servicePort = port(env, `${domain.toUpperCase()}_SERVICE_PORT`, 3101 + i);
       return {
         name: `${domain}-svc`,
         entry: `extracted/${domain}-service/dist/main.js`,
         url: `http://127.0.0.1:${servicePort}`,
         readyUrl: `http://127.0.0.1:${servicePort}/readyz`,
+        // Explicit, so a PORT meant for the monolith never leaks into a service.
+        env: { PORT: String(servicePort) },
       };
     }),
     {
