@@ -49,7 +49,7 @@ function composeModules(deps: MonolithDeps) {
     deps.mailer ??
     nodemailer.createTransport({ host: config.SMTP_HOST, port: config.SMTP_PORT, secure: false, ignoreTLS: true, pool: true });
 
-  const products = createProductsModule(ctx('products'));
+  const products = createProductsModule(ctx('products'), { users: users.api });
   const payments = createPaymentsModule(ctx('payments'), { cardProcessor: deps.cardProcessor ?? testCardProcessor() });
   const orders = createOrdersModule(ctx('orders'), { products: products.api, payments: payments.api });
   const notifications = createNotificationsModule(ctx('notifications'), { mailer });

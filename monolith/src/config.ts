@@ -24,6 +24,14 @@ export const monolithConfigSchema = z.object({
   PAYMENTS_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
   /** How long the open breaker fails fast before one half-open probe. */
   PAYMENTS_BREAKER_RESET_MS: z.coerce.number().int().positive().default(30_000),
+  /** The extracted products service, where the products door reserves stock while the domain is routed there. */
+  PRODUCTS_SERVICE_URL: z.string().url().default('http://127.0.0.1:3102'),
+  /** How long one call to the products service may take before it counts as a failure. */
+  PRODUCTS_TIMEOUT_MS: z.coerce.number().int().positive().default(3000),
+  /** Consecutive failures that open the products breaker. */
+  PRODUCTS_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
+  /** How long the open products breaker fails fast before one half-open probe. */
+  PRODUCTS_BREAKER_RESET_MS: z.coerce.number().int().positive().default(30_000),
   /** The monolith's credential at the payments service's internal API; defaults to BANYAN_ADMIN_TOKEN (see ADR 0311). */
   PAYMENTS_SERVICE_TOKEN: z.string().min(16).optional(),
 });

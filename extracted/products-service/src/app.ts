@@ -1,11 +1,14 @@
+import { Router } from 'express';
 import { buildService, type ServiceParts, type ServiceDefinition } from '@banyan/service-kit';
 import type { Knex } from '@banyan/db';
 import type { TokenVerifier } from '@banyan/auth';
 import type { Logger } from '@banyan/telemetry';
 import { PRODUCTS_SCHEMA, migrations } from './data/migrations';
+import { reservationMigrations } from './data/reservations';
 import type { ProductsDeps } from './domain/deps';
 import { productEvents } from './events/publish';
 import { productSyncSubscriptions } from './events/sync';
+import { internalStockRouter } from './http/internal-routes';
 import { productsRouter } from './http/routes';
 
 export const SERVICE_NAME = 'products-service';
@@ -20,8 +23,10 @@ export function defineProductsService(parts: ServiceParts): ServiceDefinition {
   return {
     name: SERVICE_NAME,
     domain: 'products',
-    schemas: [{ schema: PRODUCTS_SCHEMA, migrations }],
-    router: productsRouter(deps, parts.verifier),
+    schemas: [{ schema: PRODUCTS_SCHEMA, migrations: [...migrations, ...reservationMigrations] }],
+    // The module's public routes, plus the stock calls the monolith's products door makes here
+    // while the domain is extracted (what the module's door did in-process).
+    router: Router().use(internalStockRouter(deps, parts.verifier)).use(productsRouter(deps, parts.verifier)),
     // The monolith's writes (before the switch, after a switch back, and any in flight during
     // one) keep arriving as its events; the service applies them. A version tie goes to the
     // service's own write, as the module's sync decides too.

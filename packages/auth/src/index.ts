@@ -7,7 +7,13 @@ export const TOKEN_AUDIENCE = 'banyan';
 /** Only the users domain's signing algorithm is accepted: `none` and HMAC tokens are refused. */
 export const TOKEN_ALGORITHMS = ['ES256'];
 
-export type Role = 'customer' | 'admin';
+/**
+ * `service`: another process of the system calling an internal endpoint (e.g. the monolith's
+ * products door at the products service); the users domain signs these only for its own callers.
+ */
+export type Role = 'customer' | 'admin' | 'service';
+
+const ROLES: readonly Role[] = ['customer', 'admin', 'service'];
 
 export interface Principal {
   userId: string;
@@ -45,7 +51,7 @@ export function createTokenVerifier(keys: { jwks: JSONWebKeySet } | { jwksUrl: s
           audience: TOKEN_AUDIENCE,
           algorithms: TOKEN_ALGORITHMS,
         });
-        const role = payload.role === 'admin' ? 'admin' : 'customer';
+        const role = ROLES.includes(payload.role as Role) ? (payload.role as Role) : 'customer';
         if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') throw Errors.unauthorized('The token lacks its subject.');
         return { userId: payload.sub, email: payload.email, role };
       } catch (err) {

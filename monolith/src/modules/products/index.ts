@@ -1,6 +1,8 @@
 import type { Knex } from '@banyan/db';
 import type { Module, ModuleContext } from '../../kernel';
+import type { UsersApi } from '../users';
 import { PRODUCTS_SCHEMA, migrations } from './data/migrations';
+import { remoteReservationMigrations } from './data/remote-reservations';
 import { productsRepository as repo } from './data/repository';
 import { createProduct } from './domain/create-product';
 import type { ProductsDeps } from './domain/deps';
@@ -11,6 +13,8 @@ import { seedDemoCatalog } from './domain/seed-demo-catalog';
 import { productEvents } from './events/publish';
 import { productSyncSubscriptions } from './events/sync';
 import { productsRouter } from './http/routes';
+import { remoteStock } from './remote/remote-stock';
+import { productsServiceClient } from './remote/service-client';
 
 export type { NewProduct, Product, ReservedItem, StockItem };
 
@@ -19,20 +23,43 @@ export interface ProductsApi {
   getProducts(ids: string[]): Promise<Product[]>;
   /**
    * Take stock for an order in the caller's transaction; returns each (merged) line with its
-   * unit price. Throws PRODUCTS.NOT_FOUND or PRODUCTS.INSUFFICIENT_STOCK, taking nothing.
+   * unit price. Throws PRODUCTS.NOT_FOUND or PRODUCTS.INSUFFICIENT_STOCK, taking nothing, and
+   * SERVICE.UNAVAILABLE (503) while products is extracted and its service cannot be reached.
+   * Stock taken is given back if the caller's transaction does not commit.
    */
   reserveStock(trx: Knex.Transaction, orderId: string, items: StockItem[]): Promise<ReservedItem[]>;
+  /** Give an order's stock back once the caller's transaction commits (at once when products is in the monolith). */
   releaseStock(trx: Knex.Transaction, orderId: string, items: StockItem[]): Promise<void>;
   createProduct(input: NewProduct): Promise<Product>;
   /** Fill an empty catalog with demo products; returns how many were created (0 if not empty). */
   seedDemoCatalog(): Promise<number>;
 }
 
-export function createProductsModule(ctx: ModuleContext): Module<ProductsApi> {
+/** How often the door settles stock calls a failure or a crash left open (ADR 0302). */
+const SWEEP_INTERVAL_MS = 5_000;
+
+export function createProductsModule(
+  ctx: ModuleContext,
+  doors: { users: Pick<UsersApi, 'issueServiceToken'> },
+): Module<ProductsApi> & { remote: ReturnType<typeof remoteStock> & { client: ReturnType<typeof productsServiceClient> } } {
   const deps: ProductsDeps = { knex: ctx.knex, events: productEvents(ctx.outbox) };
+  const client = productsServiceClient({
+    url: ctx.config.PRODUCTS_SERVICE_URL,
+    timeoutMs: ctx.config.PRODUCTS_TIMEOUT_MS,
+    breakerThreshold: ctx.config.PRODUCTS_BREAKER_THRESHOLD,
+    breakerResetMs: ctx.config.PRODUCTS_BREAKER_RESET_MS,
+    issueToken: () => doors.users.issueServiceToken('monolith:products'),
+    logger: ctx.logger,
+  });
+  const remote = remoteStock({ knex: ctx.knex, client, logger: ctx.logger });
+  // Asked per call: while products is extracted the service owns stock, and writing the
+  // monolith's copy here too would make the two sides diverge.
+  const extracted = () => ctx.routing.isExtracted('products');
+  let sweeper: NodeJS.Timeout | undefined;
+  let sweeping: Promise<unknown> = Promise.resolve();
   return {
     name: 'products',
-    schema: { schema: PRODUCTS_SCHEMA, migrations },
+    schema: { schema: PRODUCTS_SCHEMA, migrations: [...migrations, ...remoteReservationMigrations] },
     router: productsRouter(deps, ctx.verifier),
     subscriptions: [],
     // The service's changes while it served products; its writes win a version tie because
@@ -40,10 +67,23 @@ export function createProductsModule(ctx: ModuleContext): Module<ProductsApi> {
     syncSubscriptions: productSyncSubscriptions({ consumer: 'products-sync', from: 'products-service', fromWinsTies: true }),
     api: {
       getProducts: (ids) => repo.findMany(deps.knex, ids),
-      reserveStock: (trx, orderId, items) => reserveStock(deps, trx, orderId, items),
-      releaseStock: (trx, orderId, items) => releaseStock(deps, trx, orderId, items),
+      reserveStock: (trx, orderId, items) => (extracted() ? remote.reserve(trx, orderId, items) : reserveStock(deps, trx, orderId, items)),
+      releaseStock: (trx, orderId, items) => (extracted() ? remote.release(trx, orderId, items) : releaseStock(deps, trx, orderId, items)),
       createProduct: (input) => createProduct(deps, input),
       seedDemoCatalog: () => seedDemoCatalog(deps),
+    },
+    remote: { ...remote, client },
+    async start() {
+      // Whatever the routing: a reservation taken at the service is cancelled there even after a switch back.
+      sweeper = setInterval(() => {
+        sweeping = remote.sweep().catch((err: Error) => ctx.logger.warn({ err: err.message }, 'products ledger sweep failed'));
+      }, SWEEP_INTERVAL_MS);
+      sweeper.unref();
+    },
+    async stop() {
+      clearInterval(sweeper);
+      await sweeping;
+      client.breaker.shutdown();
     },
   };
 }

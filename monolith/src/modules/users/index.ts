@@ -5,6 +5,7 @@ import { migrations } from './data/migrations';
 import type { UsersContext } from './domain/context';
 import { ensureUser, type EnsureUserInput } from './domain/ensure-user';
 import { findUserByEmail, getUser } from './domain/get-user';
+import { issueServiceToken } from './domain/issue-service-token';
 import { createKeyRing } from './domain/signing-keys';
 import type { User } from './domain/user';
 import { usersRouter } from './http/routes';
@@ -22,6 +23,11 @@ export interface UsersApi {
   findUserByEmail(email: string): Promise<User | undefined>;
   /** The public keys that verify this module's tokens. */
   jwks(): Promise<JSONWebKeySet>;
+  /**
+   * A short-lived token with role `service` for this process's calls to an extracted service's
+   * internal endpoints (verified there through the JWKS; no shared secret). `expiresAt` in ms.
+   */
+  issueServiceToken(subject: string): Promise<{ token: string; expiresAt: number }>;
 }
 
 /**
@@ -40,6 +46,7 @@ export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<
     getUser: (id) => getUser(users, id),
     findUserByEmail: (email) => findUserByEmail(users, email),
     jwks: () => users.keys.jwks(),
+    issueServiceToken: (subject) => issueServiceToken(users.keys, subject),
   };
   // jwks() creates the first key when there is none, so the verifier never caches an empty set.
   const verifier = createTokenVerifier({ getKey: () => api.jwks() });

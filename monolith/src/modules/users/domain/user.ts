@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { Role } from '@banyan/auth';
+import type { Role as TokenRole } from '@banyan/auth';
 
-export type { Role };
+/** A person's role; `service` tokens are for the system's own processes and never belong to a user. */
+export type Role = Exclude<TokenRole, 'service'>;
 
 /** A user as every caller sees it: never with credentials. */
 export interface User {

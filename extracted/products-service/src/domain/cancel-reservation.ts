@@ -1,0 +1,20 @@
+import { withTransaction } from '@banyan/db';
+import { reservationsRepository as reservations } from '../data/reservations';
+import type { ProductsDeps } from './deps';
+import { releaseStock } from './release-stock';
+
+/**
+ * Undo a reservation whose order the monolith never recorded (its transaction rolled back, or the
+ * reservation's answer never came). If the reservation has not arrived yet, a `cancelled` row
+ * stands in for it so that a late arrival takes nothing: the compensation may overtake the call
+ * it compensates.
+ */
+export function cancelReservation(deps: ProductsDeps, orderId: string): Promise<void> {
+  return withTransaction(deps.knex, async (trx) => {
+    if (await reservations.claim(trx, orderId, 'cancelled', [])) return;
+    const existing = await reservations.lock(trx, orderId);
+    if (existing.state !== 'reserved') return;
+    await releaseStock(deps, trx, orderId, existing.items);
+    await reservations.set(trx, orderId, 'cancelled');
+  });
+}

@@ -1,0 +1,23 @@
+import { withTransaction } from '@banyan/db';
+import { reservationsRepository as reservations } from '../data/reservations';
+import type { ProductsDeps } from './deps';
+import type { StockItem } from './product';
+import { releaseStock } from './release-stock';
+
+/**
+ * Give back the stock of a recorded order (declined, failed, cancelled), once per order. The
+ * order may have reserved here or, before the switch, in the monolith (whose change this side has
+ * applied): then there is no reservation row and the monolith's list of items is what it holds.
+ */
+export function releaseOrderStock(deps: ProductsDeps, orderId: string, items: StockItem[]): Promise<void> {
+  return withTransaction(deps.knex, async (trx) => {
+    if (await reservations.claim(trx, orderId, 'released', items)) {
+      await releaseStock(deps, trx, orderId, items);
+      return;
+    }
+    const existing = await reservations.lock(trx, orderId);
+    if (existing.state !== 'reserved') return;
+    await releaseStock(deps, trx, orderId, existing.items);
+    await reservations.set(trx, orderId, 'released');
+  });
+}

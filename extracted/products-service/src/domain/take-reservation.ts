@@ -1,0 +1,28 @@
+import { AppError } from '@banyan/errors';
+import { withTransaction } from '@banyan/db';
+import { reservationsRepository as reservations } from '../data/reservations';
+import type { ProductsDeps } from './deps';
+import type { ReservedItem, StockItem } from './product';
+import { reserveStock } from './reserve-stock';
+
+/**
+ * The monolith's checkout takes stock here while products is extracted. Keyed by order id: a
+ * repeated call (the first answer was lost to a timeout) returns the first result and takes
+ * nothing more. An order already cancelled (the monolith compensated before this call arrived)
+ * takes nothing at all.
+ */
+export function takeReservation(deps: ProductsDeps, orderId: string, items: StockItem[]): Promise<ReservedItem[]> {
+  return withTransaction(deps.knex, async (trx) => {
+    if (await reservations.claim(trx, orderId, 'reserved', items)) {
+      // Out of stock throws here and rolls the claim back with it, so a retry is judged afresh.
+      const reserved = await reserveStock(deps, trx, orderId, items);
+      await reservations.set(trx, orderId, 'reserved', reserved);
+      return reserved;
+    }
+    const existing = await reservations.lock(trx, orderId);
+    if (existing.state === 'cancelled') {
+      throw new AppError('PRODUCTS.RESERVATION_CANCELLED', 409, 'This order was cancelled before its stock could be reserved.', { orderId });
+    }
+    return existing.items as ReservedItem[];
+  });
+}
