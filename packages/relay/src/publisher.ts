@@ -39,6 +39,7 @@ export class ConfirmPublisher {
   private connection?: ChannelModel;
   private channel?: ConfirmChannel;
   private blocked = false;
+  private channelGeneration = 0;
   private closed = false;
   private readonly waiters = new Set<() => void>();
   private readonly returned = new Map<string, string>();
@@ -52,6 +53,11 @@ export class ConfirmPublisher {
 
   get connected(): boolean {
     return !!this.channel;
+  }
+
+  /** Changes with every new channel: publishes of two generations are not ordered with each other. */
+  get generation(): number {
+    return this.channelGeneration;
   }
 
   /** Resolves when a channel is open and the broker is not blocking us (back-pressure). */
@@ -73,7 +79,7 @@ export class ConfirmPublisher {
    * Publish every message without waiting between them (pipelined), then wait for all confirms.
    * Respects `drain` when the socket's buffer is full. Results are in the messages' order.
    */
-  async publishBatch(messages: OutgoingMessage[]): Promise<PublishResult[]> {
+  async publishBatch(messages: OutgoingMessage[], generation?: number): Promise<PublishResult[]> {
     if (messages.length === 0) return [];
     const results: Array<PublishResult | undefined> = new Array(messages.length);
     const channel = this.channel;
@@ -82,6 +88,12 @@ export class ConfirmPublisher {
     };
     if (!channel) {
       fillTransport('not connected to RabbitMQ');
+      return results as PublishResult[];
+    }
+    if (generation !== undefined && generation !== this.channelGeneration) {
+      // The batch before this one went out on a channel that is gone; sending this one on the
+      // new channel could put it ahead of that batch's re-sends. It is not sent at all.
+      fillTransport('channel replaced since the previous batch');
       return results as PublishResult[];
     }
     let pending = messages.length;
@@ -192,7 +204,7 @@ export class ConfirmPublisher {
         // A channel error (e.g. an exchange redeclared with another type) leaves the connection
         // up but the channel dead: start over with both.
         channel.on('close', () => {
-          if (this.channel === channel) this.replaceConnection('channel closed');
+          if (this.channel === channel && !this.closed) this.replaceConnection('channel closed');
         });
         channel.on('return', (msg: { properties: { messageId?: string }; fields: { replyText: string; exchange: string; routingKey: string } }) => {
           const { replyText, exchange, routingKey } = msg.fields;
@@ -204,6 +216,7 @@ export class ConfirmPublisher {
         }
         this.connection = connection;
         this.channel = channel;
+        this.channelGeneration++;
         this.blocked = false;
         delay = base;
         this.options.logger.info('connected to RabbitMQ');

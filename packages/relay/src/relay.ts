@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { Client } from 'pg';
 import { createKnex, type ConnectionSettings, type Knex } from '@banyan/db';
@@ -175,11 +176,14 @@ export function createRelay(options: RelayOptions): Relay {
   /**
    * Mark what was confirmed, count what failed. Within one aggregate, nothing after its first
    * failed row is marked even if confirmed: it is re-sent behind the failed one, so a consumer
-   * always sees the aggregate's events again in order (the inbox drops the repeats).
+   * always sees the aggregate's events again in order (the inbox drops the repeats). `held` are
+   * the aggregates that failed in the batch before, read before that failure was recorded.
+   * Returns the aggregates that failed in this batch.
    */
-  async function record(rows: RelayRow[], results: PublishResult[]) {
+  async function record(rows: RelayRow[], results: PublishResult[], heldBefore: Set<string>): Promise<Set<string>> {
     const published: string[] = [];
-    const held = new Set<string>();
+    const held = new Set(heldBefore);
+    const failedHere = new Set<string>();
     const failures: Array<{ row: RelayRow; error: string }> = [];
     let transport = 0;
     rows.forEach((row, i) => {
@@ -190,6 +194,7 @@ export function createRelay(options: RelayOptions): Relay {
         return;
       }
       held.add(key);
+      failedHere.add(key);
       if (result.kind === 'transport') transport++;
       else failures.push({ row, error: result.error });
     });
@@ -205,50 +210,105 @@ export function createRelay(options: RelayOptions): Relay {
       );
     }
     if (transport) logger.warn({ rows: transport, error: results.find((r) => !r.ok && r.kind === 'transport') }, 'batch interrupted; rows stay unpublished');
+    return failedHere;
   }
 
+  interface InFlight {
+    rows: RelayRow[];
+    spans: Span[];
+    results: Promise<PublishResult[]>;
+    generation: number;
+    startedAt: number;
+  }
+
+  /**
+   * Two batches overlap: while batch k waits for its confirms, batch k+1 is read and published
+   * behind it on the same channel (so the broker still receives everything in outbox order), and
+   * batch k is marked while k+1 waits. Leases change and cleanup run only with nothing in flight.
+   */
   async function runLoop() {
     let lastRebalance = 0;
     let lastCleanup = Date.now();
     let failuresInARow = 0;
+    let inFlight: InFlight | undefined;
+    let held = new Set<string>();
+
+    const settle = async () => {
+      const batch = inFlight!;
+      inFlight = undefined;
+      const results = await batch.results;
+      batch.spans.forEach((span, i) => {
+        const r = results[i];
+        if (!r.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error });
+        span.end();
+      });
+      const confirmedAt = performance.now();
+      await options.afterConfirm?.(batch.rows, results);
+      held = await record(batch.rows, results, held);
+      stats.batches++;
+      if (logger.isLevelEnabled('debug')) {
+        logger.debug({ rows: batch.rows.length, publishMs: confirmedAt - batch.startedAt, markMs: performance.now() - confirmedAt }, 'batch relayed');
+      }
+    };
+    const drain = async () => {
+      if (inFlight) await settle();
+      held = new Set();
+    };
+
     while (!stopping.signal.aborted) {
       try {
         await publisher!.ready(stopping.signal);
         if (stopping.signal.aborted) break;
+        if (inFlight && inFlight.generation !== publisher!.generation) {
+          await drain();
+          continue;
+        }
         if (Date.now() - lastRebalance >= leaseTtlMs / 3) {
+          await drain();
           await leases!.rebalance();
           lastRebalance = Date.now();
         }
         if (Date.now() - lastCleanup >= cleanupIntervalMs) {
+          await drain();
           const deleted = await deletePublished(knex!, retentionMs);
           if (deleted) logger.info({ deleted }, 'published events past retention deleted');
           lastCleanup = Date.now();
         }
         notified = false;
-        const rows = await fetchBatch(knex!, instanceId, batchSize);
+        const rows = await fetchBatch(knex!, instanceId, batchSize, inFlight?.rows.map((r) => r.position));
         if (rows.length === 0) {
-          await idle(Math.min(pollIntervalMs, leaseTtlMs / 3));
+          if (inFlight) await drain();
+          else await idle(Math.min(pollIntervalMs, leaseTtlMs / 3));
           continue;
         }
         const built = rows.map(toMessage);
-        const results = await publisher!.publishBatch(built.map((b) => b.message));
-        built.forEach(({ span }, i) => {
-          const r = results[i];
-          if (!r.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error });
-          span.end();
-        });
-        await options.afterConfirm?.(rows, results);
-        await record(rows, results);
-        stats.batches++;
+        const generation = inFlight?.generation ?? publisher!.generation;
+        const next: InFlight = {
+          rows,
+          spans: built.map((b) => b.span),
+          results: publisher!.publishBatch(built.map((b) => b.message), generation),
+          generation,
+          startedAt: performance.now(),
+        };
+        if (inFlight) await settle();
+        inFlight = next;
         failuresInARow = 0;
       } catch (err) {
-        // The database went away or a query failed: nothing was marked, so nothing is lost.
+        // The database went away or a query failed: nothing unconfirmed was marked, so nothing
+        // is lost; what is in flight is settled (or left unmarked) before trying again.
         failuresInARow++;
         const delay = Math.min(100 * 2 ** failuresInARow, 5_000);
         logger.error({ err: (err as Error).message, retryInMs: delay }, 'relay round failed');
         await new Promise((r) => setTimeout(r, delay));
+        try {
+          await drain();
+        } catch {
+          inFlight = undefined;
+          held = new Set();
+        }
       }
     }
+    await drain().catch(() => undefined);
   }
 
   return {

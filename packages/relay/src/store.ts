@@ -19,15 +19,17 @@ export type RelayRow = Pick<
  * unpublished and comes up in the next read, so it can never be skipped (ADR 0101). Rows whose
  * transaction is still running are invisible to this snapshot and cannot be published early.
  * A row that failed (or was parked) holds back its aggregate's later rows, so an aggregate's
- * events reach the broker in sequence order.
+ * events reach the broker in sequence order. `inFlight` rows (published, not yet confirmed and
+ * marked) are left out so the next batch can be read while they wait for their confirms.
  */
-export async function fetchBatch(knex: Knex, owner: string, limit: number): Promise<RelayRow[]> {
+export async function fetchBatch(knex: Knex, owner: string, limit: number, inFlight: string[] = []): Promise<RelayRow[]> {
   const { rows } = await knex.raw<{ rows: RelayRow[] }>(
     `SELECT ${COLUMNS}
        FROM outbox.events e
       WHERE e.published_at IS NULL AND e.parked_at IS NULL
         AND e.partition IN (SELECT partition FROM outbox.relay_leases WHERE owner = ? AND expires_at > now())
         AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
+        AND e.position <> ALL(?::bigint[])
         AND NOT EXISTS (
           SELECT 1 FROM outbox.events b
            WHERE b.published_at IS NULL AND (b.attempts > 0 OR b.parked_at IS NOT NULL)
@@ -35,7 +37,7 @@ export async function fetchBatch(knex: Knex, owner: string, limit: number): Prom
              AND b.position < e.position)
       ORDER BY e.position
       LIMIT ?`,
-    [owner, limit],
+    [owner, inFlight, limit],
   );
   return rows;
 }
