@@ -5,7 +5,7 @@ const { databaseConnection } = require('@banyan/config');
 const { createKnex, ensureDatabase } = require('@banyan/db');
 const { serve } = require('@banyan/http');
 const { createLogger } = require('@banyan/telemetry');
-const { buildGateway, loadGatewayConfig } = require('../dist');
+const { buildGateway, listen, loadGatewayConfig } = require('../dist');
 
 async function main() {
   const config = loadGatewayConfig();
@@ -15,7 +15,7 @@ async function main() {
   const gateway = buildGateway({ config, logger: createLogger('gateway-bench', 'warn'), knex, connection, defaultMetrics: true });
   await gateway.start();
   await serve(gateway.adminApp, config.GATEWAY_ADMIN_PORT);
-  await serve(gateway.app, config.GATEWAY_PORT);
+  await listen(gateway.handler, config.GATEWAY_PORT);
   process.send?.('ready');
 }
 process.on('SIGTERM', () => process.exit(0));

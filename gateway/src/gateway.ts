@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import express, { type Express, type Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import express, { type Express } from 'express';
 import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
 import { migrate, type ConnectionSettings, type Knex } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
@@ -31,7 +31,9 @@ export interface GatewayDeps {
 }
 
 export interface Gateway {
-  /** Public traffic: mount nothing before it; it must see the raw request stream. */
+  /** Public traffic, for node:http's server directly (see `listen`); no body parser runs before it. */
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The same handler as an express app, for a host that wants to mount it (costs express's per-request work). */
   app: Express;
   /** The admin API and dashboard, for its own (loopback) port. */
   adminApp: Express;
@@ -50,9 +52,9 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const store = createRouteStore(knex);
   const agent = createAgent(config.GATEWAY_MAX_SOCKETS);
   const forwarder = createForwarder({ agent, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS });
-  const upstreams = createUpstreams(config, metrics, (req: IncomingMessage, res: Response, upstream: Upstream) => forwarder.attempt(req, res, upstream));
+  const upstreams = createUpstreams(config, metrics, (req: IncomingMessage, res: ServerResponse, upstream: Upstream) => forwarder.attempt(req, res, upstream));
   const services = serviceUrls(config);
-  const upstream = (domain: Domain, side: Side) => upstreams.get(side === 'monolith' ? config.MONOLITH_URL : services[domain]) as Upstream<[IncomingMessage, Response, Upstream], Attempt>;
+  const upstream = (domain: Domain, side: Side) => upstreams.get(side === 'monolith' ? config.MONOLITH_URL : services[domain]) as Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>;
   const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: config.GATEWAY_JWKS_URL ?? new URL('/api/users/.well-known/jwks.json', config.MONOLITH_URL).href });
   const shadow = createShadowRecorder({
     rules: { ...DEFAULT_COMPARE_RULES, ...deps.compareRules },
@@ -113,18 +115,18 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     shadow,
   });
 
+  const internalError = JSON.stringify({ type: 'https://banyan.dev/errors/INTERNAL', title: 'Internal Server Error', status: 500, code: 'INTERNAL' });
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    handle(req, res).catch((err: Error) => {
+      // A bug, not a request error: logged with its stack, answered without detail.
+      logger.error({ err, url: req.url }, 'gateway error');
+      if (res.headersSent) return void res.destroy();
+      res.writeHead(500, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(internalError) }).end(internalError);
+    });
+  };
   const app = express();
   app.disable('x-powered-by');
-  app.disable('etag');
-  // The only middleware: no body parser, so request bodies stream to the upstream untouched.
-  app.use((req, res, next) => {
-    handle(req, res).catch(next);
-  });
-  app.use((err: Error, req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    logger.error({ err, url: req.url }, 'gateway error');
-    if (res.headersSent) return void res.destroy();
-    res.status(500).type('application/problem+json').send(JSON.stringify({ type: 'https://banyan.dev/errors/INTERNAL', title: 'Internal Server Error', status: 500, code: 'INTERNAL' }));
-  });
+  app.use(handler);
 
   const adminApp = createAdminApp({
     config,
@@ -140,6 +142,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   });
 
   return {
+    handler,
     app,
     adminApp,
     table: () => table,

@@ -1,8 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Agent, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
-import type { Request, Response } from 'express';
-import { AppError, Errors } from '@banyan/errors';
-import { sendProblem } from '@banyan/http';
+import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { AppError, Errors, toProblem } from '@banyan/errors';
 import type { Logger } from '@banyan/telemetry';
 import type { GatewayConfig } from './config';
 import type { Domain, Side } from './domains';
@@ -29,7 +27,7 @@ export interface HandlerDeps {
   forwarder: Forwarder;
   agent: Agent;
   table: () => RouteTable;
-  upstream: (domain: Domain, side: Side) => Upstream<[IncomingMessage, Response, Upstream], Attempt>;
+  upstream: (domain: Domain, side: Side) => Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>;
   overrideCheck: (headers: IncomingMessage['headers']) => Promise<Side | undefined>;
   shadow: ShadowRecorder;
 }
@@ -54,6 +52,19 @@ const gatewayError = {
     new AppError('GATEWAY.UPSTREAM_UNAVAILABLE', 503, `The ${side} side is failing and its circuit breaker is open; retry later.`, { retryAfter }),
 };
 
+/** Requests that came through node:http's server always have both. */
+type Req = IncomingMessage & { url: string; method: string };
+
+/** problem+json without express: the public port runs on node:http directly (ADR 0207). */
+function sendProblem(res: ServerResponse, error: AppError, instance?: string): void {
+  const body = JSON.stringify(toProblem(error, instance));
+  res.statusCode = error.status;
+  res.setHeader('content-type', 'application/problem+json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(body));
+  if (typeof error.details.retryAfter === 'number') res.setHeader('retry-after', String(error.details.retryAfter));
+  res.end(body);
+}
+
 function routeHeader(r: Routed, side: Side): string {
   let value = `${side}; mode=${r.mode}`;
   if (r.bucket !== undefined) value += `; bucket=${r.bucket}`;
@@ -63,7 +74,7 @@ function routeHeader(r: Routed, side: Side): string {
 }
 
 /** Strip what must not reach an upstream; returns the request id the request travels with. */
-function sanitise(req: IncomingMessage): string {
+function sanitise(req: Req): string {
   const h = req.headers;
   const connection = h.connection;
   if (connection) {
@@ -87,7 +98,7 @@ export function createHandler(deps: HandlerDeps) {
   let shadowInFlight = 0;
 
   /** Copy the upstream's response to the client, minus hop-by-hop fields, plus the route header. */
-  function relay(res: Response, upstreamRes: IncomingMessage, routed: Routed, side: Side, requestId: string, capture?: (sample: ShadowSample) => void) {
+  function relay(res: ServerResponse, upstreamRes: IncomingMessage, routed: Routed, side: Side, requestId: string, capture?: (sample: ShadowSample) => void) {
     const raw = upstreamRes.rawHeaders;
     const out: string[] = [];
     let sawRequestId = false;
@@ -129,7 +140,7 @@ export function createHandler(deps: HandlerDeps) {
   }
 
   /** One attempt through the upstream's breaker, retried once when a safe request met a stale keep-alive socket. */
-  async function fire(req: Request, res: Response, upstream: Upstream<[IncomingMessage, Response, Upstream], Attempt>): Promise<Attempt> {
+  async function fire(req: Req, res: ServerResponse, upstream: Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>): Promise<Attempt> {
     try {
       return await upstream.breaker.fire(req, res, upstream);
     } catch (err) {
@@ -145,18 +156,18 @@ export function createHandler(deps: HandlerDeps) {
     return 'connect';
   }
 
-  function answerFailure(req: Request, res: Response, routed: Routed, side: Side, err: unknown, kind: ReturnType<typeof failureKind>, requestId: string, capture?: Capture): number {
+  function answerFailure(req: Req, res: ServerResponse, routed: Routed, side: Side, err: unknown, kind: ReturnType<typeof failureKind>, requestId: string, capture?: Capture): number {
     if (kind === 'status') return relay(res, (err as UpstreamStatusError).response, routed, side, requestId, capture?.resolve);
     capture?.reject(err as Error);
     if (kind === 'connect') logger.warn({ err: (err as Error).message, side, domain: routed.domain, requestId }, 'upstream unreachable');
     const error = kind === 'open' ? gatewayError.open(side, retryAfter) : kind === 'timeout' ? gatewayError.timeout(side) : gatewayError.unreachable(side);
     res.setHeader('x-banyan-route', routeHeader(routed, side));
     res.setHeader('x-request-id', requestId);
-    sendProblem(res, error, req.originalUrl);
+    sendProblem(res, error, req.url);
     return error.status;
   }
 
-  function startShadow(req: Request, routed: Routed, requestId: string): Promise<ShadowSample> | undefined {
+  function startShadow(req: Req, routed: Routed, requestId: string): Promise<ShadowSample> | undefined {
     const to = routed.shadowTo!;
     const upstream = deps.upstream(routed.domain, to);
     if (upstream.breaker.opened || shadowInFlight >= config.GATEWAY_SHADOW_CONCURRENCY) {
@@ -175,7 +186,7 @@ export function createHandler(deps: HandlerDeps) {
     return p;
   }
 
-  function finishShadow(req: Request, routed: Routed, primary: Promise<ShadowSample>, candidate: Promise<ShadowSample>) {
+  function finishShadow(req: Req, routed: Routed, primary: Promise<ShadowSample>, candidate: Promise<ShadowSample>) {
     const primarySide = routed.side;
     const noise = deps.shadow.noise
       ? primary.then(() =>
@@ -197,7 +208,8 @@ export function createHandler(deps: HandlerDeps) {
     );
   }
 
-  return async function handle(req: Request, res: Response): Promise<void> {
+  return async function handle(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
+    const req = incoming as Req;
     const started = performance.now();
     const verdict = classifyPath(req.url);
     if (!verdict.ok) {

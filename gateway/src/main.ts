@@ -4,6 +4,7 @@ import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
 import { createLogger } from '@banyan/telemetry';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import { buildGateway } from './gateway';
+import { listen } from './server';
 
 async function main() {
   let config: GatewayConfig;
@@ -35,7 +36,7 @@ async function main() {
   onShutdown('routing', () => gateway.stop());
   const admin = await serve(gateway.adminApp, config.GATEWAY_ADMIN_PORT, config.GATEWAY_ADMIN_HOST);
   onShutdown('admin server', () => admin.close());
-  const publicServer = await serve(gateway.app, config.GATEWAY_PORT, config.GATEWAY_HOST);
+  const publicServer = await listen(gateway.handler, config.GATEWAY_PORT, config.GATEWAY_HOST);
   onShutdown('public server', () => publicServer.close());
   logger.info({ url: publicServer.url, admin: admin.url, monolith: config.MONOLITH_URL }, 'gateway listening');
 }

@@ -2,7 +2,7 @@ import { generateKeyPair, exportJWK, SignJWT, type KeyLike } from 'jose';
 import { createLogger } from '@banyan/telemetry';
 import { serve, type Served } from '@banyan/http';
 import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
-import { buildGateway, gatewayConfigSchema, type Gateway, type CompareRules, type Domain, type Mode } from '../../src';
+import { buildGateway, gatewayConfigSchema, listen, type Gateway, type CompareRules, type Domain, type Mode } from '../../src';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -61,7 +61,7 @@ export async function startGateway(options: {
   const logger = createLogger('gateway-test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const gateway = buildGateway({ config, logger, knex: db.knex, connection: db.settings, compareRules: options.compareRules });
   await gateway.start();
-  const served = await serve(gateway.app, 0);
+  const served = await listen(gateway.handler, 0);
   const admin = await serve(gateway.adminApp, 0);
   const adminApi = adminClient(admin.url);
   return {
