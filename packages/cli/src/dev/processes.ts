@@ -42,7 +42,11 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
       entry: 'monolith/dist/main.js',
       url: `http://127.0.0.1:${monolithPort}`,
       readyUrl: `http://127.0.0.1:${monolithPort}/readyz`,
-      env: { PORT: String(monolithPort) },
+      env: {
+        PORT: String(monolithPort),
+        // Where the products door reserves stock while products is extracted (ADR 0302).
+        PRODUCTS_SERVICE_URL: env.PRODUCTS_SERVICE_URL ?? `http://127.0.0.1:${port(env, 'PRODUCTS_SERVICE_PORT', 3102)}`,
+      },
     },
     { name: 'relay', entry: 'packages/relay/dist/main.js' },
     ...services.map((domain, i) => {
@@ -53,7 +57,9 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
         url: `http://127.0.0.1:${servicePort}`,
         readyUrl: `http://127.0.0.1:${servicePort}/readyz`,
         // Explicit, so a PORT meant for the monolith never leaks into a service.
-        env: { PORT: String(servicePort) },
+        // The users domain's keys through the gateway, wherever GATEWAY_PORT put it: services
+        // verify customers' tokens and the monolith's service tokens with them.
+        env: { PORT: String(servicePort), USERS_JWKS_URL: env.USERS_JWKS_URL ?? `http://127.0.0.1:${gatewayPort}/api/users/.well-known/jwks.json` },
       };
     }),
     {
