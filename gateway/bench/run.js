@@ -165,6 +165,7 @@ const f2 = (n) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
 
 async function main() {
   console.log(`Gateway benchmark · ${os.cpus().length} cores (${os.cpus()[0]?.model.trim()}) · node ${process.version} · ${new Date().toISOString()}`);
+  console.log(`Load average before the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')} (other processes share these cores)`);
   console.log(`Upstream: 127.0.0.1, ${PATH} → 200, ~110-byte JSON. autocannon ${DURATION}s × 50 connections; latency at a fixed ${FIXED_RATE} req/s for ${FIXED_SECONDS}s.\n`);
   await start('upstream.js', [String(PORTS.upstream), String(PORTS.upstream2)]);
 
@@ -218,6 +219,13 @@ async function main() {
   await measure('banyan canary 50', PORTS.banyan, banyan.pid);
   await setRoute('monolith');
   banyan.kill();
+
+  // The same gateway without the tracing preload, to show what tracing itself costs.
+  if (telemetry) {
+    const plain = await start('banyan.js', [], { env });
+    await measure('banyan monolith, tracing off', PORTS.banyan, plain.pid);
+    plain.kill();
+  }
 
   const direct = rows[0];
   const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
