@@ -5,6 +5,7 @@ import type { Logger } from '@banyan/telemetry';
 import { z } from '@banyan/config';
 import type { GatewayConfig } from './config';
 import { DOMAINS, MODES, isDomain, type Domain } from './domains';
+import { mountDashboardApi, mountDashboardPage, securityHeaders, type DashboardDeps } from './dashboard/routes';
 import type { Metrics } from './metrics';
 import { secretMatches } from './secrets';
 import type { ShadowRecorder } from './shadow';
@@ -22,6 +23,7 @@ interface AdminDeps {
   isLoaded: () => boolean;
   isDatabaseReachable: () => boolean;
   reload: () => Promise<void>;
+  dashboard: Omit<DashboardDeps, 'shadow' | 'isDatabaseReachable'>;
 }
 
 const routeChange = z
@@ -39,15 +41,6 @@ const unknownDomain = (domain: string) =>
 /** Who made a change, as the caller says (the CLI sends user@host); the token proves the right, not the name. */
 const ACTOR = /^[\w.@+-]{1,100}$/;
 
-const PLACEHOLDER = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Banyan gateway</title></head>
-<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto">
-<h1>Banyan gateway</h1>
-<p>The dashboard is not built yet. The admin API is here: <code>GET /routes</code>, <code>PUT /routes/:domain</code>,
-<code>GET /shadow/:domain</code>, <code>GET /metrics</code> (all with <code>Authorization: Bearer $BANYAN_ADMIN_TOKEN</code>),
-or use the CLI: <code>npx banyan status</code>.</p>
-</body></html>`;
-
 export function createAdminApp(deps: AdminDeps): Express {
   const adminLogger = deps.logger.child({ component: 'admin' });
   const app = createHttpApp({
@@ -56,9 +49,9 @@ export function createAdminApp(deps: AdminDeps): Express {
     readinessChecks: { routingTable: async () => deps.isLoaded() },
   });
 
-  app.get('/', (_req, res) => {
-    res.type('html').send(PLACEHOLDER);
-  });
+  // Before the token check: the page and its script are public and hold no data.
+  app.use(securityHeaders);
+  mountDashboardPage(app);
 
   const requireToken: RequestHandler = (req, res, next) => {
     const match = /^Bearer (.+)$/.exec(req.header('authorization') ?? '');
@@ -120,6 +113,8 @@ export function createAdminApp(deps: AdminDeps): Express {
     if (!isDomain(domain)) throw unknownDomain(domain);
     res.json(deps.shadow.report(domain));
   });
+
+  mountDashboardApi(app, { ...deps.dashboard, shadow: deps.shadow, isDatabaseReachable: deps.isDatabaseReachable });
 
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

@@ -36,6 +36,25 @@ export const gatewayConfigSchema = z.object({
   /** Safety net behind LISTEN/NOTIFY: a lost notification is picked up at the next poll. */
   GATEWAY_ROUTES_POLL_MS: ms(5_000),
   GATEWAY_STICKY_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('banyan_sticky'),
+  /**
+   * The databases whose outbox the dashboard shows (comma-separated). Unset: the monolith's and
+   * each extracted service's, by the names below.
+   */
+  GATEWAY_OUTBOX_DATABASES: z
+    .string()
+    .regex(/^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$/, 'must be database names separated by commas')
+    .optional(),
+  /**
+   * The same overrides `banyan verify` honours, so the dashboard's verify and the CLI's compare
+   * the same two databases.
+   */
+  MONOLITH_DATABASE: z.string().optional(),
+  USERS_DATABASE: z.string().optional(),
+  PRODUCTS_DATABASE: z.string().optional(),
+  ORDERS_DATABASE: z.string().optional(),
+  PAYMENTS_DATABASE: z.string().optional(),
+  NOTIFICATIONS_DATABASE: z.string().optional(),
+  ANALYTICS_DATABASE: z.string().optional(),
   ...postgresEnv,
   ...logEnv,
 });

@@ -5,7 +5,12 @@ import { migrate, type ConnectionSettings, type Knex } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
 import { createAdminApp } from './admin';
 import type { GatewayConfig } from './config';
-import { DEFAULT_COMPARE_RULES, serviceUrls, type CompareRules, type Domain, type Side } from './domains';
+import { connectionFor, outboxDatabases, syncEnv } from './dashboard/databases';
+import { createOutboxReader } from './dashboard/outbox';
+import type { BreakerView } from './dashboard/routes';
+import { createTrafficRates } from './dashboard/stats';
+import { createVerifyRunner } from './dashboard/verify';
+import { DEFAULT_COMPARE_RULES, DOMAINS, serviceUrls, type CompareRules, type Domain, type Side } from './domains';
 import { createHandler } from './handler';
 import { createMetrics } from './metrics';
 import { createOverrideCheck } from './override';
@@ -128,6 +133,25 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   app.disable('x-powered-by');
   app.use(handler);
 
+  const outbox = createOutboxReader({ databases: outboxDatabases(config), connection: (database) => connectionFor(config, database), knex });
+  // Every configured upstream, used or not, with the domains it serves (the monolith serves all).
+  const upstreamDomains = new Map<string, Domain[]>([[config.MONOLITH_URL, [...DOMAINS]]]);
+  for (const domain of DOMAINS) {
+    const served = upstreamDomains.get(services[domain]) ?? [];
+    if (!served.includes(domain)) upstreamDomains.set(services[domain], [...served, domain]);
+  }
+  const breakers = (): BreakerView[] =>
+    [...upstreamDomains].map(([url, domains]) => {
+      const breaker = upstreams.peek(url)?.breaker;
+      return {
+        upstream: new URL(url).host,
+        url,
+        domains,
+        state: breaker?.opened ? 'open' : breaker?.halfOpen ? 'half-open' : 'closed',
+        used: breaker !== undefined,
+      };
+    });
+
   const adminApp = createAdminApp({
     config,
     logger,
@@ -139,6 +163,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     isLoaded: () => loaded,
     isDatabaseReachable: () => databaseReachable,
     reload,
+    dashboard: { rates: createTrafficRates(metrics), breakers, outbox, verifier: createVerifyRunner(syncEnv(config)) },
   });
 
   return {
@@ -160,6 +185,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       await listener.stop();
       upstreams.shutdown();
       agent.destroy();
+      await outbox.close();
     },
   };
 }

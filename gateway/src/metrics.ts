@@ -72,6 +72,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
 
   return {
     registry,
+    /** The counter behind `request()`, for the dashboard's rates (read, never incremented, there). */
+    requestsCounter: requests,
     errors,
     fallbacks,
     rejected,

@@ -61,6 +61,8 @@ export function createUpstreams<A extends unknown[], R>(config: GatewayConfig, m
       byUrl.set(rawUrl, upstream);
       return upstream;
     },
+    /** The upstream of a URL if traffic has created it, without creating it (for the dashboard). */
+    peek: (rawUrl: string): Upstream<A, R> | undefined => byUrl.get(rawUrl),
     all: () => [...byUrl.values()],
     shutdown() {
       for (const u of byUrl.values()) u.breaker.shutdown();

@@ -95,7 +95,7 @@ describe('Admin API', () => {
     await gw.route('orders', 'monolith');
   });
 
-  test('Probes and the dashboard placeholder need no token; metrics are Prometheus text', async () => {
+  test('Probes and the dashboard page need no token; metrics are Prometheus text', async () => {
     const anonymous = adminClient(gw.adminUrl, null);
     expect((await anonymous.get('/healthz')).status).toBe(200);
     expect((await anonymous.get('/readyz')).body).toMatchObject({ status: 'ready' });

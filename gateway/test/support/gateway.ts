@@ -47,6 +47,8 @@ export async function startGateway(options: {
   env?: Record<string, string>;
   db?: TestDatabase;
   compareRules?: Partial<Record<Domain, CompareRules>>;
+  /** Collect every log line (at debug level) here, for tests that check what is, or is not, logged. */
+  logs?: string[];
 }): Promise<GatewayHarness> {
   const db = options.db ?? (await createTestDatabase(options.label));
   const serviceEnv = Object.fromEntries(Object.entries(options.services ?? {}).map(([d, u]) => [`${d.toUpperCase()}_SERVICE_URL`, u]));
@@ -58,7 +60,10 @@ export async function startGateway(options: {
     ...serviceEnv,
     ...options.env,
   });
-  const logger = createLogger('gateway-test', process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logs = options.logs;
+  const logger = logs
+    ? createLogger('gateway-test', 'debug', { write: (line: string) => void logs.push(line) })
+    : createLogger('gateway-test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const gateway = buildGateway({ config, logger, knex: db.knex, connection: db.settings, compareRules: options.compareRules });
   await gateway.start();
   const served = await listen(gateway.handler, 0);

@@ -1,0 +1,443 @@
+// The dashboard's only script: plain browser JavaScript, served by the gateway, no build step.
+// Everything it shows comes from the admin API with the token; it never writes HTML from data
+// (textContent only), because shadow bodies are whatever an upstream answered.
+'use strict';
+
+(() => {
+  const TOKEN_KEY = 'banyan.adminToken';
+  const REFRESH_MS = 2000;
+  const $ = (selector, root = document) => root.querySelector(selector);
+
+  let token = sessionStorage.getItem(TOKEN_KEY);
+  let timer = null;
+  let generation = 0;
+  let shadowDomain = null;
+  let mismatchesKey = '';
+  let mismatches = [];
+  const dirty = new Set();
+  const problems = new Map();
+
+  /** An element with properties and children; strings become text nodes, never markup. */
+  function el(tag, props, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === 'class') node.className = value;
+      else if (key === 'text') node.textContent = value;
+      else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? '' : String(value));
+    }
+    for (const child of children.flat()) if (child !== null && child !== undefined) node.append(child);
+    return node;
+  }
+
+  const rate = (n) => (n >= 10 ? n.toFixed(0) : n.toFixed(1));
+  const percent = (ratio) => (ratio === null || ratio === undefined ? '–' : `${(ratio * 100).toFixed(1)} %`);
+  const time = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '–');
+  const seconds = (s) => (s === null || s === undefined ? '–' : s < 60 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`);
+  const millis = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`);
+  const traceId = (traceparent) => (traceparent ? traceparent.split('-')[1] || traceparent : '–');
+
+  class ApiError extends Error {
+    constructor(status, problem) {
+      super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+      this.status = status;
+    }
+  }
+
+  async function api(method, path, body) {
+    let res;
+    try {
+      res = await fetch(path, {
+        method,
+        cache: 'no-store',
+        credentials: 'omit',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'x-banyan-actor': 'dashboard',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch {
+      throw new ApiError(0, { detail: `Cannot reach the gateway admin API at ${location.origin}. Retrying every ${REFRESH_MS / 1000} s.` });
+    }
+    const type = res.headers.get('content-type') || '';
+    const data = type.includes('json') ? await res.json() : await res.text();
+    if (res.status === 401) {
+      signOut('The gateway refused this token. Enter the BANYAN_ADMIN_TOKEN the gateway was started with.');
+      throw new ApiError(401, data);
+    }
+    if (!res.ok) throw new ApiError(res.status, data);
+    return data;
+  }
+
+  // ---- the banner: what is wrong right now, one line per cause ----
+  function problem(key, message) {
+    if (message) problems.set(key, message);
+    else problems.delete(key);
+    const banner = $('#banner');
+    banner.replaceChildren(...[...problems.values()].map((m) => el('p', { text: m })));
+    banner.hidden = problems.size === 0;
+  }
+
+  // ---- signing in and out ----
+  function signOut(message) {
+    token = null;
+    generation++;
+    sessionStorage.removeItem(TOKEN_KEY);
+    clearTimeout(timer);
+    problems.clear();
+    problem('none', null);
+    $('#dashboard').hidden = true;
+    $('#sign-out').hidden = true;
+    $('#login').hidden = false;
+    $('#login-message').textContent = message || '';
+    $('#token').focus();
+  }
+
+  async function signIn(candidate) {
+    token = candidate;
+    try {
+      await api('GET', '/routes');
+    } catch (err) {
+      if (err.status !== 401) $('#login-message').textContent = err.message;
+      token = null;
+      return;
+    }
+    sessionStorage.setItem(TOKEN_KEY, candidate);
+    $('#login').hidden = true;
+    $('#dashboard').hidden = false;
+    $('#sign-out').hidden = false;
+    generation++;
+    refresh(generation);
+  }
+
+  // ---- routes ----
+  function renderRoutes(body) {
+    problem('routing-db', body.source === 'database' ? null : "The gateway's routing database is unreachable: it keeps serving the last known table, and refuses changes until the database is back.");
+    for (const route of body.routes) {
+      const row = $(`#route-${route.domain}`);
+      if (!row) continue;
+      const mode = route.mode === 'canary' ? `canary ${route.percent} %` : route.mode;
+      const cell = $('[data-field="mode"]', row);
+      cell.replaceChildren(el('span', { class: `badge mode-${route.mode}`, text: mode }), el('span', { class: 'muted', text: ` v${route.version}` }));
+      cell.title = route.updatedBy ? `changed by ${route.updatedBy} at ${new Date(route.updatedAt).toLocaleString()}` : '';
+      $('[data-field="targets"]', row).replaceChildren(
+        el('div', {}, el('span', { class: 'side', text: 'monolith ' }), el('code', { text: route.targets.monolith })),
+        el('div', {}, el('span', { class: 'side', text: 'extracted ' }), el('code', { text: route.targets.extracted })),
+      );
+      row.dataset.mode = route.mode;
+      row.dataset.percent = String(route.percent);
+      row.dataset.extracted = route.targets.extracted;
+      // Never overwrite what the operator is in the middle of choosing.
+      if (!dirty.has(route.domain)) {
+        const form = $('form', row);
+        form.mode.value = route.mode;
+        if (route.mode === 'canary') form.percent.value = String(route.percent);
+        form.percent.disabled = route.mode !== 'canary';
+      }
+    }
+  }
+
+  function confirmSwitch(text) {
+    const dialog = $('#confirm');
+    $('#confirm-text').textContent = text;
+    return new Promise((resolve) => {
+      dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true });
+      dialog.returnValue = '';
+      dialog.showModal();
+    });
+  }
+
+  async function applyRoute(form) {
+    const domain = form.dataset.domain;
+    const row = $(`#route-${domain}`);
+    const message = $('[data-field="message"]', row);
+    const mode = form.mode.value;
+    const change = { mode };
+    if (mode === 'canary') {
+      const value = Number(form.percent.value);
+      if (!Number.isInteger(value) || value < 0 || value > 100) {
+        message.textContent = 'The percent must be a whole number from 0 to 100.';
+        return;
+      }
+      change.percent = value;
+    }
+    // A switch that sends every request of a domain to the service is the one to pause over.
+    if (mode === 'extracted' || (mode === 'canary' && change.percent === 100)) {
+      const ok = await confirmSwitch(`Send 100 % of ${domain} traffic to the extracted service (${row.dataset.extracted})? Reads fall back to the monolith if it fails; writes do not.`);
+      if (!ok) {
+        message.textContent = 'Not changed.';
+        return;
+      }
+    }
+    message.textContent = 'Saving…';
+    try {
+      const result = await api('PUT', `/routes/${domain}`, change);
+      dirty.delete(domain);
+      message.textContent = result.changed ? `Now ${mode === 'canary' ? `canary ${change.percent} %` : mode}.` : 'Already so.';
+      renderRoutes({ source: 'database', routes: [result.route] });
+    } catch (err) {
+      if (err.status !== 401) message.textContent = `Not changed: ${err.message}`;
+    }
+  }
+
+  // ---- traffic, breakers, shadow ----
+  function renderStats(stats) {
+    for (const [domain, d] of Object.entries(stats.domains)) {
+      const row = $(`#route-${domain}`);
+      if (!row) continue;
+      for (const side of ['monolith', 'extracted']) {
+        const s = d[side];
+        const cell = $(`[data-field="${side}-rate"]`, row);
+        cell.replaceChildren(
+          el('span', { class: 'rate', text: `${rate(s.requestsPerSecond)}/s` }),
+          el('span', { class: s.errorsPerSecond > 0 ? 'error-rate bad' : 'error-rate', text: ` · ${percent(s.errorRate)}` }),
+        );
+        cell.title = `${rate(s.errorsPerSecond)} 5xx/s; ${rate(s.upstreamFailuresPerSecond)} upstream failures/s` + (side === 'extracted' ? `; ${rate(d.fallbacksPerSecond)} fallbacks/s to the monolith` : '');
+      }
+    }
+    $('#rates-window').textContent = `Rates over the last ${stats.windowSeconds.toFixed(0)} s: answers per second, and the share that were 5xx. Hover a cell for upstream failures and fallbacks.`;
+
+    $('#breakers tbody').replaceChildren(
+      ...stats.breakers.map((b) =>
+        el('tr', {},
+          el('th', { scope: 'row' }, el('code', { text: b.url })),
+          el('td', { text: b.domains.length === Object.keys(stats.domains).length ? 'every domain (monolith)' : b.domains.join(', ') }),
+          el('td', {}, el('span', { class: `badge breaker-${b.state}`, text: b.used ? b.state : `${b.state} (no traffic yet)` })),
+        ),
+      ),
+    );
+
+    const shadowRows = Object.entries(stats.domains)
+      .filter(([domain, d]) => d.shadow.compared + d.shadow.errors + d.shadow.skipped > 0 || $(`#route-${domain}`).dataset.mode === 'shadow')
+      .map(([domain, d]) =>
+        el('tr', { class: domain === shadowDomain ? 'selected' : null },
+          el('th', { scope: 'row', text: domain }),
+          el('td', { class: 'num', text: String(d.shadow.compared) }),
+          el('td', { class: 'num' }, el('span', { class: d.shadow.matchRate !== null && d.shadow.matchRate < 1 ? 'bad' : 'good', text: percent(d.shadow.matchRate) })),
+          el('td', { class: 'num', text: String(d.shadow.mismatched) }),
+          el('td', { class: 'num', text: String(d.shadow.errors) }),
+          el('td', { class: 'num', text: String(d.shadow.skipped) }),
+          el('td', {}, el('button', { type: 'button', onclick: () => selectShadow(domain), text: `Mismatches of ${domain}`, disabled: d.shadow.mismatched === 0 })),
+        ),
+      );
+    $('#shadow tbody').replaceChildren(...(shadowRows.length ? shadowRows : [el('tr', {}, el('td', { colspan: 7, class: 'muted', text: 'No domain is in shadow mode. Set one to shadow to compare its service with the monolith on real traffic.' }))]));
+  }
+
+  function selectShadow(domain) {
+    shadowDomain = domain;
+    mismatchesKey = '';
+    $('#diff').hidden = true;
+    loadMismatches(generation);
+  }
+
+  async function loadMismatches(gen) {
+    if (!shadowDomain) return;
+    const report = await api('GET', `/shadow/${shadowDomain}`);
+    if (gen !== generation) return;
+    const key = `${shadowDomain}|${report.mismatched}|${report.mismatches.length}`;
+    // Re-render only when something new arrived, so the list does not jump while being read.
+    if (key === mismatchesKey) return;
+    mismatchesKey = key;
+    mismatches = report.mismatches;
+    $('#mismatches').hidden = false;
+    $('#mismatches-title').textContent = `Latest mismatches of ${shadowDomain} (${report.mismatches.length} kept of ${report.mismatched})`;
+    $('#mismatches tbody').replaceChildren(
+      ...mismatches.map((m, i) =>
+        el('tr', {},
+          el('td', { text: time(m.at) }),
+          el('td', {}, el('code', { text: `${m.method} ${m.path}` })),
+          el('td', { class: m.statusMatch ? null : 'bad', text: `${m.primary.status} / ${m.candidate.status}` }),
+          el('td', { class: 'num', text: String(m.diff.length) }),
+          el('td', {}, el('button', { type: 'button', onclick: () => showDiff(i), text: 'Show diff' })),
+        ),
+      ),
+    );
+  }
+
+  // ---- the side-by-side diff ----
+  const pointerPart = (key) => String(key).replace(/~/g, '~0').replace(/\//g, '~1');
+
+  /** Pretty-printed JSON as lines, each knowing the JSON pointer of the value it shows. */
+  function jsonLines(value, pointer = '', indent = 0, key = null, last = true, out = []) {
+    const pad = '  '.repeat(indent);
+    const label = key === null ? '' : `${JSON.stringify(key)}: `;
+    const comma = last ? '' : ',';
+    if (value !== null && typeof value === 'object') {
+      const isArray = Array.isArray(value);
+      const entries = isArray ? value.map((v, i) => [i, v]) : Object.entries(value);
+      const [open, close] = isArray ? ['[', ']'] : ['{', '}'];
+      if (entries.length === 0) {
+        out.push({ pointer, text: `${pad}${label}${open}${close}${comma}` });
+        return out;
+      }
+      out.push({ pointer, text: `${pad}${label}${open}` });
+      entries.forEach(([k, v], i) => jsonLines(v, `${pointer}/${pointerPart(k)}`, indent + 1, isArray ? null : k, i === entries.length - 1, out));
+      out.push({ pointer, text: `${pad}${close}${comma}`, closing: true });
+      return out;
+    }
+    out.push({ pointer, text: `${pad}${label}${JSON.stringify(value)}${comma}` });
+    return out;
+  }
+
+  const touches = (pointer, paths) => paths.some((p) => pointer === p || pointer.startsWith(`${p}/`));
+
+  function renderSide(figure, exchange, caption, changed, statusChanged) {
+    $('figcaption', figure).replaceChildren(
+      el('strong', { text: caption }),
+      el('span', { class: statusChanged ? 'bad' : null, text: ` · status ${exchange.status}` }),
+      el('br'),
+      el('span', { class: 'muted', text: 'request id ' }), el('code', { text: exchange.requestId || '–' }),
+      el('br'),
+      el('span', { class: 'muted', text: 'trace id ' }), el('code', { text: traceId(exchange.traceparent), title: exchange.traceparent || '' }),
+    );
+    const lines = typeof exchange.body === 'string' ? exchange.body.split('\n').map((text) => ({ pointer: '', text })) : jsonLines(exchange.body);
+    const bodyChanged = typeof exchange.body === 'string' ? changed.length > 0 : false;
+    $('pre', figure).replaceChildren(
+      ...lines.map((line) => el('span', { class: touches(line.pointer, changed) || bodyChanged ? 'line changed' : 'line', 'data-pointer': line.pointer, text: `${line.text}\n` })),
+    );
+  }
+
+  function showDiff(index) {
+    const m = mismatches[index];
+    if (!m) return;
+    // The diff turns the monolith's answer into the service's: what it removes or replaces is
+    // highlighted on the left, what it adds or replaces on the right.
+    const left = m.diff.filter((op) => op.op === 'remove' || op.op === 'replace').map((op) => op.path)
+      .concat(m.diff.filter((op) => op.op === 'move').map((op) => op.from));
+    const right = m.diff.filter((op) => ['add', 'replace', 'copy', 'move'].includes(op.op)).map((op) => op.path);
+    $('#diff-title').textContent = `${m.method} ${m.path} at ${new Date(m.at).toLocaleString()}`;
+    renderSide($('#diff-primary'), m.primary, 'Monolith (answered the client)', left, !m.statusMatch);
+    renderSide($('#diff-candidate'), m.candidate, 'Extracted service (shadow copy)', right, !m.statusMatch);
+    $('#diff-ops tbody').replaceChildren(
+      ...(m.diff.length
+        ? m.diff.map((op) => el('tr', {}, el('td', { text: op.op }), el('td', {}, el('code', { text: op.path === '' ? '(whole body)' : op.path })), el('td', {}, el('code', { text: 'value' in op ? JSON.stringify(op.value) : op.from ? `from ${op.from}` : '–' }))))
+        : [el('tr', {}, el('td', { colspan: 3, class: 'muted', text: 'Equal bodies: only the status differs.' }))]),
+    );
+    const diff = $('#diff');
+    diff.hidden = false;
+    diff.focus();
+  }
+
+  // ---- outbox ----
+  function renderOutbox(body) {
+    const parked = [];
+    $('#outbox tbody').replaceChildren(
+      ...body.databases.map((entry) => {
+        const name = el('th', { scope: 'row' }, el('code', { text: entry.database }));
+        if (entry.status !== 'ok') {
+          const text = entry.status === 'unreachable' ? `unreachable: ${entry.error}` : entry.status;
+          return el('tr', { class: 'inactive' }, name, el('td', { colspan: 6, class: entry.status === 'unreachable' ? 'bad' : 'muted', text }));
+        }
+        const r = entry.report;
+        for (const p of r.parked) parked.push([entry.database, p]);
+        return el('tr', {},
+          name,
+          el('td', { class: 'num', text: String(r.backlog) }),
+          el('td', { class: 'num', text: seconds(r.oldestUnpublishedAgeSeconds) }),
+          el('td', { class: 'num', text: r.lagMs ? `${millis(r.lagMs.p50)} / ${millis(r.lagMs.p99)}` : '–' }),
+          el('td', { class: 'num', text: String(r.retrying) }),
+          el('td', { class: r.parked.length ? 'num bad' : 'num', text: String(r.parked.length) }),
+          el('td', { text: r.relays.length ? r.relays.map((x) => `${x.instance} (${x.partitions})`).join(', ') : 'none running' }),
+        );
+      }),
+    );
+    $('#parked').hidden = parked.length === 0;
+    $('#parked tbody').replaceChildren(
+      ...parked.map(([database, p]) =>
+        el('tr', {},
+          el('td', {}, el('code', { text: database })),
+          el('td', {}, el('code', { text: p.type }), el('br'), el('span', { class: 'muted', text: p.id })),
+          el('td', {}, el('code', { text: p.aggregateId })),
+          el('td', { class: 'num', text: String(p.attempts) }),
+          el('td', { text: new Date(p.parkedAt).toLocaleString() }),
+          el('td', { text: p.lastError || '–' }),
+        ),
+      ),
+    );
+  }
+
+  // ---- verify ----
+  function renderVerify(body) {
+    $('#verify tbody').replaceChildren(
+      ...body.domains.map((domain) => {
+        const r = body.results[domain];
+        const running = body.running.includes(domain);
+        let result = el('span', { class: 'muted', text: 'not run yet' });
+        if (r && r.error) result = el('span', { class: 'bad', text: `could not compare: ${r.error}` });
+        else if (r) {
+          const detail = r.sample.map((d) => `${d.table} ${d.key}: ${d.kind}${d.columns ? ` (${Object.keys(d.columns).join(', ')})` : ''}`).join('\n');
+          result = el('span', { class: r.differences ? 'bad' : 'good', title: detail, text: `${r.compared} rows compared, ${r.differences} difference${r.differences === 1 ? '' : 's'}` });
+        }
+        return el('tr', {},
+          el('th', { scope: 'row', text: domain }),
+          el('td', {}, r ? el('code', { text: `${r.source} → ${r.target}` }) : el('span', { class: 'muted', text: '–' })),
+          el('td', { text: r ? new Date(r.finishedAt).toLocaleString() : '–' }),
+          el('td', {}, result),
+          el('td', {}, el('button', { type: 'button', disabled: running, onclick: (e) => runVerify(domain, e.target), text: running ? 'Running…' : `Run verify for ${domain}` })),
+        );
+      }),
+    );
+  }
+
+  async function runVerify(domain, button) {
+    button.disabled = true;
+    button.textContent = 'Running…';
+    problem('verify', null);
+    try {
+      await api('POST', `/verify/${domain}`);
+      renderVerify(await api('GET', '/verify'));
+    } catch (err) {
+      if (err.status !== 401) problem('verify', `verify ${domain}: ${err.message}`);
+    }
+  }
+
+  // ---- the 2 s loop ----
+  async function refresh(gen) {
+    if (gen !== generation || !token) return;
+    const tasks = [
+      ['routes', () => api('GET', '/routes').then(renderRoutes)],
+      ['stats', () => api('GET', '/stats').then(renderStats)],
+      ['outbox', () => api('GET', '/outbox').then(renderOutbox)],
+      ['verify-list', () => api('GET', '/verify').then(renderVerify)],
+      ['mismatches', () => loadMismatches(gen)],
+    ];
+    const results = await Promise.allSettled(tasks.map(([, run]) => run()));
+    if (gen !== generation || !token) return;
+    const unreachable = results.find((r) => r.status === 'rejected' && r.reason.status === 0);
+    problem('network', unreachable ? unreachable.reason.message : null);
+    results.forEach((r, i) => {
+      if (unreachable) return;
+      const key = tasks[i][0];
+      problem(key, r.status === 'rejected' && r.reason.status !== 401 ? `${key}: ${r.reason.message}` : null);
+    });
+    $('#refreshed').textContent = `Updated ${new Date().toLocaleTimeString()} · every ${REFRESH_MS / 1000} s`;
+    timer = setTimeout(() => refresh(gen), REFRESH_MS);
+  }
+
+  // ---- wiring ----
+  document.addEventListener('DOMContentLoaded', () => {
+    $('#login-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      const input = $('#token');
+      const value = input.value.trim();
+      input.value = '';
+      if (value) signIn(value);
+    });
+    $('#sign-out').addEventListener('click', () => signOut('Signed out.'));
+    for (const form of document.querySelectorAll('.route-form')) {
+      form.addEventListener('input', () => {
+        dirty.add(form.dataset.domain);
+        form.percent.disabled = form.mode.value !== 'canary';
+      });
+      form.addEventListener('submit', (event) => {
+        event.preventDefault();
+        applyRoute(form);
+      });
+    }
+    if (token) signIn(token);
+    else $('#token').focus();
+  });
+})();

@@ -1,0 +1,48 @@
+import { databaseConnection } from '@banyan/config';
+import { loadSyncSpec, type DomainSyncSpec } from '@banyan/cli';
+import type { ConnectionSettings } from '@banyan/db';
+import type { GatewayConfig } from '../config';
+import { DOMAINS, type Domain } from '../domains';
+
+/** A domain's backfill/verify spec, or undefined when the domain has none (it was never extracted). */
+export function syncSpecOf(domain: Domain): DomainSyncSpec | undefined {
+  try {
+    return loadSyncSpec(domain);
+  } catch (err) {
+    if (/no backfill\/verify spec/.test((err as Error).message)) return undefined;
+    throw err;
+  }
+}
+
+/** The variables `banyan verify` reads, taken from the gateway's validated config. */
+export function syncEnv(config: GatewayConfig): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {
+    DATABASE_URL: config.DATABASE_URL,
+    PGHOST: config.PGHOST,
+    PGPORT: String(config.PGPORT),
+    PGUSER: config.PGUSER,
+    PGPASSWORD: config.PGPASSWORD,
+    MONOLITH_DATABASE: config.MONOLITH_DATABASE,
+  };
+  for (const domain of DOMAINS) env[`${domain.toUpperCase()}_DATABASE`] = config[`${domain.toUpperCase()}_DATABASE` as keyof GatewayConfig] as string | undefined;
+  for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  return env;
+}
+
+/**
+ * The outboxes to show: GATEWAY_OUTBOX_DATABASES, else the monolith's database and the database
+ * of every domain that has a sync spec (the domains that have been extracted), with the same
+ * overrides as `banyan verify`.
+ */
+export function outboxDatabases(config: GatewayConfig): string[] {
+  if (config.GATEWAY_OUTBOX_DATABASES) return config.GATEWAY_OUTBOX_DATABASES.split(',');
+  const env = syncEnv(config);
+  const names = [env.MONOLITH_DATABASE ?? 'banyan_monolith'];
+  for (const domain of DOMAINS) {
+    const spec = syncSpecOf(domain);
+    if (spec) names.push(env[`${domain.toUpperCase()}_DATABASE`] ?? spec.targetDatabase);
+  }
+  return [...new Set(names)];
+}
+
+export const connectionFor = (config: GatewayConfig, database: string): ConnectionSettings => databaseConnection(config, database);

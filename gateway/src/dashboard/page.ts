@@ -1,0 +1,146 @@
+import { DOMAINS, MODES } from '../domains';
+
+const routeRow = (domain: string) => `
+        <tr id="route-${domain}" data-domain="${domain}">
+          <th scope="row">${domain}</th>
+          <td class="mode" data-field="mode">…</td>
+          <td class="targets" data-field="targets"></td>
+          <td class="num" data-field="monolith-rate"></td>
+          <td class="num" data-field="extracted-rate"></td>
+          <td>
+            <form class="route-form" data-domain="${domain}">
+              <label for="mode-${domain}" class="visually-hidden">Mode for ${domain}</label>
+              <select id="mode-${domain}" name="mode">${MODES.map((m) => `<option value="${m}">${m}</option>`).join('')}</select>
+              <label for="percent-${domain}" class="visually-hidden">Canary percent for ${domain}</label>
+              <input id="percent-${domain}" name="percent" type="number" min="0" max="100" step="1" inputmode="numeric" value="10" disabled> %
+              <button type="submit">Apply</button>
+              <span class="row-message" role="status" data-field="message"></span>
+            </form>
+          </td>
+        </tr>`;
+
+/**
+ * The page is the same for everyone and holds no data: only the contract's domain names and the
+ * empty tables. Everything else arrives from the admin API with the token, so serving it
+ * without one gives nothing away.
+ */
+export function renderPage(): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta name="referrer" content="no-referrer">
+  <title>Banyan gateway</title>
+  <link rel="stylesheet" href="/dashboard/dashboard.css">
+  <script src="/dashboard/app.js" defer></script>
+</head>
+<body>
+  <header>
+    <h1>Banyan gateway</h1>
+    <p id="refreshed" class="muted" aria-live="off"></p>
+    <button type="button" id="sign-out" hidden>Sign out</button>
+  </header>
+  <div id="banner" role="alert" hidden></div>
+
+  <section id="login" aria-labelledby="login-title">
+    <h2 id="login-title">Sign in</h2>
+    <form id="login-form">
+      <label for="token">Admin token (<code>BANYAN_ADMIN_TOKEN</code>)</label>
+      <input id="token" name="token" type="password" autocomplete="off" spellcheck="false" required>
+      <button type="submit">Sign in</button>
+      <p id="login-message" role="status"></p>
+    </form>
+    <p class="muted">The token stays in this tab (session storage) and is sent only as an <code>Authorization</code> header to this gateway's admin API.</p>
+  </section>
+
+  <main id="dashboard" hidden>
+    <section aria-labelledby="routes-title">
+      <h2 id="routes-title">Routes</h2>
+      <table>
+        <thead>
+          <tr><th scope="col">Domain</th><th scope="col">Mode</th><th scope="col">Targets</th>
+          <th scope="col">Monolith req/s · 5xx</th><th scope="col">Extracted req/s · 5xx</th><th scope="col">Change</th></tr>
+        </thead>
+        <tbody>${DOMAINS.map(routeRow).join('')}
+        </tbody>
+      </table>
+      <p class="muted" id="rates-window"></p>
+    </section>
+
+    <section aria-labelledby="breakers-title">
+      <h2 id="breakers-title">Circuit breakers</h2>
+      <table id="breakers">
+        <thead><tr><th scope="col">Upstream</th><th scope="col">Serves</th><th scope="col">State</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
+
+    <section aria-labelledby="shadow-title">
+      <h2 id="shadow-title">Shadow comparisons</h2>
+      <table id="shadow">
+        <thead><tr><th scope="col">Domain</th><th scope="col">Compared</th><th scope="col">Match rate</th><th scope="col">Mismatched</th>
+        <th scope="col">Errors</th><th scope="col">Skipped</th><th scope="col">Mismatches</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <div id="mismatches" hidden>
+        <h3 id="mismatches-title"></h3>
+        <table>
+          <thead><tr><th scope="col">When</th><th scope="col">Request</th><th scope="col">Status (monolith / extracted)</th><th scope="col">Changes</th><th scope="col">Diff</th></tr></thead>
+          <tbody></tbody>
+        </table>
+      </div>
+      <div id="diff" hidden tabindex="-1">
+        <h3 id="diff-title"></h3>
+        <div class="diff-sides">
+          <figure class="diff-side" id="diff-primary"><figcaption></figcaption><pre></pre></figure>
+          <figure class="diff-side" id="diff-candidate"><figcaption></figcaption><pre></pre></figure>
+        </div>
+        <table id="diff-ops">
+          <caption>RFC 6902 operations from the monolith's answer to the service's</caption>
+          <thead><tr><th scope="col">Operation</th><th scope="col">Path</th><th scope="col">Service's value</th></tr></thead>
+          <tbody></tbody>
+        </table>
+      </div>
+    </section>
+
+    <section aria-labelledby="outbox-title">
+      <h2 id="outbox-title">Outbox</h2>
+      <table id="outbox">
+        <thead><tr><th scope="col">Database</th><th scope="col">Backlog</th><th scope="col">Oldest waiting</th><th scope="col">Lag p50 / p99</th>
+        <th scope="col">Retrying</th><th scope="col">Parked</th><th scope="col">Relays</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <div id="parked" hidden>
+        <h3>Parked events</h3>
+        <table>
+          <thead><tr><th scope="col">Database</th><th scope="col">Event</th><th scope="col">Aggregate</th><th scope="col">Attempts</th><th scope="col">Parked at</th><th scope="col">Last error</th></tr></thead>
+          <tbody></tbody>
+        </table>
+      </div>
+    </section>
+
+    <section aria-labelledby="verify-title">
+      <h2 id="verify-title">Verify (monolith's rows vs the service's)</h2>
+      <table id="verify">
+        <thead><tr><th scope="col">Domain</th><th scope="col">Databases</th><th scope="col">Last run</th><th scope="col">Result</th><th scope="col">Run</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </section>
+  </main>
+
+  <dialog id="confirm" aria-labelledby="confirm-title">
+    <form method="dialog">
+      <h2 id="confirm-title">Send all traffic to one side?</h2>
+      <p id="confirm-text"></p>
+      <div class="dialog-buttons">
+        <button value="cancel" type="submit" autofocus>Cancel</button>
+        <button value="confirm" type="submit" class="danger" id="confirm-yes">Switch</button>
+      </div>
+    </form>
+  </dialog>
+  <noscript><p>The dashboard needs JavaScript (one file served by this gateway). The CLI works without it: <code>npx banyan status</code>.</p></noscript>
+</body>
+</html>
+`;
+}

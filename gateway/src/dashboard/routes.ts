@@ -1,0 +1,113 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Express, RequestHandler } from 'express';
+import { AppError } from '@banyan/errors';
+import { DOMAINS, isDomain } from '../domains';
+import type { ShadowRecorder } from '../shadow';
+import type { OutboxReader } from './outbox';
+import { renderPage } from './page';
+import type { TrafficRates } from './stats';
+import type { VerifyRunner } from './verify';
+
+export interface BreakerView {
+  upstream: string;
+  url: string;
+  domains: string[];
+  state: 'closed' | 'open' | 'half-open';
+  /** False until the first request: the breaker does not exist yet, so it cannot be open. */
+  used: boolean;
+}
+
+export interface DashboardDeps {
+  shadow: ShadowRecorder;
+  rates: () => Promise<TrafficRates>;
+  breakers: () => BreakerView[];
+  isDatabaseReachable: () => boolean;
+  outbox: OutboxReader;
+  verifier: VerifyRunner;
+}
+
+/**
+ * The assets live in gateway/dashboard/, outside src, so tsc never has to copy them: from
+ * src/dashboard (jest) and from dist/dashboard (node) the folder is two levels up.
+ */
+const ASSETS = path.join(__dirname, '..', '..', 'dashboard');
+const ASSET_TYPES: Record<string, string> = { 'app.js': 'text/javascript; charset=utf-8', 'dashboard.css': 'text/css; charset=utf-8' };
+
+/**
+ * No inline script or style, nothing from another origin, no framing, no form posting
+ * anywhere (the login form is handled by the script): an injected string in a shadow body can
+ * at worst be displayed.
+ */
+const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self'",
+  "connect-src 'self'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+].join('; ');
+
+export const securityHeaders: RequestHandler = (_req, res, next) => {
+  res.setHeader('Content-Security-Policy', CSP);
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'no-referrer');
+  next();
+};
+
+/** The page and its two files: public, since they hold no data. */
+export function mountDashboardPage(app: Express): void {
+  const page = renderPage();
+  const assets = new Map(Object.entries(ASSET_TYPES).map(([name, type]) => [name, { type, body: readFileSync(path.join(ASSETS, name)) }]));
+  app.get('/', (_req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('html').send(page);
+  });
+  app.get('/dashboard/:file', (req, res, next) => {
+    const asset = assets.get(String(req.params.file));
+    if (!asset) return next();
+    res.setHeader('Cache-Control', 'no-cache');
+    res.setHeader('Content-Type', asset.type);
+    res.send(asset.body);
+  });
+}
+
+const noSpec = (domain: string) => new AppError('GATEWAY.NO_SYNC_SPEC', 404, `"${domain}" has no backfill/verify spec: only extracted domains can be verified.`);
+
+/** The data the page polls; mounted after the token check. */
+export function mountDashboardApi(app: Express, deps: DashboardDeps): void {
+  app.get('/stats', async (_req, res) => {
+    const rates = await deps.rates();
+    const domains = Object.fromEntries(
+      DOMAINS.map((d) => {
+        const { mismatches: _m, rules: _r, domain: _d, ...shadow } = deps.shadow.report(d);
+        return [d, { ...rates.domains[d], shadow }];
+      }),
+    );
+    res.json({
+      at: new Date().toISOString(),
+      windowSeconds: rates.windowSeconds,
+      routingDatabase: deps.isDatabaseReachable() ? 'reachable' : 'unreachable',
+      domains,
+      breakers: deps.breakers(),
+    });
+  });
+
+  app.get('/outbox', async (_req, res) => {
+    res.json({ databases: await deps.outbox.read() });
+  });
+
+  app.get('/verify', (_req, res) => {
+    res.json({ domains: deps.verifier.domains(DOMAINS), running: deps.verifier.running(), results: deps.verifier.results() });
+  });
+
+  app.post('/verify/:domain', async (req, res) => {
+    const domain = String(req.params.domain);
+    if (!isDomain(domain)) throw new AppError('GATEWAY.UNKNOWN_DOMAIN', 400, `Unknown domain "${domain.slice(0, 64)}": use one of ${DOMAINS.join(', ')}.`);
+    if (!deps.verifier.domains([domain]).length) throw noSpec(domain);
+    res.json(await deps.verifier.start(domain));
+  });
+}
