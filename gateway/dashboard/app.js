@@ -376,7 +376,7 @@
           el('td', {}, r ? el('code', { text: `${r.source} → ${r.target}` }) : el('span', { class: 'muted', text: '–' })),
           el('td', { text: r ? new Date(r.finishedAt).toLocaleString() : '–' }),
           el('td', {}, result),
-          el('td', {}, el('button', { type: 'button', disabled: running, onclick: (e) => runVerify(domain, e.target), text: running ? 'Running…' : `Run verify for ${domain}` })),
+          el('td', {}, el('button', { type: 'button', disabled: running, 'aria-label': `Run verify for ${domain}`, onclick: (e) => runVerify(domain, e.target), text: running ? 'Running…' : 'Run verify' })),
         );
       }),
     );

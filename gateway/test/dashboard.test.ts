@@ -1,0 +1,224 @@
+import { existsSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { backfill, loadSyncSpec } from '@banyan/cli';
+import { serve, type Served } from '@banyan/http';
+import { buildProductsService } from '@banyan/products-service';
+import { createLogger } from '@banyan/telemetry';
+import { createTestDatabase, type TestDatabase } from '@banyan/testing';
+import { startMonolith, type MonolithHarness } from '../../monolith/test/support/harness';
+import { ADMIN_TOKEN, sleep, startGateway, type GatewayHarness } from './support/gateway';
+
+/**
+ * The dashboard in a real browser (Debian's chromium, never a downloaded one) against a real
+ * gateway in front of the real monolith and the real products service, whose copy of one
+ * product differs so shadow mode and verify both have something to find.
+ */
+const CHROMIUM = '/usr/bin/chromium';
+const ABSENT = 'banyan_test_dash_absent';
+const SCREENSHOT_IN_DOCS = path.join(__dirname, '..', '..', 'docs', 'dashboard.png');
+
+if (!existsSync(CHROMIUM)) {
+  // CI installs it (.ci/needs-chromium); a machine without it says why nothing ran.
+  describe('Dashboard in a browser', () => {
+    test.skip(`skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does it when .ci/needs-chromium exists)`, () => undefined);
+  });
+} else {
+  jest.setTimeout(90_000);
+
+  describe('Dashboard in a browser', () => {
+    let mono: MonolithHarness;
+    let serviceDb: TestDatabase;
+    let service: Served;
+    let stopService: () => Promise<void>;
+    let gw: GatewayHarness;
+    let context: BrowserContext;
+    let page: Page;
+    let profile: string;
+    let output: string;
+    let changed: { id: string; name: string };
+    const requested: string[] = [];
+
+    const row = (domain: string) => page.locator(`#route-${domain}`);
+
+    beforeAll(async () => {
+      mono = await startMonolith('gw_dash_mono');
+      await mono.monolith.modules.products.api.seedDemoCatalog();
+      serviceDb = await createTestDatabase('gw_dash_psvc');
+      const built = buildProductsService({ knex: serviceDb.knex, logger: createLogger('t', 'silent'), jwksUrl: `${mono.served.url}/api/users/.well-known/jwks.json` });
+      await built.start();
+      stopService = () => built.stop();
+      service = await serve(built.app, 0);
+      await backfill(loadSyncSpec('products'), { source: mono.db.knex, target: serviceDb.knex });
+      const [first] = await serviceDb.knex('products.products').orderBy('id').limit(1);
+      changed = { id: first.id, name: first.name };
+      await serviceDb.knex('products.products').where({ id: first.id }).update({ name: `${first.name} (service copy)` });
+
+      gw = await startGateway({
+        label: 'gw_dash_browser',
+        monolith: mono.served.url,
+        services: { products: service.url },
+        env: {
+          MONOLITH_DATABASE: mono.db.settings.database,
+          PRODUCTS_DATABASE: serviceDb.settings.database,
+          PAYMENTS_DATABASE: ABSENT,
+          NOTIFICATIONS_DATABASE: ABSENT,
+        },
+      });
+
+      profile = mkdtempSync(path.join(os.tmpdir(), 'banyan-chromium-'));
+      output = mkdtempSync(path.join(os.tmpdir(), 'banyan-dashboard-'));
+      context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+        viewport: { width: 1440, height: 1000 },
+      });
+      page = context.pages()[0] ?? (await context.newPage());
+      page.on('request', (r) => requested.push(r.url()));
+    }, 120_000);
+
+    afterAll(async () => {
+      await context?.close();
+      if (profile) rmSync(profile, { recursive: true, force: true });
+      await gw?.close();
+      await service?.close(1_000);
+      await stopService?.();
+      await serviceDb?.drop();
+      await mono?.close();
+    });
+
+    test('The page loads without a token, with its CSP, and asks for the token', async () => {
+      const res = await page.goto(gw.adminUrl);
+      expect(res!.status()).toBe(200);
+      expect(res!.headers()['content-security-policy']).toContain("script-src 'self'");
+      expect(res!.headers()['x-frame-options']).toBe('DENY');
+      await expect(page.getByLabel(/Admin token/).isVisible()).resolves.toBe(true);
+      expect(await page.locator('#dashboard').isHidden()).toBe(true);
+    });
+
+    test('A wrong token is refused with a message saying which token to use', async () => {
+      await page.getByLabel(/Admin token/).fill('not-the-token-0123456789');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('The gateway refused this token').waitFor();
+      expect(await page.locator('#dashboard').isHidden()).toBe(true);
+    });
+
+    test('With the right token every domain shows its mode and targets; the token stays in the session, never in the URL', async () => {
+      await page.getByLabel(/Admin token/).fill(ADMIN_TOKEN);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await row('products').locator('[data-field="mode"]', { hasText: 'monolith' }).waitFor();
+      expect(await row('products').locator('[data-field="targets"]').innerText()).toContain(service.url);
+      expect(await page.evaluate(() => sessionStorage.getItem('banyan.adminToken'))).toBe(ADMIN_TOKEN);
+      expect(requested.every((url) => !url.includes(ADMIN_TOKEN))).toBe(true);
+      expect(page.url()).toBe(`${gw.adminUrl}/`);
+    });
+
+    test('Switching products to canary 50 % changes the routing table and the routed responses', async () => {
+      await page.getByLabel('Mode for products').selectOption('canary');
+      await page.getByLabel('Canary percent for products').fill('50');
+      await row('products').getByRole('button', { name: 'Apply' }).click();
+      await row('products').locator('[data-field="mode"]', { hasText: 'canary 50 %' }).waitFor();
+
+      const routes = (await gw.adminApi.get('/routes')).body.routes;
+      expect(routes.find((r: { domain: string }) => r.domain === 'products')).toMatchObject({ mode: 'canary', percent: 50, updatedBy: 'dashboard' });
+
+      // Each request without a cookie is a new visitor with its own bucket: both sides answer.
+      const sides = new Set<string>();
+      for (let i = 0; i < 40; i++) {
+        const res = await gw.api.get('/api/products?limit=1');
+        expect(res.status).toBe(200);
+        const route = res.headers.get('x-banyan-route')!;
+        const match = /^(monolith|extracted); mode=canary; bucket=(\d+)$/.exec(route);
+        expect(match).not.toBeNull();
+        expect(match![1]).toBe(Number(match![2]) < 50 ? 'extracted' : 'monolith');
+        sides.add(match![1]);
+      }
+      expect([...sides].sort()).toEqual(['extracted', 'monolith']);
+    });
+
+    test('A switch sending 100 % to the service asks first; cancelling changes nothing', async () => {
+      await page.getByLabel('Mode for products').selectOption('extracted');
+      await row('products').getByRole('button', { name: 'Apply' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      expect(await dialog.innerText()).toContain('Send 100 % of products traffic to the extracted service');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await row('products').getByText('Not changed.').waitFor();
+      expect(gw.gateway.table().rows.get('products')).toMatchObject({ mode: 'canary', percent: 50 });
+
+      await page.getByLabel('Mode for products').selectOption('canary');
+      await page.getByLabel('Canary percent for products').fill('100');
+      await row('products').getByRole('button', { name: 'Apply' }).click();
+      await dialog.getByRole('button', { name: 'Switch' }).click();
+      await row('products').locator('[data-field="mode"]', { hasText: 'canary 100 %' }).waitFor();
+      expect(gw.gateway.table().rows.get('products')).toMatchObject({ mode: 'canary', percent: 100 });
+    });
+
+    test('In shadow mode the match rate shows, and a mismatch opens as a side-by-side diff with both trace ids', async () => {
+      await page.getByLabel('Mode for products').selectOption('shadow');
+      await row('products').getByRole('button', { name: 'Apply' }).click();
+      await row('products').locator('[data-field="mode"]', { hasText: 'shadow' }).waitFor();
+      // Shadow sends no client to the service: no confirmation needed.
+      expect(await page.getByRole('dialog').isVisible()).toBe(false);
+
+      const [other] = await mono.db.knex('products.products').whereNot({ id: changed.id }).limit(1);
+      const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+      for (const id of [changed.id, other.id, other.id]) expect((await gw.api.get(`/api/products/${id}`, undefined, { traceparent })).status).toBe(200);
+      for (let i = 0; i < 100 && (await gw.adminApi.get('/shadow/products')).body.compared < 3; i++) await sleep(20);
+      const report = (await gw.adminApi.get('/shadow/products')).body;
+      expect(report).toMatchObject({ compared: 3, matched: 2, mismatched: 1 });
+
+      await page.locator('#shadow tr', { hasText: 'products' }).getByText('66.7 %').waitFor();
+      await page.getByRole('button', { name: 'Mismatches of products' }).click();
+      await page.locator('#mismatches').getByText(`GET /api/products/${changed.id}`).waitFor();
+      await page.getByRole('button', { name: 'Show diff' }).click();
+
+      const primary = page.locator('#diff-primary');
+      const candidate = page.locator('#diff-candidate');
+      await primary.waitFor();
+      const [m] = report.mismatches;
+      expect(await primary.locator('.line.changed').innerText()).toContain(`"name": "${changed.name}"`);
+      expect(await candidate.locator('.line.changed').innerText()).toContain(`"name": "${changed.name} (service copy)"`);
+      // Unchanged lines are shown on both sides but not highlighted.
+      expect(await candidate.locator('.line:not(.changed)', { hasText: '"sku"' }).count()).toBe(1);
+      expect(await primary.locator('figcaption').innerText()).toContain(m.primary.requestId);
+      expect(await candidate.locator('figcaption').innerText()).toContain(m.candidate.requestId);
+      // Both calls belong to the client's trace, each with its own span: find them in Jaeger by this id.
+      expect(m.primary.traceparent).toBe(traceparent);
+      expect(await primary.locator('figcaption').innerText()).toContain('0af7651916cd43dd8448eb211c80319c');
+      expect(await candidate.locator('figcaption').innerText()).toContain('0af7651916cd43dd8448eb211c80319c');
+      expect(await page.locator('#diff-ops').innerText()).toMatch(/replace\s+\/name/);
+    });
+
+    test('Verify runs from the page and shows the difference; the outboxes show their backlog, and missing databases say so', async () => {
+      await page.getByRole('button', { name: 'Run verify for products' }).click();
+      await page.locator('#verify tr', { hasText: 'products' }).getByText(/\d+ rows compared, 1 difference$/).waitFor();
+      const monolithOutbox = page.locator('#outbox tr', { hasText: mono.db.settings.database });
+      await monolithOutbox.waitFor();
+      const backlog = Number(await monolithOutbox.locator('td').first().innerText());
+      expect(backlog).toBeGreaterThan(0);
+      await page.locator('#outbox tr', { hasText: ABSENT }).getByText('not created').waitFor();
+      await page.locator('#breakers tr', { hasText: service.url }).getByText('closed').waitFor();
+    });
+
+    test('Every request the page made went to the gateway itself; a screenshot is saved', async () => {
+      // Let one 2 s refresh show the latest rates before the picture.
+      await sleep(2_100);
+      expect(requested.length).toBeGreaterThan(5);
+      expect(requested.filter((url) => !url.startsWith(gw.adminUrl))).toEqual([]);
+      const file = path.join(output, 'dashboard.png');
+      await page.screenshot({ path: file, fullPage: true });
+      expect(existsSync(file)).toBe(true);
+      if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(file, SCREENSHOT_IN_DOCS);
+    });
+
+    test('Signing out forgets the token', async () => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByLabel(/Admin token/).waitFor();
+      expect(await page.evaluate(() => sessionStorage.getItem('banyan.adminToken'))).toBeNull();
+      expect(await page.locator('#dashboard').isHidden()).toBe(true);
+    });
+  });
+}
