@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { backfill, loadSyncSpec } from '@banyan/cli';
+import { dropDatabase } from '@banyan/db';
 import { serve, type Served } from '@banyan/http';
 import { buildProductsService } from '@banyan/products-service';
 import { createLogger } from '@banyan/telemetry';
@@ -212,6 +213,18 @@ if (!existsSync(CHROMIUM)) {
       await page.screenshot({ path: file, fullPage: true });
       expect(existsSync(file)).toBe(true);
       if (process.env.UPDATE_SCREENSHOT === '1') copyFileSync(file, SCREENSHOT_IN_DOCS);
+    });
+
+    test("When the gateway's database goes away, the page says so and a change is refused with the reason", async () => {
+      // Dropped under the running gateway (FORCE ends its connections), as in state.test.ts.
+      await dropDatabase(gw.db.settings);
+      await gw.gateway.reload();
+      await page.locator('#banner').getByText("The gateway's routing database is unreachable").waitFor();
+      await page.getByLabel('Mode for products').selectOption('monolith');
+      await row('products').getByRole('button', { name: 'Apply' }).click();
+      await row('products').getByText(/^Not changed: The routing database is unreachable/).waitFor();
+      await page.locator('#outbox tr', { hasText: mono.db.settings.database }).getByText(/unreachable: the gateway's own database did not answer/).waitFor();
+      expect(gw.gateway.table().rows.get('products')).toMatchObject({ mode: 'shadow' });
     });
 
     test('Signing out forgets the token', async () => {

@@ -65,7 +65,7 @@ export function createOutboxReader(options: {
       const { rows } = await options.knex.raw<{ rows: Array<{ datname: string }> }>('SELECT datname FROM pg_database WHERE datname = ANY(?)', [databases]);
       existing = new Set(rows.map((r) => r.datname));
     } catch (err) {
-      const error = `PostgreSQL unreachable (${(err as Error).message})`;
+      const error = `the gateway's own database did not answer, so the others were not tried (${(err as Error).message})`;
       return databases.map((database) => ({ database, status: 'unreachable' as const, error }));
     }
     return Promise.all(databases.map((d) => readOne(d, existing)));
