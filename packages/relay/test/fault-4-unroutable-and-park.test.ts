@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
+import { DOMAINS } from '@banyan/events';
 import { names } from '@banyan/messaging';
 import { createOutbox } from '@banyan/outbox';
 import type { TestDatabase } from '@banyan/testing';
@@ -47,7 +48,7 @@ describe('fault 4: unroutable event', () => {
 
   afterAll(async () => {
     await channel.deleteQueue(queue);
-    await channel.deleteExchange(n.exchange('products'));
+    for (const d of DOMAINS) await channel.deleteExchange(n.exchange(d));
     await connection.close();
     await db.drop();
   });

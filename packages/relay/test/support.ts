@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import amqplib from 'amqplib';
 import { migrate, type Knex } from '@banyan/db';
-import type { EventEnvelope } from '@banyan/events';
+import { DOMAINS, type EventEnvelope } from '@banyan/events';
 import { inboxSchema } from '@banyan/inbox';
 import { deleteTopology, names, type DeclaredTopology } from '@banyan/messaging';
 import { createOutbox, outboxSchema } from '@banyan/outbox';
@@ -96,7 +96,8 @@ export async function captureQueue(namespace: string, domains: string[] = ['prod
     },
     async close() {
       await channel.deleteQueue(queue).catch(() => undefined);
-      for (const d of domains) await channel.deleteExchange(n.exchange(d)).catch(() => undefined);
+      // The relay asserts every domain exchange of its namespace: remove them all.
+      for (const d of DOMAINS) await channel.deleteExchange(n.exchange(d)).catch(() => undefined);
       await connection.close().catch(() => undefined);
     },
   };
