@@ -108,7 +108,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const listener = listenForChanges(deps.connection, () => void reload(), logger);
   let poll: NodeJS.Timeout | undefined;
 
-  const handle = createHandler({
+  const handler = createHandler({
     config,
     logger,
     metrics,
@@ -120,15 +120,6 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     shadow,
   });
 
-  const internalError = JSON.stringify({ type: 'https://banyan.dev/errors/INTERNAL', title: 'Internal Server Error', status: 500, code: 'INTERNAL' });
-  const handler = (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res).catch((err: Error) => {
-      // A bug, not a request error: logged with its stack, answered without detail.
-      logger.error({ err, url: req.url }, 'gateway error');
-      if (res.headersSent) return void res.destroy();
-      res.writeHead(500, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(internalError) }).end(internalError);
-    });
-  };
   const app = express();
   app.disable('x-powered-by');
   app.use(handler);

@@ -11,6 +11,7 @@ import { UpstreamStatusError, UpstreamTimeoutError, type Attempt, type Forwarder
 import { MAX_BODY, decodeBody, fetchSample, type ShadowRecorder, type ShadowSample } from './shadow';
 import { bucketOf, stickyCookieHeader, stickyKey } from './sticky';
 import { decide, type Decision, type RouteTable } from './table';
+import { startHop, type Hop } from './tracing';
 import type { Upstream } from './upstreams';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -19,6 +20,7 @@ const SHADOWED = new Set(['GET', 'HEAD']);
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
+const INTERNAL_ERROR = JSON.stringify({ type: 'https://banyan.dev/errors/INTERNAL', title: 'Internal Server Error', status: 500, code: 'INTERNAL' });
 
 export interface HandlerDeps {
   config: GatewayConfig;
@@ -42,6 +44,7 @@ interface Routed extends Decision {
   override?: boolean;
   fallback?: string;
   cookie?: string;
+  traceId?: string;
 }
 
 const gatewayError = {
@@ -139,16 +142,6 @@ export function createHandler(deps: HandlerDeps) {
     return status;
   }
 
-  /** One attempt through the upstream's breaker, retried once when a safe request met a stale keep-alive socket. */
-  async function fire(req: Req, res: ServerResponse, upstream: Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>): Promise<Attempt> {
-    try {
-      return await upstream.breaker.fire(req, res, upstream);
-    } catch (err) {
-      if (SAFE.has(req.method) && forwarder.failedOnReusedSocket(req, err)) return upstream.breaker.fire(req, res, upstream);
-      throw err;
-    }
-  }
-
   function failureKind(err: unknown): 'open' | 'timeout' | 'status' | 'connect' {
     if (err instanceof UpstreamStatusError) return 'status';
     if (err instanceof UpstreamTimeoutError) return 'timeout';
@@ -159,7 +152,7 @@ export function createHandler(deps: HandlerDeps) {
   function answerFailure(req: Req, res: ServerResponse, routed: Routed, side: Side, err: unknown, kind: ReturnType<typeof failureKind>, requestId: string, capture?: Capture): number {
     if (kind === 'status') return relay(res, (err as UpstreamStatusError).response, routed, side, requestId, capture?.resolve);
     capture?.reject(err as Error);
-    if (kind === 'connect') logger.warn({ err: (err as Error).message, side, domain: routed.domain, requestId }, 'upstream unreachable');
+    if (kind === 'connect') logger.warn({ err: (err as Error).message, side, domain: routed.domain, requestId, trace_id: routed.traceId }, 'upstream unreachable');
     const error = kind === 'open' ? gatewayError.open(side, retryAfter) : kind === 'timeout' ? gatewayError.timeout(side) : gatewayError.unreachable(side);
     res.setHeader('x-banyan-route', routeHeader(routed, side));
     res.setHeader('x-request-id', requestId);
@@ -208,20 +201,92 @@ export function createHandler(deps: HandlerDeps) {
     );
   }
 
-  return async function handle(incoming: IncomingMessage, res: ServerResponse): Promise<void> {
-    const req = incoming as Req;
-    const started = performance.now();
-    const verdict = classifyPath(req.url);
-    if (!verdict.ok) {
-      metrics.rejected.labels(String(verdict.status)).inc();
-      logger.warn({ method: req.method, url: req.url.slice(0, 512), reason: verdict.reason, remote: req.socket.remoteAddress }, 'request refused before routing');
-      sendProblem(res, verdict.status === 400 ? gatewayError.badPath(verdict.reason) : Errors.routeNotFound(req.method, req.url.split('?')[0].slice(0, 512)));
+  /**
+   * One request's state between its callbacks. The forwarding path is written with callbacks, not
+   * async/await: with the tracing preload, AsyncLocalStorage's promise hooks are on, and every
+   * promise (and every await's resumption) costs a hook call; an async handler and an async retry
+   * wrapper added four to each request for nothing the callbacks cannot say as clearly.
+   */
+  interface Flow {
+    req: Req;
+    res: ServerResponse;
+    routed: Routed;
+    side: Side;
+    requestId: string;
+    started: number;
+    hop: Hop;
+    capture?: Capture;
+    /** Whether this side's attempt was already retried after a stale keep-alive socket. */
+    retried: boolean;
+  }
+
+  /** Send the request to the flow's side through that upstream's breaker. */
+  function attempt(flow: Flow): void {
+    const upstream = deps.upstream(flow.routed.domain, flow.side);
+    upstream.breaker.fire(flow.req, flow.res, upstream).then(
+      (response) => guarded(flow, answered, response),
+      (err: unknown) => guarded(flow, failed, err),
+    );
+  }
+
+  function guarded<T>(flow: Flow, step: (flow: Flow, value: T) => void, value: T): void {
+    try {
+      step(flow, value);
+    } catch (err) {
+      bug(err as Error, flow.req, flow.res);
+    }
+  }
+
+  function answered(flow: Flow, response: Attempt): void {
+    // Only the first side's attempt feeds a shadow comparison; a fallback's answer is not the primary's.
+    const capture = flow.routed.fallback ? undefined : flow.capture;
+    if (!response) {
+      capture?.reject(new Error('the client went away'));
+      flow.hop.end(undefined, flow.side, flow.routed.mode, flow.routed.fallback);
       return;
     }
-    const domain = verdict.domain;
+    finish(flow, relay(flow.res, response, flow.routed, flow.side, flow.requestId, capture?.resolve));
+  }
+
+  function failed(flow: Flow, err: unknown): void {
+    const { req, routed } = flow;
+    // A safe request that met a kept-alive socket the upstream had just closed is retried once.
+    if (!flow.retried && SAFE.has(req.method) && forwarder.failedOnReusedSocket(req, err)) {
+      flow.retried = true;
+      return attempt(flow);
+    }
+    const kind = failureKind(err);
+    metrics.errors.labels(routed.domain, flow.side, routed.mode, kind).inc();
+    if (flow.side === 'extracted' && SAFE.has(req.method) && !routed.override) {
+      // The monolith still has the domain's code: a read it can answer beats an error page.
+      if (kind === 'status') (err as UpstreamStatusError).response.resume();
+      routed.fallback = kind === 'open' ? 'breaker-open' : kind;
+      metrics.fallbacks.labels(routed.domain, routed.fallback).inc();
+      flow.side = 'monolith';
+      flow.retried = false;
+      return attempt(flow);
+    }
+    finish(flow, answerFailure(req, flow.res, routed, flow.side, err, kind, flow.requestId, routed.fallback ? undefined : flow.capture));
+  }
+
+  function finish(flow: Flow, status: number): void {
+    const { routed, side } = flow;
+    metrics.latency(routed.domain, side, routed.mode).observe((performance.now() - flow.started) / 1000);
+    metrics.request(routed.domain, side, routed.mode, status).inc();
+    flow.hop.end(status, side, routed.mode, routed.fallback);
+  }
+
+  /** A bug, not a request error: logged with its stack, answered without detail. */
+  function bug(err: Error, req: IncomingMessage, res: ServerResponse): void {
+    logger.error({ err, url: req.url }, 'gateway error');
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(500, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(INTERNAL_ERROR) }).end(INTERNAL_ERROR);
+  }
+
+  function route(req: Req, res: ServerResponse, domain: Domain, started: number, forced: Side | undefined): void {
     const row = deps.table().rows.get(domain)!;
-    const forced = req.headers[ROUTE_HEADER] !== undefined ? await deps.overrideCheck(req.headers) : undefined;
     const requestId = sanitise(req);
+    const hop = startHop(req.headers, req.method, domain, req.url);
 
     let routed: Routed;
     if (forced) {
@@ -235,6 +300,7 @@ export function createHandler(deps: HandlerDeps) {
       });
       routed = { domain, ...decision, cookie };
     }
+    routed.traceId = hop.traceId;
 
     let capture: Capture | undefined;
     if (routed.shadowTo && SHADOWED.has(req.method)) {
@@ -244,36 +310,33 @@ export function createHandler(deps: HandlerDeps) {
         finishShadow(req, routed, primarySample, candidate);
       }
     }
+    attempt({ req, res, routed, side: routed.side, requestId, started, hop, capture, retried: false });
+  }
 
-    let side = routed.side;
-    let status: number;
+  return function handle(incoming: IncomingMessage, res: ServerResponse): void {
+    const req = incoming as Req;
     try {
-      const response = await fire(req, res, deps.upstream(domain, side));
-      if (!response) return void capture?.reject(new Error('the client went away'));
-      status = relay(res, response, routed, side, requestId, capture?.resolve);
-    } catch (err) {
-      const kind = failureKind(err);
-      metrics.errors.labels(domain, side, routed.mode, kind).inc();
-      if (side === 'extracted' && SAFE.has(req.method) && !routed.override) {
-        // The monolith still has the domain's code: a read it can answer beats an error page.
-        if (kind === 'status') (err as UpstreamStatusError).response.resume();
-        routed.fallback = kind === 'open' ? 'breaker-open' : kind;
-        metrics.fallbacks.labels(domain, routed.fallback).inc();
-        side = 'monolith';
-        try {
-          const response = await fire(req, res, deps.upstream(domain, side));
-          if (!response) return;
-          status = relay(res, response, routed, side, requestId);
-        } catch (err2) {
-          const kind2 = failureKind(err2);
-          metrics.errors.labels(domain, side, routed.mode, kind2).inc();
-          status = answerFailure(req, res, routed, side, err2, kind2, requestId);
-        }
-      } else {
-        status = answerFailure(req, res, routed, side, err, kind, requestId, capture);
+      const started = performance.now();
+      const verdict = classifyPath(req.url);
+      if (!verdict.ok) {
+        metrics.rejected.labels(String(verdict.status)).inc();
+        logger.warn({ method: req.method, url: req.url.slice(0, 512), reason: verdict.reason, remote: req.socket.remoteAddress }, 'request refused before routing');
+        sendProblem(res, verdict.status === 400 ? gatewayError.badPath(verdict.reason) : Errors.routeNotFound(req.method, req.url.split('?')[0].slice(0, 512)));
+        return;
       }
+      if (req.headers[ROUTE_HEADER] === undefined) return route(req, res, verdict.domain, started, undefined);
+      deps.overrideCheck(req.headers).then(
+        (forced) => {
+          try {
+            route(req, res, verdict.domain, started, forced);
+          } catch (err) {
+            bug(err as Error, req, res);
+          }
+        },
+        (err: Error) => bug(err, req, res),
+      );
+    } catch (err) {
+      bug(err as Error, req, res);
     }
-    metrics.latency(domain, side, routed.mode).observe((performance.now() - started) / 1000);
-    metrics.request(domain, side, routed.mode, status).inc();
   };
 }

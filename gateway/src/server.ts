@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Served } from '@banyan/http';
@@ -10,6 +11,10 @@ import type { Served } from '@banyan/http';
 export function listen(handler: (req: IncomingMessage, res: ServerResponse) => void, port = 0, host = '127.0.0.1'): Promise<Served> {
   return new Promise((resolve, reject) => {
     const server = http.createServer({ noDelay: true }, handler);
+    // The OpenTelemetry http instrumentation wraps http.Server.prototype.emit to run every request
+    // in its own context; the gateway traces its hop itself at a fraction of that cost (ADR 0208),
+    // so this server dispatches its events with the plain EventEmitter.
+    server.emit = EventEmitter.prototype.emit;
     // Longer than the usual load balancer idle timeout, so the balancer closes first (no reset race).
     server.keepAliveTimeout = 65_000;
     server.once('error', reject);

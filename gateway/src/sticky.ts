@@ -17,17 +17,40 @@ export interface StickyKey {
 export function stickyKey(headers: IncomingHttpHeaders, cookieName: string): StickyKey {
   const auth = headers.authorization;
   if (auth && auth.startsWith('Bearer ')) {
-    try {
-      const sub = decodeJwt(auth.slice(7)).sub;
-      if (typeof sub === 'string' && sub) return { key: `sub:${sub}` };
-    } catch {
-      // Not a JWT: fall through to the cookie.
-    }
+    const key = subjectKey(auth.slice(7));
+    if (key) return { key };
   }
   const fromCookie = readCookie(headers.cookie, cookieName);
   if (fromCookie) return { key: `cookie:${fromCookie}` };
   const value = randomUUID();
   return { key: `cookie:${value}`, newCookie: value };
+}
+
+/**
+ * A client sends the same token on every request until it expires, and decoding it (base64url,
+ * JSON, jose's checks) was the costliest step of a canary decision: the key is remembered per
+ * token string. Bounded, and evicted oldest-first; `''` records "not a JWT with a subject".
+ */
+const SUBJECTS_MAX = 4096;
+/** Longer tokens are decoded every time, so the cache stays within a few MB whatever clients send. */
+const TOKEN_MAX_CACHED = 1024;
+const subjects = new Map<string, string>();
+
+function subjectKey(token: string): string | undefined {
+  let key = subjects.get(token);
+  if (key === undefined) {
+    key = '';
+    try {
+      const sub = decodeJwt(token).sub;
+      if (typeof sub === 'string' && sub) key = `sub:${sub}`;
+    } catch {
+      // Not a JWT: the caller falls through to the cookie.
+    }
+    if (token.length > TOKEN_MAX_CACHED) return key || undefined;
+    if (subjects.size >= SUBJECTS_MAX) subjects.delete(subjects.keys().next().value!);
+    subjects.set(token, key);
+  }
+  return key || undefined;
 }
 
 const COOKIE_VALUE = /^[A-Za-z0-9-]{8,64}$/;

@@ -20,14 +20,23 @@ export interface Upstream<A extends unknown[] = any[], R = any> {
 
 const BREAKER_STATE = { closed: 0, halfOpen: 1, open: 2 } as const;
 
+/** @banyan/telemetry's UNTRACED_AGENT, from the global symbol registry (the preload owns the SDK). */
+const UNTRACED_AGENT = Symbol.for('banyan.telemetry.untraced-agent');
+
 /**
  * One keep-alive agent for every upstream (http.Agent pools per host:port). Free sockets are
  * closed after 4 s, below Node's default 5 s server keep-alive, so the gateway rarely writes to a
  * socket the upstream is closing at that moment; the rest is handled by retrying safe requests
  * that fail on a reused socket.
  */
-export const createAgent = (maxSockets: number) =>
-  new http.Agent({ keepAlive: true, keepAliveMsecs: 1_000, maxSockets, maxFreeSockets: Math.min(maxSockets, 128), timeout: 4_000, scheduling: 'lifo' });
+export function createAgent(maxSockets: number): http.Agent {
+  const agent = new http.Agent({ keepAlive: true, keepAliveMsecs: 1_000, maxSockets, maxFreeSockets: Math.min(maxSockets, 128), timeout: 4_000, scheduling: 'lifo' });
+  // The forwarded headers already carry the gateway's span (tracing.ts): @banyan/telemetry's http
+  // instrumentation leaves requests through this agent alone instead of wrapping each in a client span.
+  (agent as unknown as Record<symbol, boolean>)[UNTRACED_AGENT] = true;
+  return agent;
+}
+
 
 /**
  * A breaker per upstream URL, created on first use: domains served by the same process share

@@ -7,7 +7,7 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { AlwaysOnSampler, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 export interface TelemetryOptions {
@@ -51,20 +51,68 @@ export function otlpTracesUrl(env: NodeJS.ProcessEnv): string | undefined {
   return undefined;
 }
 
+/** The share of new traces kept when OTEL_TRACES_SAMPLER is unset (ADR 0402). */
+export const DEFAULT_SAMPLE_RATIO = 0.1;
+
 /**
- * Parent-based by default: a request keeps the decision its caller made, so a trace is never
- * half-sampled across the gateway, the services and the relay. OTEL_TRACES_SAMPLER (and _ARG)
- * override it the standard way, e.g. `parentbased_traceidratio` with 0.1 in production.
+ * Banyan's default is `parentbased_traceidratio` at DEFAULT_SAMPLE_RATIO (ADR 0402): a request
+ * keeps the decision its caller made, so a trace is never half-kept across the gateway, the
+ * services and the relay, and an unsampled request still carries a trace id (logs, outbox rows,
+ * shadow diffs) at a fraction of the cost. OTEL_TRACES_SAMPLER overrides it the standard way (the
+ * SDK reads it, and _ARG, itself); OTEL_TRACES_SAMPLER_ARG alone sets the default's ratio.
  */
-function samplerFromEnv(env: NodeJS.ProcessEnv): Sampler | undefined {
-  if (env.OTEL_TRACES_SAMPLER) return undefined; // the SDK reads the standard variables itself
-  return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+export function samplerFromEnv(env: NodeJS.ProcessEnv = process.env): Sampler | undefined {
+  if (env.OTEL_TRACES_SAMPLER?.trim()) return undefined;
+  const arg = env.OTEL_TRACES_SAMPLER_ARG?.trim();
+  const ratio = arg ? Number(arg) : NaN;
+  return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio >= 0 && ratio <= 1 ? ratio : DEFAULT_SAMPLE_RATIO) });
 }
+
+/**
+ * Set this property (to true) on an http.Agent whose requests already carry the caller's trace
+ * context and must not get a client span of their own: the gateway's proxy traces its hop itself
+ * (ADR 0208), because the instrumentation's per-request wrapping cost more than the proxying.
+ * A symbol from the global registry, so a process can use it without importing this package.
+ */
+export const UNTRACED_AGENT = Symbol.for('banyan.telemetry.untraced-agent');
+
+const isUntraced = (options: { agent?: unknown }) => Boolean(options.agent && (options.agent as Record<symbol, unknown>)[UNTRACED_AGENT]);
+
+const INSTRUMENTATIONS = {
+  http: () => new HttpInstrumentation({ ignoreIncomingRequestHook: (req: IncomingMessage) => NOISE.test(req.url ?? ''), ignoreOutgoingRequestHook: isUntraced }),
+  express: () => new ExpressInstrumentation(),
+  // Only queries inside a traced operation: the relay's and the consumers' polling would
+  // otherwise produce a root trace per poll.
+  pg: () => new PgInstrumentation({ requireParentSpan: true }),
+  amqplib: () => new AmqplibInstrumentation(),
+  pino: () => new PinoInstrumentation({ disableLogSending: true }),
+};
+
+const names = (value: string | undefined) =>
+  value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/**
+ * Every instrumentation, minus those the standard OTEL_NODE_DISABLED_INSTRUMENTATIONS lists (or
+ * only those OTEL_NODE_ENABLED_INSTRUMENTATIONS lists), by the short names the OpenTelemetry Node
+ * distribution uses. The gateway runs with `http` disabled: it traces its own hop (ADR 0208).
+ */
+export function instrumentationNamesFromEnv(env: NodeJS.ProcessEnv = process.env): Array<keyof typeof INSTRUMENTATIONS> {
+  const all = Object.keys(INSTRUMENTATIONS) as Array<keyof typeof INSTRUMENTATIONS>;
+  const enabled = names(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS);
+  const disabled = names(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS) ?? [];
+  return all.filter((name) => (!enabled || enabled.includes(name)) && !disabled.includes(name));
+}
+
+const instrumentationsFromEnv = (env: NodeJS.ProcessEnv) => instrumentationNamesFromEnv(env).map((name) => INSTRUMENTATIONS[name]());
 
 let active: Telemetry | undefined;
 
 /**
- * Starts OpenTelemetry for this process: http, express, pg, amqplib and pino instrumentations,
+ * Starts OpenTelemetry for this process: http, express, pg, amqplib and pino instrumentations
+ * (OTEL_NODE_DISABLED_INSTRUMENTATIONS / _ENABLED_ select among them),
  * W3C trace context, the standard OTEL_* environment. Call it before loading the modules it
  * instruments (or use the `@banyan/telemetry/register` preload, which does exactly that).
  * Starting twice returns the first instance: a process has one tracer provider.
@@ -77,15 +125,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     return active;
   }
   const spanProcessors = options.spanProcessors ?? spanProcessorsFromEnv(env);
-  const instrumentations = [
-    new HttpInstrumentation({ ignoreIncomingRequestHook: (req: IncomingMessage) => NOISE.test(req.url ?? '') }),
-    new ExpressInstrumentation(),
-    // Only queries inside a traced operation: the relay's and the consumers' polling would
-    // otherwise produce a root trace per poll.
-    new PgInstrumentation({ requireParentSpan: true }),
-    new AmqplibInstrumentation(),
-    new PinoInstrumentation({ disableLogSending: true }),
-  ];
+  const instrumentations = instrumentationsFromEnv(env);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: env.OTEL_SERVICE_NAME || options.serviceName, 'service.namespace': 'banyan' }),
     spanProcessors,

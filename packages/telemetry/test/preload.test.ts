@@ -36,7 +36,8 @@ function runFixture(env: Record<string, string>) {
 test('a process started with the preload exports one connected trace (client → server → express → business span) and flushes it on SIGTERM', async () => {
   const receiver = await startOtlpReceiver();
   try {
-    const run = await runFixture({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'banyan-fixture' });
+    // Banyan samples 10 % of new traces by default (ADR 0402); this test needs every one.
+    const run = await runFixture({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'banyan-fixture', OTEL_TRACES_SAMPLER: 'always_on' });
 
     // Without its own handler the process still dies of the signal, after the flush.
     expect(run.signal).toBe('SIGTERM');
