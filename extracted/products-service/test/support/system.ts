@@ -16,6 +16,8 @@ export interface ProductsSystem {
   mono: MonolithHarness;
   service: { db: TestDatabase; served: Served; api: ReturnType<typeof http> };
   gateway: GatewayHarness;
+  /** The routing as the monolith sees it (it lags the gateway by up to one poll). */
+  routing: RoutingView;
   adminToken: string;
   close(): Promise<void>;
 }
@@ -86,7 +88,7 @@ export async function startProductsSystem(label: string): Promise<ProductsSystem
     });
 
     const { token } = await mono.admin();
-    return { mono, service: { db, served, api: http(served.url) }, gateway, adminToken: token, close };
+    return { mono, service: { db, served, api: http(served.url) }, gateway, routing, adminToken: token, close };
   } catch (err) {
     await close();
     throw err;
