@@ -2,6 +2,7 @@ export { names, HEADERS, type Names } from './names';
 export {
   declareTopology,
   deleteTopology,
+  removeTopology,
   DEFAULT_RETRY,
   DELIVERY_LIMIT,
   type DeclaredTopology,

@@ -1,4 +1,4 @@
-import type { Channel } from 'amqplib';
+import { connect, type Channel } from 'amqplib';
 import { DOMAINS } from '@banyan/events';
 import { names as makeNames, type Names } from './names';
 
@@ -103,3 +103,20 @@ export async function deleteTopology(channel: Channel, declared: DeclaredTopolog
 }
 
 export type { Names };
+
+/**
+ * Delete what one or more `startConsumers` calls declared (tests: their namespaced topology),
+ * on a short-lived connection of its own. Quorum queues hold broker file handles, so a test
+ * that leaves its queues behind eventually stops the broker from accepting connections.
+ */
+export async function removeTopology(url: string, declared: DeclaredTopology[]): Promise<void> {
+  const connection = await connect(url);
+  try {
+    const channel = await connection.createChannel();
+    const queues = [...new Set(declared.flatMap((d) => d.queues))];
+    const exchanges = [...new Set(declared.flatMap((d) => d.exchanges))];
+    await deleteTopology(channel, { queues, exchanges });
+  } finally {
+    await connection.close();
+  }
+}

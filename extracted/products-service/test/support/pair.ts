@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { serve, type Served } from '@banyan/http';
-import { startConsumers, type Consumers } from '@banyan/messaging';
+import { removeTopology, startConsumers, type Consumers } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
 import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
@@ -48,6 +48,7 @@ export async function startProductsPair(label: string): Promise<ProductsPair> {
     async close() {
       for (const relay of relays) await relay.stop();
       for (const c of consumers) await c.close();
+      await removeTopology(RABBITMQ_URL, consumers.map((c) => c.topology));
       await served.close(1000);
       await built.stop();
       await db.drop();

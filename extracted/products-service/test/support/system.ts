@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createTokenVerifier } from '@banyan/auth';
 import { serve, type Served } from '@banyan/http';
-import { startConsumers, type Consumers } from '@banyan/messaging';
+import { removeTopology, startConsumers, type Consumers } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
 import { watchRoutes, type RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
@@ -76,6 +76,7 @@ export async function startProductsSystem(label: string): Promise<ProductsSystem
     consumers.push(await startConsumers({ url: RABBITMQ_URL, knex: db.knex, subscriptions: built.definition.subscriptions ?? [], logger, namespace }));
     cleanups.push(async () => {
       for (const c of consumers) await c.close();
+      await removeTopology(RABBITMQ_URL, consumers.map((c) => c.topology));
     });
     const relays: Relay[] = [];
     for (const database of [mono.db.settings, db.settings]) {
