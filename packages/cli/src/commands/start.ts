@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
 import concurrently from 'concurrently';
+import { startMailCatcherIfFree } from '../dev/mail-catcher';
 import { checkDependencies } from '../dev/preflight';
 import { processTable, type ProcessSpec } from '../dev/processes';
 import { repoRoot } from '../dev/root';
@@ -52,6 +53,17 @@ export function registerStart(program: Command): void {
         if (seed.status !== 0) process.exit(seed.status ?? 1);
       }
 
+      // Without Mailpit on SMTP_PORT, catch the shop's emails here so a newcomer can see them.
+      const mail = await startMailCatcherIfFree({
+        host: env.SMTP_HOST ?? '127.0.0.1',
+        smtpPort: Number(env.SMTP_PORT ?? 1025),
+        webPort: Number(env.BANYAN_MAIL_WEB_PORT ?? 8025),
+        log: (line) => console.log(`[mail] ${line}`),
+      }).catch((err: Error) => {
+        console.error(`[mail] no mail catcher (${err.message}); emails stay pending until an SMTP server listens on SMTP_PORT`);
+        return undefined;
+      });
+
       const specs = processTable(root, env);
       const { result } = concurrently(
         specs.map((spec) => ({
@@ -59,26 +71,29 @@ export function registerStart(program: Command): void {
           command: `node ${JSON.stringify(path.join(root, spec.entry))}`,
           env: { ...env, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? `banyan-${spec.name}`, ...spec.env },
         })),
-        { prefix: 'name', killOthers: ['failure'], killSignal: 'SIGTERM', handleInput: false },
+        { prefix: 'name', killOthersOn: ['failure'], killSignal: 'SIGTERM', handleInput: false },
       );
 
       const ready = await Promise.all(specs.map((s) => waitReady(s, 60_000)));
+      const row = (name: string, value: string) => `  ${name.padEnd(18)} ${value}`;
       const lines = [
         '',
         'Banyan is running:',
-        ...specs.filter((s) => s.url).map((s, i) => `  ${s.name.padEnd(14)} ${s.url}${ready[specs.indexOf(s)] ? '' : '  (not ready yet: see its log lines)'}`),
+        ...specs.flatMap((s, i) => (s.url ? [row(s.name, `${s.url}${ready[i] ? '' : '  (not ready yet: see its log lines)'}`)] : [])),
       ];
       if (specs.some((s) => s.name === 'gateway')) {
-        lines.push(`  ${'admin+dashboard'.padEnd(14)} http://127.0.0.1:${process.env.GATEWAY_ADMIN_PORT ?? 8081}/`);
+        lines.push(row('admin + dashboard', `http://127.0.0.1:${env.GATEWAY_ADMIN_PORT ?? 8081}/`));
       }
       lines.push(
-        `  admin token    ${generatedToken ? `${adminToken}  (generated for this session; set BANYAN_ADMIN_TOKEN to choose it)` : '(from BANYAN_ADMIN_TOKEN)'}`,
-        '  RabbitMQ       http://127.0.0.1:15672 (management UI, when enabled)',
-        '  Stop with Ctrl-C.',
+        row('admin token', generatedToken ? `${adminToken}  (generated for this session; set BANYAN_ADMIN_TOKEN to choose it)` : '(from BANYAN_ADMIN_TOKEN)'),
+        row('mail', mail ? `caught here: ${mail.url} (SMTP ${mail.smtp})` : `sent to SMTP ${env.SMTP_HOST ?? '127.0.0.1'}:${env.SMTP_PORT ?? 1025} (Mailpit: http://127.0.0.1:8025)`),
+        row('RabbitMQ', 'http://127.0.0.1:15672 (management UI, when enabled)'),
+        '  Send traffic to the gateway. Stop with Ctrl-C.',
         '',
       );
       console.log(lines.join('\n'));
 
+      // Exiting ends the mail catcher too; it holds nothing that needs flushing.
       await result.then(
         () => process.exit(0),
         () => process.exit(0), // killed by Ctrl-C or a process ended: concurrently already reported which
