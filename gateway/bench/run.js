@@ -7,6 +7,8 @@
  * instrumentation left on (a launcher that forgot OTEL_NODE_DISABLED_INSTRUMENTATIONS=http).
  *
  * Throughput: autocannon in a process of its own (load.js), 50 connections, after a warm-up.
+ * The four Banyan variants run side by side and are measured in ROUNDS interleaved rounds
+ * (medians reported), so the tracing comparison is not decided by a neighbour's burst.
  * Added latency: an open-loop generator at a fixed 1,000 req/s, in ROUNDS rounds; each round
  * measures the upstream direct and then the proxy, "added" is the proxy's percentile minus the
  * upstream's of the same round, and the median over rounds is reported. The upstream's own
@@ -144,13 +146,27 @@ function peakRssMb(pids) {
   return peak;
 }
 
-async function setRoute(mode, percent) {
-  const res = await fetch(`http://127.0.0.1:${PORTS.admin}/routes/products`, {
+async function setRoute(mode, percent, adminPort) {
+  const res = await fetch(`http://127.0.0.1:${adminPort}/routes/products`, {
     method: 'PUT',
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
     body: JSON.stringify(percent === undefined ? { mode } : { mode, percent }),
   });
   if (!res.ok) throw new Error(`route products ${mode}: ${res.status} ${await res.text()}`);
+}
+
+/** Wait until every variant answers in `mode` (the routing table reaches each instance by NOTIFY). */
+async function routedAs(mode, variants) {
+  for (const v of variants) {
+    for (let i = 0; ; i++) {
+      const route = await new Promise((resolve) => {
+        http.get({ host: '127.0.0.1', port: v.port, path: PATH, agent: false }, (res) => (res.resume(), resolve(String(res.headers['x-banyan-route'])))).on('error', () => resolve(''));
+      });
+      if (route.includes(`mode=${mode}`)) break;
+      if (i > 50) throw new Error(`${v.name ?? v.port} still not in ${mode} mode: ${route}`);
+      await sleep(100);
+    }
+  }
 }
 
 const median = (xs) => {
@@ -178,23 +194,25 @@ async function main() {
   const rows = [];
   const fixed = (port) => job(load, { kind: 'fixed', port, path: PATH, rate: FIXED_RATE, seconds: FIXED_SECONDS });
 
-  /** `latency: false` for the variants whose question is throughput only (keeps the run short). */
-  const measure = async (name, port, pids, { latency = true } = {}) => {
+  const throughputOf = async (port, pids, warmup = WARMUP) => {
     let cpu0 = NaN;
-    const t = await job(load, { kind: 'throughput', port, path: PATH, connections: CONNECTIONS, seconds: DURATION, warmup: WARMUP }, () => (cpu0 = cpuSeconds(pids)));
-    const cpuPerRequest = ((cpuSeconds(pids) - cpu0) / t.requests) * 1e6;
-    const row = { name, rps: t.rps, errors: t.errors, cpuPerRequest, rounds: [] };
-    if (latency) {
-      for (let r = 0; r < ROUNDS; r++) {
-        const base = port === PORTS.upstream ? undefined : await fixed(PORTS.upstream);
-        const own = await fixed(port);
-        row.rounds.push({ base, own });
-        row.errors += own.errors;
-      }
+    const t = await job(load, { kind: 'throughput', port, path: PATH, connections: CONNECTIONS, seconds: DURATION, warmup }, () => (cpu0 = cpuSeconds(pids)));
+    return { rps: t.rps, errors: t.errors, cpuPerRequest: ((cpuSeconds(pids) - cpu0) / t.requests) * 1e6 };
+  };
+  const latencyRounds = async (row, port) => {
+    for (let r = 0; r < ROUNDS; r++) {
+      const base = port === PORTS.upstream ? undefined : await fixed(PORTS.upstream);
+      const own = await fixed(port);
+      row.rounds.push({ base, own });
+      row.errors += own.errors;
     }
+  };
+  const measure = async (name, port, pids) => {
+    const row = { name, ...(await throughputOf(port, pids)), rounds: [] };
+    await latencyRounds(row, port);
     row.peak = peakRssMb(pids);
     rows.push(row);
-    console.log(`  measured ${name}: ${Math.round(t.rps)} req/s, ${f1(cpuPerRequest)} µs CPU/request`);
+    console.log(`  measured ${name}: ${Math.round(row.rps)} req/s, ${f1(row.cpuPerRequest)} µs CPU/request`);
     return row;
   };
 
@@ -235,31 +253,54 @@ async function main() {
   // As the gateway is launched (its package's start script): the preload, with the http
   // instrumentation off because the gateway traces its own hop (ADR 0208).
   const shipped = { ...base, OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' };
-  const banyan = async (label, env, run) => {
-    console.log(`  banyan: ${label}`);
-    const child = await start('banyan.js', [], { env, execArgv: telemetry && env.OTEL_SDK_DISABLED !== 'true' ? ['-r', telemetry] : [] });
-    // The admin request also starts what a production gateway has running: with the http
-    // instrumentation on, its first traced request switches AsyncLocalStorage's hooks on.
-    await setRoute('monolith');
-    await run(child);
-    await stop(child);
-  };
-
-  await banyan('tracing at the default sampling: parentbased_traceidratio 0.1, no exporter endpoint', shipped, async (child) => {
-    await measure('banyan monolith', PORTS.banyan, [child.pid]);
-    await setRoute('canary', 50);
-    await measure('banyan canary 50', PORTS.banyan, [child.pid]);
-    await setRoute('monolith');
-  });
-  await banyan('OTEL_TRACES_SAMPLER=always_on', { ...shipped, OTEL_TRACES_SAMPLER: 'always_on' }, (child) =>
-    measure('banyan monolith, tracing 100 %', PORTS.banyan, [child.pid], { latency: false }),
-  );
-  await banyan('OTEL_SDK_DISABLED=true, no preload', { ...base, OTEL_SDK_DISABLED: 'true' }, (child) =>
-    measure('banyan monolith, tracing off', PORTS.banyan, [child.pid], { latency: false }),
-  );
-  await banyan('default sampling, OTEL_NODE_DISABLED_INSTRUMENTATIONS unset', base, (child) =>
-    measure('banyan monolith, http instrumentation on', PORTS.banyan, [child.pid], { latency: false }),
-  );
+  // The variants run side by side (own ports, one routing database) and are measured in
+  // interleaved rounds, so a neighbour's burst on this shared machine hits all of them alike
+  // instead of deciding which one looks cheaper.
+  const variants = [
+    { name: 'banyan monolith', label: 'tracing at the default sampling (parentbased_traceidratio 0.1), no exporter endpoint', env: shipped },
+    { name: 'banyan monolith, tracing 100 %', label: 'OTEL_TRACES_SAMPLER=always_on', env: { ...shipped, OTEL_TRACES_SAMPLER: 'always_on' } },
+    { name: 'banyan monolith, tracing off', label: 'OTEL_SDK_DISABLED=true, no preload', env: { ...base, OTEL_SDK_DISABLED: 'true' } },
+    { name: 'banyan monolith, http instrumentation on', label: 'default sampling, OTEL_NODE_DISABLED_INSTRUMENTATIONS unset', env: base },
+  ];
+  for (const [i, v] of variants.entries()) {
+    v.port = PORTS.banyan + 2 * i;
+    v.admin = PORTS.admin + 2 * i;
+    v.child = await start('banyan.js', [], {
+      env: { ...v.env, GATEWAY_PORT: String(v.port), GATEWAY_ADMIN_PORT: String(v.admin) },
+      execArgv: telemetry && v.env.OTEL_SDK_DISABLED !== 'true' ? ['-r', telemetry] : [],
+    });
+    // An admin request, as a running gateway gets them: with the http instrumentation on, the
+    // first traced request switches AsyncLocalStorage's promise hooks on for good.
+    await setRoute('monolith', undefined, v.admin);
+    console.log(`  ${v.name}: ${v.label}`);
+  }
+  await routedAs('monolith', variants);
+  const banyan = variants[0];
+  for (const v of variants) v.row = { name: v.name, rps: NaN, errors: 0, cpuPerRequest: NaN, rounds: [], samples: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    // Each round starts with a different variant, so none is always the one measured first.
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(r + k) % variants.length];
+      v.row.samples.push(await throughputOf(v.port, [v.child.pid], 1));
+    }
+  }
+  for (const v of variants) {
+    v.row.rps = median(v.row.samples.map((x) => x.rps));
+    v.row.cpuPerRequest = median(v.row.samples.map((x) => x.cpuPerRequest));
+    v.row.errors = v.row.samples.reduce((n, x) => n + x.errors, 0);
+  }
+  await latencyRounds(banyan.row, banyan.port);
+  for (const v of variants) {
+    v.row.peak = peakRssMb([v.child.pid]);
+    rows.push(v.row);
+    console.log(`  measured ${v.name}: ${Math.round(v.row.rps)} req/s, ${f1(v.row.cpuPerRequest)} µs CPU/request (medians of ${ROUNDS} interleaved rounds)`);
+  }
+  for (const v of variants.slice(1)) await stop(v.child);
+  await setRoute('canary', 50, banyan.admin);
+  await routedAs('canary', [banyan]);
+  await measure('banyan canary 50', banyan.port, [banyan.child.pid]);
+  await setRoute('monolith', undefined, banyan.admin);
+  await stop(banyan.child);
 
   report(rows);
   console.log(`\nFinished in ${Math.round((Date.now() - began) / 1000)} s.`);
