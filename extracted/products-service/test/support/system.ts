@@ -49,7 +49,7 @@ export async function startProductsSystem(label: string): Promise<ProductsSystem
     const served = await serve(built.app, 0);
     cleanups.push(() => served.close(1000));
 
-    let routes: RoutingView | undefined;
+    const routes: RoutingView | undefined;
     const routing: RoutingView = {
       get: (domain) => routes!.get(domain),
       isExtracted: (domain) => routes?.isExtracted(domain) ?? false,
