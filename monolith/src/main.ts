@@ -39,7 +39,7 @@ async function main() {
   const consumers = await startModuleConsumers(
     monolith,
     routing,
-    (subscriptions) => startMessaging({ config, knex, logger, subscriptions }),
+    (subscriptions) => startMessaging({ config, knex, logger, subscriptions, namespace: config.BANYAN_MQ_NAMESPACE }),
     logger,
   );
   onShutdown('consumers', () => consumers.close());

@@ -39,10 +39,20 @@ export const postgresEnv = {
   PGPORT: z.coerce.number().int().positive().default(5432),
   PGUSER: z.string().default('postgres'),
   PGPASSWORD: z.string().optional(),
+  /**
+   * Put in front of every database name, so a second system (a test run, a walkthrough) can share
+   * one PostgreSQL server with a developer's without touching their databases.
+   */
+  BANYAN_DATABASE_PREFIX: z.string().regex(/^[a-z0-9_]*$/, 'must be lowercase letters, digits and _').default(''),
 };
 
 export const rabbitEnv = {
   RABBITMQ_URL: z.string().regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL').default('amqp://guest:guest@127.0.0.1:5672'),
+  /**
+   * Put in front of every exchange and queue name (see @banyan/messaging's `names`), so a second
+   * system can share one broker; empty, the names are exactly the contract's.
+   */
+  BANYAN_MQ_NAMESPACE: z.string().regex(/^[A-Za-z0-9_.-]*$/, 'must be letters, digits, _ . -').default(''),
 };
 
 export const smtpEnv = {
@@ -54,14 +64,16 @@ export const logEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
-export type PostgresEnv = { DATABASE_URL?: string; PGHOST: string; PGPORT: number; PGUSER: string; PGPASSWORD?: string };
+export type PostgresEnv = { DATABASE_URL?: string; PGHOST: string; PGPORT: number; PGUSER: string; PGPASSWORD?: string; BANYAN_DATABASE_PREFIX?: string };
 
 /**
  * The connection settings for one database of this machine's PostgreSQL. With DATABASE_URL the
  * URL's server and credentials are used and only the database name is replaced, so one
  * variable serves every process of the database-per-service layout.
  */
-export function databaseConnection(env: PostgresEnv, database: string) {
+export function databaseConnection(env: PostgresEnv, name: string) {
+  // Applied here, the one place every process and CLI command gets its connection, so no caller can forget it.
+  const database = `${env.BANYAN_DATABASE_PREFIX ?? ''}${name}`;
   if (env.DATABASE_URL) {
     const url = new URL(env.DATABASE_URL);
     return {

@@ -17,10 +17,12 @@ export const relayConfigSchema = z.object({
   RELAY_RETRY_DELAY_MS: positiveInt(1_000),
   RELAY_RETENTION_HOURS: z.coerce.number().positive().default(168),
   RELAY_CLEANUP_INTERVAL_MS: positiveInt(60_000),
-  /** Exchange name prefix, for running a second system on a shared broker. */
+  /** Exchange name prefix, for running a second system on a shared broker; defaults to BANYAN_MQ_NAMESPACE. */
   RELAY_NAMESPACE: z.string().default(''),
 });
 
 export type RelayConfig = z.infer<typeof relayConfigSchema>;
 
-export const loadRelayConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(relayConfigSchema, env);
+// The system-wide namespace is the default, so a relay started with its neighbours publishes where they consume.
+export const loadRelayConfig = (env: NodeJS.ProcessEnv = process.env) =>
+  loadConfig(relayConfigSchema, { RELAY_NAMESPACE: env.BANYAN_MQ_NAMESPACE, ...env });

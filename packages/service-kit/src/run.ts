@@ -44,13 +44,13 @@ export async function runService<C extends ServiceConfig>(
     onShutdown('service', () => service.stop());
 
     if (config.SERVICE_RELAY === 'on') {
-      const relay = createRelay({ database, url: config.RABBITMQ_URL, logger: logger.child({ component: 'relay' }) });
+      const relay = createRelay({ database, url: config.RABBITMQ_URL, namespace: config.BANYAN_MQ_NAMESPACE, logger: logger.child({ component: 'relay' }) });
       await relay.start();
       onShutdown('relay', () => relay.stop());
     }
     const subscriptions = service.definition.subscriptions ?? [];
     if (subscriptions.length) {
-      const consumers = await startConsumers({ url: config.RABBITMQ_URL, knex, subscriptions, logger: logger.child({ component: 'consumers' }) });
+      const consumers = await startConsumers({ url: config.RABBITMQ_URL, knex, subscriptions, namespace: config.BANYAN_MQ_NAMESPACE, logger: logger.child({ component: 'consumers' }) });
       onShutdown('consumers', () => consumers.close());
     }
     const routed = service.definition.routedSubscriptions ?? [];
@@ -67,6 +67,7 @@ export async function runService<C extends ServiceConfig>(
         routing,
         domain: service.definition.domain,
         subscriptions: routed,
+        namespace: config.BANYAN_MQ_NAMESPACE,
       });
       await follower.settled();
       onShutdown('routed consumers', () => follower.close());

@@ -36,6 +36,12 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
   const gatewayPort = port(env, 'GATEWAY_PORT', 8080);
   const adminPort = port(env, 'GATEWAY_ADMIN_PORT', 8081);
   const services = ['users', 'products', 'orders', 'payments', 'notifications', 'analytics'];
+  // Every address one process gives another follows from the ports, so a second system on other
+  // ports (the walkthrough test's) never calls into the first. An explicit URL still wins.
+  const local = (p: number) => `http://127.0.0.1:${p}`;
+  const servicePortOf = (domain: string) => port(env, `${domain.toUpperCase()}_SERVICE_PORT`, 3101 + services.indexOf(domain));
+  const serviceUrl = (domain: string) => env[`${domain.toUpperCase()}_SERVICE_URL`] ?? local(servicePortOf(domain));
+  const gatewayAdminUrl = env.GATEWAY_ADMIN_URL ?? local(adminPort);
   const table: ProcessSpec[] = [
     {
       name: 'monolith',
@@ -45,12 +51,14 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
       env: {
         PORT: String(monolithPort),
         // Where the products door reserves stock while products is extracted (ADR 0302).
-        PRODUCTS_SERVICE_URL: env.PRODUCTS_SERVICE_URL ?? `http://127.0.0.1:${port(env, 'PRODUCTS_SERVICE_PORT', 3102)}`,
+        PRODUCTS_SERVICE_URL: serviceUrl('products'),
+        PAYMENTS_SERVICE_URL: serviceUrl('payments'),
+        GATEWAY_ADMIN_URL: gatewayAdminUrl,
       },
     },
     { name: 'relay', entry: 'packages/relay/dist/main.js' },
-    ...services.map((domain, i) => {
-      const servicePort = port(env, `${domain.toUpperCase()}_SERVICE_PORT`, 3101 + i);
+    ...services.map((domain) => {
+      const servicePort = servicePortOf(domain);
       return {
         name: `${domain}-svc`,
         entry: `extracted/${domain}-service/dist/main.js`,
@@ -59,7 +67,11 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
         // Explicit, so a PORT meant for the monolith never leaks into a service.
         // The users domain's keys through the gateway, wherever GATEWAY_PORT put it: services
         // verify customers' tokens and the monolith's service tokens with them.
-        env: { PORT: String(servicePort), USERS_JWKS_URL: env.USERS_JWKS_URL ?? `http://127.0.0.1:${gatewayPort}/api/users/.well-known/jwks.json` },
+        env: {
+          PORT: String(servicePort),
+          USERS_JWKS_URL: env.USERS_JWKS_URL ?? `${local(gatewayPort)}/api/users/.well-known/jwks.json`,
+          GATEWAY_ADMIN_URL: gatewayAdminUrl,
+        },
       };
     }),
     {
@@ -67,6 +79,12 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
       entry: 'gateway/dist/main.js',
       url: `http://127.0.0.1:${gatewayPort}`,
       readyUrl: `http://127.0.0.1:${adminPort}/readyz`,
+      env: {
+        GATEWAY_PORT: String(gatewayPort),
+        GATEWAY_ADMIN_PORT: String(adminPort),
+        MONOLITH_URL: env.MONOLITH_URL ?? local(monolithPort),
+        ...Object.fromEntries(services.map((domain) => [`${domain.toUpperCase()}_SERVICE_URL`, serviceUrl(domain)])),
+      },
     },
   ];
   const NODE_OPTIONS = withTelemetryPreload(root, env);
