@@ -5,7 +5,7 @@
  * by run.js; one job per message, the result sent back on IPC. Targets are always 127.0.0.1.
  *
  *   { kind: 'throughput', port, path, connections, seconds, warmup }  → autocannon, closed loop
- *   { kind: 'fixed', port, path, rate, seconds }                      → open loop at `rate` req/s
+ *   { kind: 'fixed', port, path, rate, seconds, warmup }              → open loop at `rate` req/s
  */
 const http = require('node:http');
 const autocannon = require('autocannon');
@@ -36,11 +36,14 @@ async function throughput({ port, path, connections, seconds, warmup }) {
  * proxy shows up as latency instead of silently lowering the rate. Each request is timed with
  * hrtime (autocannon's histogram has 1 ms resolution, too coarse for a 2 ms budget).
  */
-async function fixed({ port, path, rate, seconds }) {
+async function fixed({ port, path, rate, seconds, warmup = 0 }) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const latencies = [];
   let errors = 0;
-  const total = rate * seconds;
+  // The first `warmup` seconds open the connections and are not counted: the question is the
+  // steady state, and both the upstream and the proxy rounds get the same treatment.
+  const skip = Math.round(rate * warmup);
+  const total = rate * seconds + skip;
   const started = process.hrtime.bigint();
   let sent = 0;
   const inflight = new Set();
@@ -50,12 +53,13 @@ async function fixed({ port, path, rate, seconds }) {
       const req = http.get({ host: '127.0.0.1', port, path, agent, headers: { authorization: `Bearer ${tokenFor(i % 50)}` } }, (res) => {
         res.resume();
         res.on('end', () => {
+          if (i < skip) return resolve();
           if (res.statusCode === 200) latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
           else errors++;
           resolve();
         });
       });
-      req.on('error', () => (errors++, resolve()));
+      req.on('error', () => (i >= skip && errors++, resolve()));
     });
   while (sent < total) {
     const due = Math.min(total, Math.floor((Number(process.hrtime.bigint() - started) / 1e9) * rate));

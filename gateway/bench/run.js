@@ -29,6 +29,7 @@ const CONNECTIONS = 50;
 const FIXED_RATE = 1000;
 const FIXED_SECONDS = Number(process.env.BENCH_FIXED_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const FIXED_WARMUP = 0.5;
 const ADDED_P99_GOAL_MS = 2;
 const PATH = '/api/products/0190a3b4-7c1d-7000-8000-000000000001';
 const TOKEN = 'bench-admin-token-0123456789abcdef';
@@ -186,13 +187,13 @@ async function main() {
     `The load generator (its own process), the proxy and the upstream share these ${cpus.length} cores: absolute figures are bounded by that, and nginx runs ${cpus.length} worker processes where each Node proxy has one event loop.`,
   );
   console.log(
-    `Upstream: 127.0.0.1, ${PATH} → 200, ~110-byte JSON. Throughput: autocannon ${DURATION}s × ${CONNECTIONS} connections after ${WARMUP}s of warm-up. Latency: open loop at ${FIXED_RATE} req/s, ${ROUNDS} rounds × ${FIXED_SECONDS}s, each round upstream then proxy; medians of the rounds.\n`,
+    `Upstream: 127.0.0.1, ${PATH} → 200, ~110-byte JSON. Throughput: autocannon ${DURATION}s × ${CONNECTIONS} connections after ${WARMUP}s of warm-up. Latency: open loop at ${FIXED_RATE} req/s, ${ROUNDS} rounds × ${FIXED_SECONDS}s (after ${FIXED_WARMUP}s at the same rate, not counted), each round upstream then proxy; medians of the rounds.\n`,
   );
   const upstream = await start('upstream.js', [String(PORTS.upstream), String(PORTS.upstream2)]);
   const load = await start('load.js', []);
 
   const rows = [];
-  const fixed = (port) => job(load, { kind: 'fixed', port, path: PATH, rate: FIXED_RATE, seconds: FIXED_SECONDS });
+  const fixed = (port) => job(load, { kind: 'fixed', port, path: PATH, rate: FIXED_RATE, seconds: FIXED_SECONDS, warmup: FIXED_WARMUP });
 
   const throughputOf = async (port, pids, warmup = WARMUP) => {
     let cpu0 = NaN;
