@@ -44,7 +44,7 @@ export function startHop(headers: IncomingHttpHeaders, method: string, domain: D
 }
 
 function endSpan(span: Span, status: number | undefined, side: Side, mode: Mode, fallback: string | undefined): void {
-  span.setAttributes({ 'banyan.side': side, 'banyan.mode': mode });
+  span.setAttributes({ 'banyan.route.side': side, 'banyan.route.mode': mode });
   if (status === undefined) span.setAttribute('banyan.client_gone', true);
   else span.setAttribute('http.response.status_code', status);
   if (fallback) span.setAttribute('banyan.fallback', fallback);
