@@ -3,3 +3,4 @@ export { problemHandler, notFoundHandler, sendProblem } from './problems';
 export { parse, type Parsed } from './validate';
 export { serve, type Served } from './serve';
 export { onShutdown, installShutdownHandlers } from './shutdown';
+export { encodeCursor, decodeCursor } from './cursor';

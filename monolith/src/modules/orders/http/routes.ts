@@ -1,14 +1,13 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { authenticate, principalOf, type TokenVerifier } from '@banyan/auth';
-import { parse } from '@banyan/http';
+import { decodeCursor, encodeCursor, parse } from '@banyan/http';
 import { ordersRepository as repo } from '../data/repository';
 import { cancelOrder } from '../domain/cancel-order';
 import type { OrdersDeps } from '../domain/deps';
 import { findOrder } from '../domain/find-order';
 import { OrderErrors, toView } from '../domain/order';
 import { placeOrder } from '../domain/place-order';
-import { decodeCursor, encodeCursor } from './cursor';
 import { listQuery, placeOrderBody } from './schemas';
 
 function orderId(req: Request): string {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { luhnValid } from './card-number';
+import { luhnValid } from '@banyan/card-processor';
 
 export const MAX_QUANTITY = 1000;
 

@@ -1,14 +1,13 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { authenticate, requireRole, type TokenVerifier } from '@banyan/auth';
-import { parse } from '@banyan/http';
+import { decodeCursor, encodeCursor, parse } from '@banyan/http';
 import { productsRepository as repo } from '../data/repository';
 import { adjustStock } from '../domain/adjust-stock';
 import { createProduct } from '../domain/create-product';
 import type { ProductsDeps } from '../domain/deps';
 import { ProductErrors } from '../domain/product';
 import { updateProduct } from '../domain/update-product';
-import { decodeCursor, encodeCursor } from './cursor';
 import { createProductBody, listQuery, stockBody, updateProductBody } from './schemas';
 
 /** A malformed id names no product: 404 like any unknown id, and the query never sees it. */

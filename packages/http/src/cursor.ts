@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { Errors } from '@banyan/errors';
 
 /**
- * Cursors are opaque to clients (base64url of the last id seen) so the ordering key can change
- * without breaking them; a tampered cursor is a 400, never a 500.
+ * Keyset pagination cursors over UUID v7 ids. Opaque to clients (base64url of the last id seen)
+ * so the ordering key can change without breaking them; a tampered cursor is a 400, never a 500.
  */
 export const encodeCursor = (lastId: string) => Buffer.from(lastId, 'utf8').toString('base64url');
 
