@@ -1,6 +1,6 @@
 import CircuitBreaker from 'opossum';
 import { AppError, Errors } from '@banyan/errors';
-import type { Logger } from '@banyan/telemetry';
+import { observeBreaker, type Logger } from '@banyan/telemetry';
 
 export interface BreakerOptions {
   name: string;
@@ -59,6 +59,9 @@ export function createBreaker<A extends unknown[], R>(action: (...args: A) => Pr
     consecutive = 0;
     options.logger.info({ breaker: options.name }, 'circuit closed');
   });
+
+  // banyan_breaker_state{breaker=name} on the process's /metrics, read at each scrape.
+  observeBreaker(options.name, breaker);
 
   const retryAfter = () => Math.max(1, Math.ceil((options.resetMs - (Date.now() - openedAt)) / 1000));
 

@@ -5,6 +5,7 @@ import type { Knex } from 'knex';
 import { envelopeSchema, eventSchemas, type EventEnvelope } from '@banyan/events';
 import { processOnce, type InboxOutcome, type Subscription } from '@banyan/inbox';
 import type { Logger } from '@banyan/telemetry';
+import { consumerMetrics } from './metrics';
 import { HEADERS, names as makeNames } from './names';
 import { DEFAULT_RETRY, declareTopology, type DeclaredTopology, type RetryPolicy } from './topology';
 import { extractContext } from './wire';
@@ -47,6 +48,7 @@ export async function startConsumers(options: ConsumerOptions): Promise<Consumer
   const n = makeNames(options.namespace);
   const retry = options.retry ?? DEFAULT_RETRY;
   const prefetch = options.prefetch ?? 20;
+  const metrics = consumerMetrics();
   const bindings = subscriptions.map((s) => ({ consumer: s.consumer, eventType: s.eventType }));
   const queues = new Set<string>();
   for (const { consumer, eventType } of bindings) {
@@ -109,14 +111,17 @@ export async function startConsumers(options: ConsumerOptions): Promise<Consumer
   }
 
   async function handle(ch: ConfirmChannel, queue: string, sub: Subscription, msg: ConsumeMessage, parsed: Parsed): Promise<void> {
+    const stopwatch = metrics.received(queue, msg.fields.redelivered);
     if (!parsed.ok) {
       logger.warn({ queue, messageId: msg.properties.messageId, reason: parsed.reason }, 'invalid event dead-lettered');
+      metrics.deadLettered(queue, 'invalid');
       return deadLetter(ch, queue, msg, parsed.reason);
     }
     const event = parsed.event;
     const parent = extractContext(msg.properties.headers, event);
+    // `<destination> process`, the destination being the queue (messaging.destination.name below).
     await tracer.startActiveSpan(
-      `${event.type} process`,
+      `${queue} process`,
       {
         kind: SpanKind.CONSUMER,
         attributes: {
@@ -135,10 +140,12 @@ export async function startConsumers(options: ConsumerOptions): Promise<Consumer
           try {
             outcome = await processOnce(knex, sub.consumer, event, sub.handle);
           } catch (err) {
+            metrics.failed(stopwatch);
             span.recordException(err as Error);
             span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
             return await retryOrDeadLetter(ch, queue, msg, err as Error);
           }
+          metrics.processed(queue, outcome, stopwatch);
           span.setAttribute('banyan.inbox.outcome', outcome);
           if (outcome === 'duplicate') logger.debug({ queue, eventId: event.id }, 'duplicate event ignored');
           await options.onProcessed?.(event, outcome, queue);
@@ -153,10 +160,12 @@ export async function startConsumers(options: ConsumerOptions): Promise<Consumer
   async function retryOrDeadLetter(ch: ConfirmChannel, queue: string, msg: ConsumeMessage, err: Error) {
     const attempt = Number(msg.properties.headers?.[HEADERS.attempt] ?? 0) + 1;
     if (attempt >= retry.maxAttempts) {
+      metrics.deadLettered(queue, 'exhausted');
       logger.error({ queue, messageId: msg.properties.messageId, attempt, err }, 'event dead-lettered after retries');
       return deadLetter(ch, queue, msg, `handler failed ${attempt} times`, err.message);
     }
     const level = Math.min(attempt - 1, retry.delaysMs.length - 1);
+    metrics.retried(queue);
     logger.warn({ queue, messageId: msg.properties.messageId, attempt, delayMs: retry.delaysMs[level], err: err.message }, 'handler failed; retrying later');
     await republish(ch, msg, n.retryLevel(level), queue, { [HEADERS.attempt]: attempt, [HEADERS.error]: err.message, [HEADERS.queue]: queue });
   }

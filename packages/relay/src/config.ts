@@ -1,4 +1,4 @@
-import { loadConfig, logEnv, postgresEnv, rabbitEnv, z } from '@banyan/config';
+import { loadConfig, logEnv, port, postgresEnv, rabbitEnv, z } from '@banyan/config';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -19,6 +19,9 @@ export const relayConfigSchema = z.object({
   RELAY_CLEANUP_INTERVAL_MS: positiveInt(60_000),
   /** Exchange name prefix, for running a second system on a shared broker; defaults to BANYAN_MQ_NAMESPACE. */
   RELAY_NAMESPACE: z.string().default(''),
+  /** /healthz, /readyz and /metrics. Loopback by default: probes and scrapes run beside it. */
+  RELAY_PORT: port(3199),
+  RELAY_HOST: z.string().default('127.0.0.1'),
 });
 
 export type RelayConfig = z.infer<typeof relayConfigSchema>;

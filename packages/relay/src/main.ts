@@ -1,8 +1,10 @@
 import { databaseConnection } from '@banyan/config';
 import { createKnex, describe, ensureDatabase } from '@banyan/db';
-import { createLogger } from '@banyan/telemetry';
+import { createLogger, shutdownTelemetry } from '@banyan/telemetry';
 import { loadRelayConfig } from './config';
-import { createRelay } from './relay';
+import { serveRelayHttp } from './http';
+import { observeOutbox, relayMetrics } from './metrics';
+import { createRelay, type Relay } from './relay';
 
 /**
  * The relay process: `node packages/relay/dist/main.js`, configured by env (see config.ts).
@@ -13,9 +15,29 @@ async function main() {
   const logger = createLogger('relay', config.LOG_LEVEL);
   const database = databaseConnection(config, config.RELAY_DATABASE);
   await ensureDatabase(database);
+
+  // Up before the schema wait, so a probe sees a live (not yet ready) process rather than nothing.
+  // A pool of its own for probes and scrapes: they must not queue behind the relay's batches.
+  const probes = createKnex(database, { min: 0, max: 1 });
+  let relay: Relay | undefined;
+  let started = false;
+  const metrics = relayMetrics(() => relay?.stats);
+  const stopObserving = observeOutbox(probes, config.RELAY_DATABASE);
+  // Relaying matters more than being probed: a second relay on the same host and port (the docs
+  // allow many relays) keeps running without HTTP rather than crash-looping over a port.
+  const served = await serveRelayHttp({
+    host: config.RELAY_HOST,
+    port: config.RELAY_PORT,
+    ready: async () => started && (await probes.raw('SELECT 1').then(() => true, () => false)),
+  }).catch((err: Error) => {
+    logger.error({ err: err.message, port: config.RELAY_PORT }, 'relay serves no /healthz, /readyz or /metrics: give each relay on a host its own RELAY_PORT');
+    return undefined;
+  });
+  if (served) logger.info({ url: served.url }, 'relay probes and metrics listening');
+
   await waitForOutboxSchema(database, logger);
 
-  const relay = createRelay({
+  relay = createRelay({
     database,
     url: config.RABBITMQ_URL,
     logger,
@@ -29,8 +51,10 @@ async function main() {
     retryDelayMs: config.RELAY_RETRY_DELAY_MS,
     retentionMs: config.RELAY_RETENTION_HOURS * 3600_000,
     cleanupIntervalMs: config.RELAY_CLEANUP_INTERVAL_MS,
+    afterConfirm: metrics.afterConfirm,
   });
   await relay.start();
+  started = true;
   logger.info({ database: describe(database) }, 'relay running');
 
   let stopping = false;
@@ -38,7 +62,18 @@ async function main() {
     if (stopping) process.exit(1);
     stopping = true;
     logger.info({ signal }, 'relay stopping');
-    relay.stop().then(
+    started = false;
+    const stop = async () => {
+      await relay!.stop();
+      metrics.close();
+      stopObserving();
+      await served?.close();
+      await probes.destroy();
+      // Last, so the spans of the final batch leave the process (the preload's own flush steps
+      // aside because this process handles the signal itself).
+      await shutdownTelemetry();
+    };
+    stop().then(
       () => process.exit(0),
       (err: Error) => {
         logger.error({ err }, 'relay stop failed');

@@ -12,7 +12,7 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75,
 let defaultsCollected = false;
 
 /** Process metrics (CPU, memory, event loop lag, GC) once per process, when metrics are first used. */
-function collectProcessMetrics(): void {
+export function collectProcessMetrics(): void {
   if (defaultsCollected) return;
   defaultsCollected = true;
   // A process may already collect them itself (the gateway does); prom-client throws on a second registration.

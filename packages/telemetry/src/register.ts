@@ -25,8 +25,31 @@ function serviceNameOfEntry(entry: string | undefined): string {
   }
 }
 
+/**
+ * The amqplib instrumentation stays off unless the operator lists it (ADR 0403). The relay and
+ * the consumer runtime make the messaging spans themselves, parented on the outbox row's
+ * traceparent; the instrumentation would add a second publish span per message parented on
+ * whatever context is active in the relay's loop (none: a new root trace) and overwrite the
+ * message's traceparent header with it, so every consumer would continue that orphan instead of
+ * the request's trace. Only for the SDK's start: the process's environment is left as given.
+ */
+function startWithoutAmqplibByDefault(serviceName: string) {
+  const env = process.env;
+  const given = env.OTEL_NODE_DISABLED_INSTRUMENTATIONS;
+  const disabled = (given ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!env.OTEL_NODE_ENABLED_INSTRUMENTATIONS?.trim() && !disabled.includes('amqplib')) {
+    env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = [...disabled, 'amqplib'].join(',');
+  }
+  try {
+    return startTelemetry({ serviceName });
+  } finally {
+    if (given === undefined) delete env.OTEL_NODE_DISABLED_INSTRUMENTATIONS;
+    else env.OTEL_NODE_DISABLED_INSTRUMENTATIONS = given;
+  }
+}
+
 if (process.env.OTEL_SDK_DISABLED?.trim().toLowerCase() !== 'true') {
-  const telemetry = startTelemetry({ serviceName: serviceNameOfEntry(process.argv[1]) });
+  const telemetry = startWithoutAmqplibByDefault(serviceNameOfEntry(process.argv[1]));
 
   // A process with its own graceful shutdown (@banyan/http's installShutdownHandlers) owns the
   // signal and should call shutdownTelemetry() as its last step. One without any handler would

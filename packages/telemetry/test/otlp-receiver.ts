@@ -11,6 +11,10 @@ export interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, unknown>;
+  /** OTLP status code: 0 unset, 1 ok, 2 error. */
+  status: { code: number; message?: string };
+  /** Event names (an `exception` event is a recorded error). */
+  events: string[];
 }
 
 type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
@@ -44,6 +48,8 @@ export async function startOtlpReceiver() {
                 name: s.name,
                 kind: s.kind,
                 attributes: attributes(s.attributes),
+                status: { code: s.status?.code ?? 0, message: s.status?.message },
+                events: (s.events ?? []).map((e: { name: string }) => e.name),
               });
             }
           }

@@ -35,6 +35,7 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
   const monolithPort = port(env, 'PORT', 3000);
   const gatewayPort = port(env, 'GATEWAY_PORT', 8080);
   const adminPort = port(env, 'GATEWAY_ADMIN_PORT', 8081);
+  const relayPort = port(env, 'RELAY_PORT', 3199);
   const services = ['users', 'products', 'orders', 'payments', 'notifications', 'analytics'];
   // Every address one process gives another follows from the ports, so a second system on other
   // ports (the walkthrough test's) never calls into the first. An explicit URL still wins.
@@ -56,7 +57,13 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
         GATEWAY_ADMIN_URL: gatewayAdminUrl,
       },
     },
-    { name: 'relay', entry: 'packages/relay/dist/main.js' },
+    {
+      name: 'relay',
+      entry: 'packages/relay/dist/main.js',
+      // Probes and /metrics only (loopback): its URL is not one people open.
+      readyUrl: `http://127.0.0.1:${relayPort}/readyz`,
+      env: { RELAY_PORT: String(relayPort) },
+    },
     ...services.map((domain) => {
       const servicePort = servicePortOf(domain);
       return {
