@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { removeTopology, startConsumers, type Consumers } from '@banyan/messaging';
+import { DOMAINS } from '@banyan/events';
+import { names, removeTopology, startConsumers, type Consumers } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
 import { watchRoutes, type RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
@@ -74,7 +75,9 @@ export async function startPaymentsSystem(label: string, options: { breakerReset
     const consumers: Consumers[] = [];
     cleanups.push(async () => {
       for (const c of consumers) await c.close();
-      await removeTopology(RABBITMQ_URL, consumers.map((c) => c.topology));
+      // The consumers' queues and exchanges, and the exchanges the relays declared to publish.
+      const exchanges = DOMAINS.map((domain) => names(namespace).exchange(domain));
+      await removeTopology(RABBITMQ_URL, [...consumers.map((c) => c.topology), { queues: [], exchanges }]);
     });
     consumers.push(await startConsumers({ url: RABBITMQ_URL, knex: mono.db.knex, subscriptions: mono.monolith.modules.payments.syncSubscriptions ?? [], logger, namespace }));
     consumers.push(await startConsumers({ url: RABBITMQ_URL, knex: service.db.knex, subscriptions: service.service.definition.subscriptions ?? [], logger, namespace }));
