@@ -62,7 +62,8 @@ export function httpMetrics(options: HttpMetricsOptions = {}) {
       get: () => route,
       set: (value: { path?: unknown } | undefined) => {
         route = value;
-        if (value && typeof value.path === 'string') template = `${req.baseUrl ?? ''}${value.path}`;
+        // A router's root route under its mount point is `/api/orders`, as the request was written, not `/api/orders/`.
+        if (value && typeof value.path === 'string') template = value.path === '/' && req.baseUrl ? req.baseUrl : `${req.baseUrl ?? ''}${value.path}`;
       },
     });
     res.once('finish', () => {

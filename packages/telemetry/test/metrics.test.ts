@@ -7,6 +7,7 @@ async function withServer(run: (url: string) => Promise<void>) {
   app.use(httpMetrics());
   app.get('/metrics', metricsHandler);
   const orders = express.Router();
+  orders.get('/', (_req, res) => void res.json({ items: [] }));
   orders.get('/:id', (req, res) => void res.json({ id: req.params.id }));
   orders.post('/:id/fail', () => {
     throw new Error('boom');
@@ -28,6 +29,7 @@ test('GET /metrics serves Prometheus text with the request histogram by method, 
     await fetch(`${url}/api/orders/0190a3b2-2`);
     await fetch(`${url}/api/orders/0190a3b2-3/fail`, { method: 'POST' });
     await fetch(`${url}/nowhere`);
+    await fetch(`${url}/api/orders`);
 
     const res = await fetch(`${url}/metrics`);
     const text = await res.text();
@@ -39,6 +41,8 @@ test('GET /metrics serves Prometheus text with the request histogram by method, 
     expect(text).toMatch(/http_server_request_duration_seconds_count\{method="GET",route="\/api\/orders\/:id",status_code="200"\} 2\n/);
     expect(text).toMatch(/http_server_request_duration_seconds_count\{method="POST",route="\/api\/orders\/:id\/fail",status_code="500"\} 1\n/);
     expect(text).toMatch(/http_server_request_duration_seconds_count\{method="GET",route="unmatched",status_code="404"\} 1\n/);
+    // A router's root route is labelled as requested, without a trailing slash.
+    expect(text).toMatch(/http_server_request_duration_seconds_count\{method="GET",route="\/api\/orders",status_code="200"\} 1\n/);
     expect(text).not.toContain('0190a3b2');
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_eventloop_lag_seconds');

@@ -173,6 +173,41 @@ describe('one order through gateway → monolith → outbox → relay → Rabbit
   });
 });
 
+describe('metrics of the same flow, scraped from each process', () => {
+  const scrape = async (url: string) => {
+    const res = await fetch(`${url}/metrics`);
+    expect(res.status).toBe(200);
+    return res.text();
+  };
+  const value = (text: string, series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+
+  test('relay: published per event type, confirm lag, and the outbox it drains (backlog, oldest age, parked) by database', async () => {
+    const database = system.monolithDb.settings.database;
+    const text = await scrape(system.urls.relay);
+    expect(value(text, 'banyan_relay_published_total{event_type="order.created"}')).toBeGreaterThanOrEqual(2);
+    expect(value(text, 'banyan_relay_confirm_lag_seconds_count')).toBeGreaterThan(0);
+    expect(value(text, `banyan_outbox_up{database="${database}"}`)).toBe(1);
+    expect(value(text, `banyan_outbox_parked{database="${database}"}`)).toBe(0);
+    expect(value(text, `banyan_outbox_backlog{database="${database}"}`)).toBeGreaterThanOrEqual(0);
+    expect(value(text, `banyan_outbox_oldest_unpublished_age_seconds{database="${database}"}`)).toBeGreaterThanOrEqual(0);
+    expect(text).toContain('process_cpu_user_seconds_total');
+    expect((await fetch(`${system.urls.relay}/readyz`)).status).toBe(200);
+  });
+
+  test('monolith: the consumer queue processed each order\'s order.created once, and the breakers of its remote doors are closed', async () => {
+    // Both checkouts (confirmed and declined) created an order.
+    const queue = `${system.namespace}notification.order.created`;
+    const text = await scrape(system.urls.monolith);
+    expect(value(text, `banyan_consumer_processed_total{queue="${queue}",outcome="processed"}`)).toBe(2);
+    expect(value(text, `banyan_consumer_process_duration_seconds_count{queue="${queue}",result="ok"}`)).toBe(2);
+    expect(text).toMatch(/^banyan_breaker_state\{breaker="[\w-]+"\} 0$/m);
+    expect(text).toMatch(/^http_server_request_duration_seconds_count\{method="POST",route="\/api\/orders",status_code="201"\} 1$/m);
+  });
+});
+
 describe('logs of the same flow', () => {
   beforeAll(() => system.stopProcesses(), 30_000);
 
