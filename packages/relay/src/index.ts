@@ -3,3 +3,5 @@ export { ConfirmPublisher, type OutgoingMessage, type PublishResult, type Publis
 export { PartitionLeases } from './leases';
 export { fetchBatch, markPublished, recordFailure, deletePublished, type RelayRow } from './store';
 export { relayConfigSchema, loadRelayConfig, type RelayConfig } from './config';
+export { observeOutbox, relayMetrics } from './metrics';
+export { serveRelayHttp, type RelayHttp, type RelayHttpOptions } from './http';
