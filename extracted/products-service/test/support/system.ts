@@ -49,7 +49,9 @@ export async function startProductsSystem(label: string): Promise<ProductsSystem
     const served = await serve(built.app, 0);
     cleanups.push(() => served.close(1000));
 
-    const routes: RoutingView | undefined;
+    // Assigned once the gateway exists; the monolith needs the view (it closes over it) before that.
+    // eslint-disable-next-line prefer-const
+    let routes: RoutingView | undefined;
     const routing: RoutingView = {
       get: (domain) => routes!.get(domain),
       isExtracted: (domain) => routes?.isExtracted(domain) ?? false,
