@@ -6,8 +6,12 @@
  *   (a) raw: amqplib confirm channel, the same envelopes already in memory, pipelined batches —
  *       the broker's limit, with no database at all;
  *   (b) naive: poll a page of rows, publish one, await its confirm, mark it, next;
- *   (c) Banyan's relay draining a backlog of BENCH_ROWS rows (default 50,000).
+ *   (c) Banyan's relay draining a backlog of BENCH_ROWS rows (default 50,000);
+ * then the cost of tracing: the relay draining BENCH_TRACE_ROWS fresh rows with tracing off (no
+ * SDK, as without the preload) and then with the SDK at 100 % sampling exporting over OTLP/HTTP.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { randomBytes, randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
@@ -15,7 +19,7 @@ import { migrate, type Knex } from '@banyan/db';
 import { DOMAINS } from '@banyan/events';
 import { encode, names, publishOptions } from '@banyan/messaging';
 import { createOutbox, envelopeFromRow, outboxSchema, partitionOf, type OutboxRow } from '@banyan/outbox';
-import { createLogger } from '@banyan/telemetry';
+import { createLogger, startTelemetry } from '@banyan/telemetry';
 import { createTestDatabase } from '@banyan/testing';
 import { createRelay } from '@banyan/relay';
 
@@ -24,12 +28,13 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 50_000);
 const NAIVE_ROWS = Number(process.env.BENCH_NAIVE_ROWS ?? 3_000);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
+const TRACE_ROWS = Number(process.env.BENCH_TRACE_ROWS ?? 20_000);
 const AGGREGATES = 1_000;
 const namespace = `bench.${randomBytes(3).toString('hex')}.`;
 const n = names(namespace);
 const logger = createLogger('relay-bench', process.env.LOG_LEVEL ?? 'warn');
 
-async function insertBacklog(knex: Knex, count: number) {
+async function insertBacklog(knex: Knex, count: number, sampled = 1) {
   const aggregates = Array.from({ length: AGGREGATES }, () => randomUUID());
   const sequences = new Map<string, number>();
   for (let start = 0; start < count; start += 5_000) {
@@ -50,7 +55,7 @@ async function insertBacklog(knex: Knex, count: number) {
         origin: 'bench',
         time: new Date().toISOString(),
         data: JSON.stringify({ productId, delta: 1, stock: i, reason: 'adjustment' }),
-        traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+        traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${Math.random() < sampled ? '01' : '00'}`,
       });
     }
     await knex('outbox.events').insert(rows);
@@ -171,6 +176,36 @@ async function latency(db: Awaited<ReturnType<typeof createTestDatabase>>) {
   return { p50: pct(50), p99: pct(99), max: latencies[latencies.length - 1], samples: latencies.length, achievedRate };
 }
 
+/**
+ * Where the traced run exports: an OTLP/HTTP endpoint that reads and drops every request, so the
+ * relay pays for building, batching, serialising and sending its spans, not for a collector.
+ * It runs in this process (a collector would not), so its small cost counts against tracing.
+ */
+async function startSpanSink() {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requests: () => requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A fresh backlog of `rows` on a vacuumed, empty table, then the relay draining it. */
+async function drainFresh(db: Awaited<ReturnType<typeof createTestDatabase>>, rows: number, sampled = 1) {
+  await db.knex('outbox.events').delete();
+  await db.knex.raw('VACUUM ANALYZE outbox.events');
+  await insertBacklog(db.knex, rows, sampled);
+  return banyanRelay(db, rows);
+}
+
 async function main() {
   const db = await createTestDatabase('bench_relay');
   const connection = await amqplib.connect(URL);
@@ -209,6 +244,26 @@ async function main() {
     const lat = await latency(db);
     await channel.purgeQueue(queue);
 
+    // Tracing last: the SDK cannot be stopped and restarted in one process, so "off" runs first.
+    const untraced = await drainFresh(db, TRACE_ROWS);
+    await channel.purgeQueue(queue);
+    console.log(`(d) relay draining ${TRACE_ROWS} rows, tracing off: ${untraced.toFixed(0)} events/s`);
+    const sink = await startSpanSink();
+    // The relay continues each row's stored decision (parent-based), so the share of rows whose
+    // traceparent says "sampled" is the sampling rate: all of them, then one in ten, which is what
+    // rows written behind the default sampler (parentbased_traceidratio 0.1, ADR 0402) carry.
+    process.env.OTEL_TRACES_SAMPLER = 'parentbased_always_on';
+    process.env.OTEL_EXPORTER_OTLP_ENDPOINT = sink.url;
+    const telemetry = startTelemetry({ serviceName: 'relay-bench' });
+    const traced = await drainFresh(db, TRACE_ROWS, 1);
+    await channel.purgeQueue(queue);
+    console.log(`(e) relay draining ${TRACE_ROWS} rows, tracing at 100 % (OTLP/HTTP, ${sink.requests()} export requests): ${traced.toFixed(0)} events/s`);
+    const tenth = await drainFresh(db, TRACE_ROWS, 0.1);
+    await telemetry.shutdown();
+    await sink.close();
+    await channel.purgeQueue(queue);
+    console.log(`(f) relay draining ${TRACE_ROWS} rows, 10 % of them sampled (the default's share): ${tenth.toFixed(0)} events/s`);
+
     console.log('');
     console.log(`relay ÷ raw   = ${(relay / raw).toFixed(2)}  (goal ≥ 0.7) ${relay / raw >= 0.7 ? 'met' : 'NOT met'}`);
     console.log(`relay ÷ naive = ${(relay / naive).toFixed(1)}  (goal ≥ 5) ${relay / naive >= 5 ? 'met' : 'NOT met'}`);
@@ -217,6 +272,8 @@ async function main() {
         `p50 ${lat.p50.toFixed(1)} ms (goal ≤ 10) ${lat.p50 <= 10 ? 'met' : 'NOT met'}, ` +
         `p99 ${lat.p99.toFixed(1)} ms (goal ≤ 50) ${lat.p99 <= 50 ? 'met' : 'NOT met'}, max ${lat.max.toFixed(1)} ms`,
     );
+    console.log(`tracing 100 % ÷ off = ${(traced / untraced).toFixed(2)}`);
+    console.log(`tracing 10 % ÷ off  = ${(tenth / untraced).toFixed(2)}  (goal ≥ 0.85: default sampling costs ≤ 15 %) ${tenth / untraced >= 0.85 ? 'met' : 'NOT met'}`);
   } finally {
     await channel.deleteQueue(queue).catch(() => undefined);
     for (const d of DOMAINS) await channel.deleteExchange(n.exchange(d)).catch(() => undefined);
