@@ -2,7 +2,7 @@ import { ConfigError, databaseConnection } from '@banyan/config';
 import { createKnex, describe, ensureDatabase } from '@banyan/db';
 import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
 import { startConsumers } from '@banyan/messaging';
-import { createRelay } from '@banyan/relay';
+import { createRelay, observeOutbox, relayMetrics } from '@banyan/relay';
 import { staticRoutes, type RoutingView } from '@banyan/routing-client';
 import { createLogger, type Logger } from '@banyan/telemetry';
 import type { ServiceConfig } from './config';
@@ -44,9 +44,24 @@ export async function runService<C extends ServiceConfig>(
     onShutdown('service', () => service.stop());
 
     if (config.SERVICE_RELAY === 'on') {
-      const relay = createRelay({ database, url: config.RABBITMQ_URL, namespace: config.BANYAN_MQ_NAMESPACE, logger: logger.child({ component: 'relay' }) });
+      // The service's own outbox, relayed in-process and measured like the relay process's:
+      // its backlog, oldest unpublished age and publish counters appear on this /metrics.
+      // Scrapes read the stats later, never before `relay` below is assigned (createRelay is synchronous).
+      const metrics = relayMetrics(() => relay.stats);
+      const stopObserving = observeOutbox(knex, database.database);
+      const relay = createRelay({
+        database,
+        url: config.RABBITMQ_URL,
+        namespace: config.BANYAN_MQ_NAMESPACE,
+        logger: logger.child({ component: 'relay' }),
+        afterConfirm: metrics.afterConfirm,
+      });
       await relay.start();
-      onShutdown('relay', () => relay.stop());
+      onShutdown('relay', async () => {
+        await relay.stop();
+        metrics.close();
+        stopObserving();
+      });
     }
     const subscriptions = service.definition.subscriptions ?? [];
     if (subscriptions.length) {
