@@ -16,6 +16,7 @@ import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
 import { monolithConfigSchema } from '../src/config';
 import type { Module } from '../src/kernel';
 import { createAnalyticsModule } from '../src/modules/analytics';
+import { staticRoutes } from '@banyan/routing-client';
 
 let db: TestDatabase;
 let served: Served;
@@ -30,6 +31,7 @@ beforeAll(async () => {
   analytics = createAnalyticsModule({
     knex: db.knex,
     outbox: createOutbox({ source: '/banyan/monolith', origin: 'monolith' }),
+    routing: staticRoutes(),
     logger: createLogger('analytics-test', 'silent'),
     config: monolithConfigSchema.parse({ LOG_LEVEL: 'silent' }),
     verifier: createTokenVerifier({ jwks: { keys: [jwk] } }),

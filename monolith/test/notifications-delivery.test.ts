@@ -18,6 +18,7 @@ import { createTestDatabase, http, startSmtpServer, type SmtpCapture, type TestD
 import { monolithConfigSchema } from '../src/config';
 import type { Module, ModuleContext } from '../src/kernel';
 import { createNotificationsModule, type Mailer, type NotificationsApi, type NotificationsOptions } from '../src/modules/notifications';
+import { staticRoutes } from '@banyan/routing-client';
 
 const MAIL_FROM = 'Banyan Shop <shop@banyan.local>';
 
@@ -59,6 +60,7 @@ function notificationsModule(mailer: Mailer, options: Omit<NotificationsOptions,
   const ctx: ModuleContext = {
     knex: db.knex,
     outbox: createOutbox({ source: '/banyan/monolith', origin: 'monolith' }),
+    routing: staticRoutes(),
     logger: createLogger('notifications-test', 'silent'),
     config: monolithConfigSchema.parse({ MAIL_FROM, LOG_LEVEL: 'silent' }),
     verifier,
@@ -319,6 +321,7 @@ describe('GET /api/notifications', () => {
       {
         knex: db.knex,
         outbox: createOutbox({ source: '/banyan/monolith', origin: 'monolith' }),
+        routing: staticRoutes(),
         logger: createLogger('notifications-test', 'silent'),
         config: monolithConfigSchema.parse({ MAIL_FROM, LOG_LEVEL: 'silent' }),
         verifier,

@@ -9,12 +9,13 @@ import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
 import { monolithConfigSchema } from '../src/config';
 import { createUsersModule } from '../src/modules/users';
 import { startMonolith, type MonolithHarness } from './support/harness';
+import { staticRoutes } from '@banyan/routing-client';
 
 const config = monolithConfigSchema.parse({ ...process.env, LOG_LEVEL: 'silent' });
 const logger = createLogger('users-test', 'silent');
 /** Another users module on a given database, as a second process (or a broken one) would build it. */
 const usersModule = (db: TestDatabase, outbox: Outbox = createOutbox({ source: '/banyan/monolith', origin: 'monolith' })) =>
-  createUsersModule({ knex: db.knex, outbox, config, logger });
+  createUsersModule({ knex: db.knex, outbox, config, logger, routing: staticRoutes() });
 
 let h: MonolithHarness;
 let users: ReturnType<typeof createUsersModule>;

@@ -66,7 +66,7 @@ const deliverNotificationSent = (event: EventEnvelope) => {
   return processOnce(db.knex, sub.consumer, event, sub.handle);
 };
 
-function envelope<T>(type: string, subject: string, data: T, overrides: Partial<EventEnvelope> = {}): EventEnvelope<T> {
+function envelope<T>(type: string, subject: string, data: T, overrides: Partial<EventEnvelope<T>> = {}): EventEnvelope<T> {
   return {
     specversion: '1.0',
     id: uuidv7(),
@@ -97,7 +97,7 @@ function orderCreated(userId = uuidv7()) {
 }
 
 /** A notification the monolith sent, as its notification.sent carries it. */
-function monolithSent(userId: string, overrides: Partial<EventData<'notification.sent'>> = {}, envelopeOverrides: Partial<EventEnvelope> = {}) {
+function monolithSent(userId: string, overrides: Partial<EventData<'notification.sent'>> = {}, envelopeOverrides: Partial<EventEnvelope<EventData<'notification.sent'>>> = {}) {
   const notificationId = uuidv7();
   const data = eventSchemas['notification.sent'].parse({
     notificationId,

@@ -1,3 +1,4 @@
+import type { JSONWebKeySet } from 'jose';
 import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
 import { testCardProcessor, type CardProcessor } from '@banyan/card-processor';
 import { serve, type Served } from '@banyan/http';
@@ -81,5 +82,5 @@ export async function startPaymentsService(
 
 /** A verifier reading a users domain's key set over HTTP, resolved late (the monolith starts after the service). */
 export function jwksVerifier(jwksUrl: () => string): TokenVerifier {
-  return createTokenVerifier({ getKey: async () => (await fetch(jwksUrl())).json() });
+  return createTokenVerifier({ getKey: async () => (await (await fetch(jwksUrl())).json()) as JSONWebKeySet });
 }

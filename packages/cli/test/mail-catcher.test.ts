@@ -22,7 +22,7 @@ describe('npm start mail catcher', () => {
       const transport = nodemailer.createTransport({ host: '127.0.0.1', port: smtpPort, secure: false, ignoreTLS: true });
       await transport.sendMail({ from: 'shop@banyan.local', to: 'ada@example.com', subject: 'Order confirmed: #1234', text: 'Thanks' });
 
-      const listed = await (await fetch(catcher!.url)).json();
+      const listed = (await (await fetch(catcher!.url)).json()) as { items: unknown[] };
 
       expect(listed.items).toEqual([expect.objectContaining({ to: ['ada@example.com'], subject: 'Order confirmed: #1234', text: 'Thanks\n' })]);
       expect(lines).toEqual(['to ada@example.com: Order confirmed: #1234']);

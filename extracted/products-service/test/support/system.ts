@@ -1,3 +1,4 @@
+import type { JSONWebKeySet } from 'jose';
 import { randomBytes } from 'node:crypto';
 import { createTokenVerifier } from '@banyan/auth';
 import { serve, type Served } from '@banyan/http';
@@ -42,7 +43,7 @@ export async function startProductsSystem(label: string): Promise<ProductsSystem
     let jwksUrl = '';
     const db = await createTestDatabase(`${label}_svc`);
     cleanups.push(() => db.drop());
-    const verifier = createTokenVerifier({ getKey: async () => (await fetch(jwksUrl)).json() });
+    const verifier = createTokenVerifier({ getKey: async () => (await (await fetch(jwksUrl)).json()) as JSONWebKeySet });
     const built = buildProductsService({ knex: db.knex, logger, verifier });
     await built.start();
     cleanups.push(() => built.stop());
