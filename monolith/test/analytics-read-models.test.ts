@@ -120,6 +120,17 @@ async function topFor(productIds: string[]) {
 }
 
 describe('analytics: daily sales', () => {
+  test('When user.registered arrives, even twice, then the customer counts once as a signup on the UTC day of the event', async () => {
+    const userId = uuidv7();
+    const registered = { ...envelope('user.registered', userId, { userId, email: `new-${userId.slice(-6)}@example.com`, name: 'Né', role: 'customer' }), time: '2024-04-01T23:59:00-01:00' };
+
+    const outcomes = await deliver(registered, registered);
+    const res = await sales('2024-04-01', '2024-04-02');
+
+    expect(outcomes).toEqual(['processed', 'duplicate']);
+    expect(res.body).toMatchObject({ signups: 1, orders: 0, days: [{ date: '2024-04-01', signups: 0 }, { date: '2024-04-02', signups: 1 }] });
+  });
+
   test('When orders are confirmed, then sales count them on their UTC day, with every day of the range listed', async () => {
     const [p1, p2] = [uuidv7(), uuidv7()];
     const a = order([{ productId: p1, quantity: 2, priceCents: 1000 }], '2024-03-10T09:00:00Z');
@@ -136,11 +147,12 @@ describe('analytics: daily sales', () => {
       to: '2024-03-12',
       totalCents: 2000 + 550 + 1000,
       orders: 3,
+      signups: 0,
       days: [
-        { date: '2024-03-09', orders: 0, revenueCents: 0 },
-        { date: '2024-03-10', orders: 2, revenueCents: 2550 },
-        { date: '2024-03-11', orders: 0, revenueCents: 0 },
-        { date: '2024-03-12', orders: 1, revenueCents: 1000 },
+        { date: '2024-03-09', orders: 0, revenueCents: 0, signups: 0 },
+        { date: '2024-03-10', orders: 2, revenueCents: 2550, signups: 0 },
+        { date: '2024-03-11', orders: 0, revenueCents: 0, signups: 0 },
+        { date: '2024-03-12', orders: 1, revenueCents: 1000, signups: 0 },
       ],
     });
     const narrow = await sales('2024-03-10', '2024-03-10');
@@ -196,7 +208,7 @@ describe('analytics: daily sales', () => {
     expect(res.body.from).toBe(thirtyDaysAgo);
     expect(res.body.to).toBe(today);
     expect(res.body.days).toHaveLength(30);
-    expect(res.body.days[29]).toEqual({ date: today, orders: expect.any(Number), revenueCents: expect.any(Number) });
+    expect(res.body.days[29]).toEqual({ date: today, orders: expect.any(Number), revenueCents: expect.any(Number), signups: expect.any(Number) });
     expect(res.body.days[29].revenueCents).toBeGreaterThanOrEqual(123);
   });
 

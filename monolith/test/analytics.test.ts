@@ -29,7 +29,7 @@ const today = () => new Date().toISOString().slice(0, 10);
 async function todaysSales(token: string) {
   const res = await h.api.get(`/api/analytics/sales?from=${today()}&to=${today()}`, token);
   expect(res.status).toBe(200);
-  return res.body as { totalCents: number; orders: number; days: Array<{ date: string; orders: number; revenueCents: number }> };
+  return res.body as { totalCents: number; orders: number; signups: number; days: Array<{ date: string; orders: number; revenueCents: number; signups: number }> };
 }
 
 describe('analytics from the monolith\'s own events', () => {
@@ -52,7 +52,9 @@ describe('analytics from the monolith\'s own events', () => {
 
     expect(after.orders - before.orders).toBe(1);
     expect(after.totalCents - before.totalCents).toBe(3000 + 4 * 400);
-    expect(after.days).toEqual([{ date: today(), orders: after.orders, revenueCents: after.totalCents }]);
+    expect(after.days).toEqual([{ date: today(), orders: after.orders, revenueCents: after.totalCents, signups: after.signups }]);
+    // The customer registered today through the users module: their user.registered counted.
+    expect(after.signups).toBeGreaterThanOrEqual(1);
     const mine = top.body.items.filter((i: { productId: string }) => i.productId === kettle.id || i.productId === cup.id);
     expect(mine).toEqual([
       { productId: cup.id, name: 'Cup', quantity: 4, revenueCents: 1600 },

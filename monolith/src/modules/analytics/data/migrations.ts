@@ -46,6 +46,23 @@ const migrations: Migration[] = [
       await knex.raw('DROP TABLE analytics.products; DROP TABLE analytics.order_lines; DROP TABLE analytics.orders');
     },
   },
+  {
+    name: '002_signups',
+    async up(knex) {
+      // New customers per day, from user.registered: every event the users domain publishes
+      // has a consumer, so none of them is unroutable at the broker.
+      await knex.raw(`
+        CREATE TABLE analytics.signups (
+          user_id uuid PRIMARY KEY,
+          registered_on date NOT NULL
+        );
+        CREATE INDEX signups_by_day ON analytics.signups (registered_on);
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE analytics.signups');
+    },
+  },
 ];
 
 export const analyticsSchema: SchemaOwner = { schema: ANALYTICS_SCHEMA, migrations };

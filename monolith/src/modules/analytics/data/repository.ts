@@ -10,6 +10,8 @@ export interface DaySales {
   date: string;
   orders: number;
   revenueCents: number;
+  /** Customers who registered that day. */
+  signups: number;
 }
 
 export interface ProductSales {
@@ -56,17 +58,27 @@ export const analyticsRepository = {
     );
   },
 
+  /** Idempotent by user: a redelivered user.registered counts once. */
+  async recordSignup(trx: Knex.Transaction, signup: { userId: string; registeredAt: string }): Promise<void> {
+    await trx.raw(
+      `INSERT INTO analytics.signups (user_id, registered_on) VALUES (?, (?::timestamptz AT TIME ZONE 'UTC')::date)
+       ON CONFLICT (user_id) DO NOTHING`,
+      [signup.userId, signup.registeredAt],
+    );
+  },
+
   /** One row per day of [from, to], days without sales included, so a chart needs no gap-filling. */
   async salesByDay(db: Knex, from: string, to: string): Promise<DaySales[]> {
-    const { rows } = await db.raw<{ rows: Array<{ date: string; orders: string; revenue_cents: string }> }>(
-      `SELECT to_char(d.day, 'YYYY-MM-DD') AS date, count(o.order_id) AS orders, coalesce(sum(o.total_cents), 0) AS revenue_cents
+    const { rows } = await db.raw<{ rows: Array<{ date: string; orders: string; revenue_cents: string; signups: string }> }>(
+      `SELECT to_char(d.day, 'YYYY-MM-DD') AS date, count(o.order_id) AS orders, coalesce(sum(o.total_cents), 0) AS revenue_cents,
+              (SELECT count(*) FROM analytics.signups s WHERE s.registered_on = d.day::date) AS signups
        FROM generate_series(?::date, ?::date, interval '1 day') AS d(day)
        LEFT JOIN analytics.orders o ON o.confirmed_on = d.day::date AND ${COUNTED}
        GROUP BY d.day
        ORDER BY d.day`,
       [from, to],
     );
-    return rows.map((r) => ({ date: r.date, orders: Number(r.orders), revenueCents: Number(r.revenue_cents) }));
+    return rows.map((r) => ({ date: r.date, orders: Number(r.orders), revenueCents: Number(r.revenue_cents), signups: Number(r.signups) }));
   },
 
   async topProducts(db: Knex, limit: number): Promise<ProductSales[]> {

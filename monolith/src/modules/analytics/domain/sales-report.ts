@@ -6,6 +6,8 @@ export interface SalesReport {
   to: string;
   totalCents: number;
   orders: number;
+  /** Customers who registered in the range. */
+  signups: number;
   days: DaySales[];
 }
 
@@ -17,6 +19,7 @@ export async function salesReport(knex: Knex, from: string, to: string): Promise
     to,
     totalCents: days.reduce((sum, d) => sum + d.revenueCents, 0),
     orders: days.reduce((sum, d) => sum + d.orders, 0),
+    signups: days.reduce((sum, d) => sum + d.signups, 0),
     days,
   };
 }

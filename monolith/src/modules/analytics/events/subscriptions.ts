@@ -1,7 +1,8 @@
-import type { EventData } from '@banyan/events';
+import type { EventData, EventEnvelope } from '@banyan/events';
 import type { Subscription } from '@banyan/inbox';
 import { recordOrderCancelled, recordOrderConfirmed } from '../domain/record-order';
 import { recordProduct } from '../domain/record-product';
+import { recordSignup } from '../domain/record-signup';
 
 const CONSUMER = 'analytics';
 
@@ -22,4 +23,5 @@ export const analyticsSubscriptions: Subscription[] = [
   },
   { consumer: CONSUMER, eventType: 'product.created', handle: (event, trx) => recordProduct(trx, event) },
   { consumer: CONSUMER, eventType: 'product.updated', handle: (event, trx) => recordProduct(trx, event) },
+  { consumer: CONSUMER, eventType: 'user.registered', handle: (event, trx) => recordSignup(trx, event as EventEnvelope<EventData<'user.registered'>>) },
 ];
