@@ -44,6 +44,8 @@ test('When the payments service dies during checkout, then 5 failures open the b
   for (let i = 0; i < 5; i++) {
     const res = await checkout(item.id);
     expect(res.status).toBe(503);
+    // Each of these was tried and failed: the client can tell them from the refusals below.
+    expect(res.body.circuit).toBe('closed');
     failed.push(res.body.orderId);
     expect(breaker().opened).toBe(i === 4);
   }
@@ -56,7 +58,7 @@ test('When the payments service dies during checkout, then 5 failures open the b
   expect(fast.status).toBe(503);
   expect(elapsed).toBeLessThan(50);
   expect(fast.headers.get('content-type')).toContain('application/problem+json');
-  expect(fast.body).toMatchObject({ code: 'SERVICE.UNAVAILABLE', orderId: expect.any(String) });
+  expect(fast.body).toMatchObject({ code: 'SERVICE.UNAVAILABLE', orderId: expect.any(String), circuit: 'open' });
   expect(Number(fast.headers.get('retry-after'))).toBeGreaterThan(0);
   failed.push(fast.body.orderId);
 

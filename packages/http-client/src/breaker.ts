@@ -20,9 +20,8 @@ export interface Breaker<A extends unknown[], R> {
 /**
  * Guard calls to another process: after `threshold` consecutive failures the breaker opens and
  * every call fails at once with SERVICE.UNAVAILABLE (Retry-After: the time left until the probe);
- * after `resetMs` one call is let through, and its success closes it. The same rules as the
- * payments door's breaker (monolith/src/modules/payments/remote/breaker.ts), shared here so the
- * next door does not copy them.
+ * after `resetMs` one call is let through, and its success closes it. Every remote door of the
+ * monolith (payments, products) uses it, so they fail the same way.
  *
  * An AppError from the action is the service's answer (not found, out of stock): it passes through
  * and counts as a success, because the service is up. Any other error is a failure.
@@ -72,12 +71,19 @@ export function createBreaker<A extends unknown[], R>(action: (...args: A) => Pr
         return await breaker.fire(...args);
       } catch (err) {
         if (err instanceof AppError) throw err;
+        // `circuit` tells a caller (and, through it, a client) whether this call was tried and
+        // failed, or was refused at once because the breaker is open.
         if ((err as { code?: string }).code === 'EOPENBREAKER') {
-          throw Errors.unavailable(`${options.name} is unavailable (circuit open); try again shortly.`, retryAfter());
+          throw withCircuit(Errors.unavailable(`${options.name} is unavailable (circuit open); try again shortly.`, retryAfter()), 'open');
         }
         options.logger.warn({ breaker: options.name, err: (err as Error).message }, 'remote call failed');
-        throw Errors.unavailable(`${options.name} could not be reached; try again shortly.`, 5);
+        throw withCircuit(Errors.unavailable(`${options.name} could not be reached; try again shortly.`, 5), 'closed');
       }
     },
   };
 }
+
+const withCircuit = (error: AppError, circuit: 'open' | 'closed') => {
+  error.details.circuit = circuit;
+  return error;
+};

@@ -45,9 +45,16 @@ export const OrderErrors = {
     new AppError('ORDERS.NOT_CANCELLABLE', 409, `Only confirmed orders can be cancelled; this one is ${status}.`, { status }),
   paymentDeclined: (orderId: string, reason: string) =>
     new AppError('PAYMENTS.DECLINED', 402, 'The card was declined.', { orderId, reason }),
-  paymentUnavailable: (orderId: string) =>
-    new AppError('SERVICE.UNAVAILABLE', 503, 'Payments are unavailable; the order was not charged and its stock was released. Try again shortly.', {
+  /**
+   * Carries what the payments door knew: `circuit: 'open'` when its breaker refused the call at
+   * once (and when it will probe again), `circuit: 'closed'` when the call was tried and failed.
+   */
+  paymentUnavailable: (orderId: string, cause?: unknown) => {
+    const details = cause instanceof AppError ? cause.details : {};
+    return new AppError('SERVICE.UNAVAILABLE', 503, 'Payments are unavailable; the order was not charged and its stock was released. Try again shortly.', {
       orderId,
-      retryAfter: 5,
-    }),
+      retryAfter: typeof details.retryAfter === 'number' ? details.retryAfter : 5,
+      ...(details.circuit ? { circuit: details.circuit } : {}),
+    });
+  },
 };

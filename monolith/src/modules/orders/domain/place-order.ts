@@ -43,9 +43,9 @@ async function place(deps: OrdersDeps, customer: Principal, input: PlaceOrderInp
   let payment;
   try {
     payment = await deps.payments.charge({ orderId, userId: customer.userId, amountCents: pending.totalCents, card: input.card });
-  } catch {
+  } catch (err) {
     await failOrder(deps, pending);
-    throw OrderErrors.paymentUnavailable(orderId);
+    throw OrderErrors.paymentUnavailable(orderId, err);
   }
 
   if (payment.status === 'captured') return confirmOrder(deps, pending, payment.paymentId);

@@ -1,7 +1,7 @@
 import { AppError } from '@banyan/errors';
 import type { Logger } from '@banyan/telemetry';
 import type { ChargeInput, ChargeOutcome, RefundOutcome } from '../domain/payment';
-import { createBreaker } from './breaker';
+import { createBreaker } from '@banyan/http-client';
 
 export interface PaymentsServiceOptions {
   url: string;
