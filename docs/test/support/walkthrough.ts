@@ -106,7 +106,7 @@ export function matches(expected: string, actual: string): boolean {
   return new RegExp(`^${pattern}$`).test(`${actual}\n`);
 }
 
-const freePort = () =>
+const freePort = (): Promise<number> =>
   new Promise<number>((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
