@@ -155,7 +155,7 @@ describe('Dashboard data endpoints', () => {
 
     const res = await fetch(`${gw.adminUrl}/verify/products`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(res.status).toBe(200);
-    const result = await res.json();
+    const result = (await res.json()) as any;
     expect(result).toMatchObject({ domain: 'products', source: source.settings.database, target: target.settings.database, compared: 3, differences: 1 });
     expect(result.sample).toEqual([{ table: 'products.products', key: ids[1], kind: 'differs', columns: { name: ['Lamp', 'Lamp (changed in the service)'] } }]);
     expect(Date.parse(result.finishedAt)).toBeGreaterThanOrEqual(Date.parse(result.startedAt));
@@ -170,7 +170,7 @@ describe('Dashboard data endpoints', () => {
     expect(payments).toMatchObject({ domain: 'payments', target: MISSING, compared: 0, error: expect.stringContaining('not created') });
     const users = await post('users');
     expect(users.status).toBe(404);
-    expect((await users.json()).code).toBe('GATEWAY.NO_SYNC_SPEC');
+    expect(((await users.json()) as any).code).toBe('GATEWAY.NO_SYNC_SPEC');
     expect((await post('bananas')).status).toBe(400);
   });
 

@@ -111,7 +111,7 @@ if (!existsSync(CHROMIUM)) {
       await page.getByRole('button', { name: 'Sign in' }).click();
       await row('products').locator('[data-field="mode"]', { hasText: 'monolith' }).waitFor();
       expect(await row('products').locator('[data-field="targets"]').innerText()).toContain(service.url);
-      expect(await page.evaluate(() => sessionStorage.getItem('banyan.adminToken'))).toBe(ADMIN_TOKEN);
+      expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('banyan.adminToken'))).toBe(ADMIN_TOKEN);
       expect(requested.every((url) => !url.includes(ADMIN_TOKEN))).toBe(true);
       expect(page.url()).toBe(`${gw.adminUrl}/`);
     });
@@ -230,7 +230,7 @@ if (!existsSync(CHROMIUM)) {
     test('Signing out forgets the token', async () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByLabel(/Admin token/).waitFor();
-      expect(await page.evaluate(() => sessionStorage.getItem('banyan.adminToken'))).toBeNull();
+      expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('banyan.adminToken'))).toBeNull();
       expect(await page.locator('#dashboard').isHidden()).toBe(true);
     });
   });

@@ -31,7 +31,7 @@ describe('Tester override: x-banyan-route', () => {
 
   const get = async (headers: Record<string, string>) => {
     const res = await fetch(`${gw.url}/api/orders/1`, { headers });
-    const body = await res.json();
+    const body = (await res.json()) as { served: string };
     return { served: body.served as string, route: res.headers.get('x-banyan-route') };
   };
   const lastSeenHeaders = (stub: Stub) => stub.seen.at(-1)!.headers;

@@ -102,7 +102,7 @@ describe('Shadow mode', () => {
     for (const method of ['POST', 'PATCH', 'PUT', 'DELETE']) {
       const res = await fetch(`${gw.url}/api/products/p1`, { method, headers: { 'content-type': 'application/json' }, body: method === 'DELETE' ? undefined : '{"stock":1}' });
       expect(res.status).toBe(200);
-      expect((await res.json()).served).toBe('monolith');
+      expect(((await res.json()) as { served: string }).served).toBe('monolith');
     }
     await sleep(300);
     expect(service.seen.length).toBe(before);
