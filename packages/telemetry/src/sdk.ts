@@ -6,6 +6,7 @@ import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
@@ -86,6 +87,12 @@ const INSTRUMENTATIONS = {
   pg: () => new PgInstrumentation({ requireParentSpan: true }),
   amqplib: () => new AmqplibInstrumentation(),
   pino: () => new PinoInstrumentation({ disableLogSending: true }),
+  // Node's global fetch (undici) does not go through node:http, so the http instrumentation never
+  // sees it: the monolith's calls to the products and payments services (@banyan/http-client,
+  // the payments door) would end the trace there. Like pg, only inside a traced operation: the
+  // routing poll every process makes each second would otherwise start a root trace per poll
+  // (without a parent it still sends no traceparent, exactly as before).
+  undici: () => new UndiciInstrumentation({ requireParentforSpans: true }),
 };
 
 const names = (value: string | undefined) =>
@@ -111,7 +118,7 @@ const instrumentationsFromEnv = (env: NodeJS.ProcessEnv) => instrumentationNames
 let active: Telemetry | undefined;
 
 /**
- * Starts OpenTelemetry for this process: http, express, pg, amqplib and pino instrumentations
+ * Starts OpenTelemetry for this process: http, express, pg, amqplib, pino and undici (fetch) instrumentations
  * (OTEL_NODE_DISABLED_INSTRUMENTATIONS / _ENABLED_ select among them),
  * W3C trace context, the standard OTEL_* environment. Call it before loading the modules it
  * instruments (or use the `@banyan/telemetry/register` preload, which does exactly that).

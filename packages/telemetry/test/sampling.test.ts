@@ -24,8 +24,9 @@ describe('Default sampling (ADR 0402)', () => {
 
 describe('Instrumentation selection', () => {
   test('All by default; OTEL_NODE_DISABLED_INSTRUMENTATIONS removes some, OTEL_NODE_ENABLED_INSTRUMENTATIONS keeps only some', () => {
-    expect(instrumentationNamesFromEnv({})).toEqual(['http', 'express', 'pg', 'amqplib', 'pino']);
-    expect(instrumentationNamesFromEnv({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' })).toEqual(['express', 'pg', 'amqplib', 'pino']);
+    expect(instrumentationNamesFromEnv({})).toEqual(['http', 'express', 'pg', 'amqplib', 'pino', 'undici']);
+    expect(instrumentationNamesFromEnv({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'http' })).toEqual(['express', 'pg', 'amqplib', 'pino', 'undici']);
+    expect(instrumentationNamesFromEnv({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici,amqplib' })).toEqual(['http', 'express', 'pg', 'pino']);
     expect(instrumentationNamesFromEnv({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http, pg', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pg' })).toEqual(['http']);
   });
 

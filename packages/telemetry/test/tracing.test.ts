@@ -116,3 +116,61 @@ test('health probes and metric scrapes produce no spans', async () => {
   }
   expect(exporter.getFinishedSpans()).toEqual([]);
 });
+
+describe('fetch (undici) between two servers: one trace', () => {
+  test('When a handler calls another server with fetch, then the callee\'s server span is a child of the caller\'s fetch client span, in the caller\'s trace', async () => {
+    const callee = await serve((app) => app.post('/api/payments/charges', (_req, res) => void res.json({ status: 'captured' })));
+    const caller = await serve((app) =>
+      app.post('/api/orders', async (_req, res) => {
+        await withSpan('order.place', { 'order.id': 'o-3' }, async () => {
+          const charged = await fetch(`${callee.url}/api/payments/charges`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+          res.status(201).json(await charged.json());
+        });
+      }),
+    );
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    try {
+      const res = await fetch(`${caller.url}/api/orders`, { method: 'POST', headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
+      expect(res.status).toBe(201);
+    } finally {
+      await Promise.all([caller.close(), callee.close()]);
+    }
+
+    const spans = exporter.getFinishedSpans();
+    const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
+    const ancestors = (span: (typeof spans)[number]) => {
+      const chain = [];
+      for (let at = byId.get(span.parentSpanContext?.spanId ?? ''); at; at = byId.get(at.parentSpanContext?.spanId ?? '')) chain.push(at);
+      return chain;
+    };
+    const servers = spans.filter((s) => s.kind === SpanKind.SERVER);
+    const callerServer = servers.find((s) => s.attributes['http.route'] === '/api/orders' || s.attributes['http.target'] === '/api/orders' || s.attributes['url.path'] === '/api/orders');
+    const calleeServer = servers.find((s) => s !== callerServer);
+    const client = spans.find((s) => s.kind === SpanKind.CLIENT && s.instrumentationScope.name === '@opentelemetry/instrumentation-undici');
+    expect(callerServer).toBeDefined();
+    expect(calleeServer).toBeDefined();
+    expect(client).toBeDefined();
+
+    // The test's own fetch had no active span: it got no client span (the caller's server span
+    // is the one its traceparent asked for).
+    expect(spans.filter((s) => s.kind === SpanKind.CLIENT)).toEqual([client]);
+    expect(callerServer!.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(client!.attributes).toMatchObject({ 'http.request.method': 'POST', 'url.path': '/api/payments/charges', 'http.response.status_code': 200 });
+    expect(ancestors(client!).map((s) => s.name)).toEqual(expect.arrayContaining(['order.place', callerServer!.name]));
+    expect(calleeServer!.parentSpanContext?.spanId).toBe(client!.spanContext().spanId);
+    for (const span of [callerServer!, client!, calleeServer!]) expect(span.spanContext().traceId).toBe(traceId);
+  });
+
+  test('A fetch outside any span (a background poll) makes no span and sends no traceparent', async () => {
+    let seen: string | undefined = 'unset';
+    const server = await serve((app) => app.get('/routes', (req, res) => void ((seen = req.headers.traceparent), res.json({ routes: [] }))));
+    try {
+      expect((await fetch(`${server.url}/routes`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+    expect(seen).toBeUndefined();
+    // The callee's http instrumentation starts a root server span of its own; nothing else exists.
+    expect(exporter.getFinishedSpans().map((s) => s.kind)).toEqual([SpanKind.SERVER]);
+  });
+});
