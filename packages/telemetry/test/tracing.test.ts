@@ -162,7 +162,7 @@ describe('fetch (undici) between two servers: one trace', () => {
   });
 
   test('A fetch outside any span (a background poll) makes no span and sends no traceparent', async () => {
-    let seen: string | undefined = 'unset';
+    let seen: string | string[] | undefined = 'unset';
     const server = await serve((app) => app.get('/routes', (req, res) => void ((seen = req.headers.traceparent), res.json({ routes: [] }))));
     try {
       expect((await fetch(`${server.url}/routes`)).status).toBe(200);
