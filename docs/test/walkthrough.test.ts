@@ -22,7 +22,7 @@ const updates = new Map<string, Array<{ block: Block; output: string }>>();
 
 beforeAll(async () => {
   system = await startSystem(OVERRIDES);
-}, 150_000);
+}, 300_000);
 
 afterAll(async () => {
   await system?.stop();

@@ -218,8 +218,9 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}): Promise<Sy
     rmSync(tmp, { recursive: true, force: true });
   };
   try {
-    await waitFor(`${url(ports.GATEWAY_ADMIN_PORT)}/readyz`, 90_000, child);
-    await waitFor(`${url(ports.PORT)}/readyz`, 30_000, child);
+    // Generous: on a loaded 2-core machine the seed, six processes and their topology take a while.
+    await waitFor(`${url(ports.GATEWAY_ADMIN_PORT)}/readyz`, 180_000, child);
+    await waitFor(`${url(ports.PORT)}/readyz`, 60_000, child);
     // The supervisor prints its summary once every process answered.
     const deadline = Date.now() + 60_000;
     while (!readFileSync(log, 'utf8').includes('Banyan is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
