@@ -16,6 +16,8 @@ export interface OutgoingMessage {
  */
 export type PublishResult = { ok: true } | { ok: false; kind: 'returned' | 'nacked' | 'transport'; error: string };
 
+const CONFIRMED: PublishResult = Object.freeze({ ok: true });
+
 export interface PublisherOptions {
   url: string;
   logger: Logger;
@@ -46,6 +48,8 @@ export class ConfirmPublisher {
   private readonly asserted = new Set<string>();
   private readonly onBroken = new Set<(reason: string) => void>();
   private readonly loop: Promise<void>;
+  /** Resolves when the batch before has handed its last message to the channel. */
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PublisherOptions) {
     this.loop = this.connectLoop();
@@ -76,11 +80,26 @@ export class ConfirmPublisher {
   }
 
   /**
-   * Publish every message without waiting between them (pipelined), then wait for all confirms.
-   * Respects `drain` when the socket's buffer is full. Results are in the messages' order.
+   * Publish every message without waiting between them (pipelined), then wait for all confirms:
+   * one promise per batch, settled by the last confirm. Respects `drain` when the socket's buffer
+   * is full. Results are in the messages' order. Several batches may be outstanding: each starts
+   * sending only once the one before has sent its last message, so a batch paused on `drain`
+   * cannot be overtaken by the next and the channel carries them in call order.
    */
   async publishBatch(messages: OutgoingMessage[], generation?: number): Promise<PublishResult[]> {
     if (messages.length === 0) return [];
+    const before = this.sending;
+    let sent!: () => void;
+    this.sending = new Promise<void>((resolve) => (sent = resolve));
+    try {
+      await before;
+      return await this.sendBatch(messages, generation, sent);
+    } finally {
+      sent();
+    }
+  }
+
+  private async sendBatch(messages: OutgoingMessage[], generation: number | undefined, sent: () => void): Promise<PublishResult[]> {
     const results: Array<PublishResult | undefined> = new Array(messages.length);
     const channel = this.channel;
     const fillTransport = (error: string) => {
@@ -126,7 +145,8 @@ export class ConfirmPublisher {
       for (let i = 0; i < messages.length && pending > 0 && this.channel === channel; i++) {
         const m = messages[i];
         const id = String(m.options.messageId);
-        const hasRoom = channel.publish(m.exchange, m.routingKey, m.content, { ...m.options, mandatory: true }, (err) => {
+        m.options.mandatory = true;
+        const hasRoom = channel.publish(m.exchange, m.routingKey, m.content, m.options, (err) => {
           if (err) {
             // amqplib fails every callback with "channel closed" when the channel goes; only a
             // real basic.nack is the broker refusing this message.
@@ -135,7 +155,7 @@ export class ConfirmPublisher {
             // The broker sends basic.return before the basic.ack of the same message.
             const returned = this.returned.get(id);
             this.returned.delete(id);
-            set(i, returned ? { ok: false, kind: 'returned', error: returned } : { ok: true });
+            set(i, returned ? { ok: false, kind: 'returned', error: returned } : CONFIRMED);
           }
         });
         if (!hasRoom) await Promise.race([once(channel, 'drain'), allSettled]);
@@ -144,6 +164,7 @@ export class ConfirmPublisher {
       broken(`publish failed: ${(err as Error).message}`);
     }
     if (this.channel !== channel) broken('connection lost');
+    sent();
     await allSettled;
     clearTimeout(timer);
     this.onBroken.delete(broken);

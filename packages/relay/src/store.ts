@@ -1,15 +1,30 @@
 import type { Knex } from 'knex';
 import type { OutboxRow } from '@banyan/outbox';
 
-/** The columns the relay needs to rebuild an envelope and decide about a row. */
+/** ISO 8601 in UTC with milliseconds, as `Date#toISOString()` writes it (and `outbox.add` stored it). */
+const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/**
+ * The columns the relay needs to rebuild an envelope and decide about a row. The relay publishes
+ * what was stored, so nothing is parsed only to be serialised again: `data` is the jsonb's text,
+ * the timestamps are already the envelope's ISO strings.
+ */
 const COLUMNS = `e.position, e.id, e.source, e.type, e.exchange, e.aggregate_type, e.aggregate_id, e.sequence,
-  e.partition, e.origin, e.time, e.data, e.traceparent, e.tracestate, e.attempts, e.created_at`;
+  e.partition, e.origin, ${iso('e.time')} AS time, e.data::text AS data_json, e.traceparent, e.tracestate, e.attempts,
+  ${iso('e.created_at')} AS created_at`;
 
 export type RelayRow = Pick<
   OutboxRow,
   | 'position' | 'id' | 'source' | 'type' | 'exchange' | 'aggregate_type' | 'aggregate_id' | 'sequence'
-  | 'partition' | 'origin' | 'time' | 'data' | 'traceparent' | 'tracestate' | 'attempts' | 'created_at'
->;
+  | 'partition' | 'origin' | 'traceparent' | 'tracestate' | 'attempts'
+> & {
+  /** The event's time, ISO 8601 (UTC). */
+  time: string;
+  /** When the row was written, ISO 8601 (UTC), by the database's clock. */
+  created_at: string;
+  /** The stored `data` as JSON text, exactly what goes into the envelope. */
+  data_json: string;
+};
 
 /**
  * The next rows to publish from the partitions this instance leases, oldest first.
@@ -19,15 +34,21 @@ export type RelayRow = Pick<
  * unpublished and comes up in the next read, so it can never be skipped (ADR 0101). Rows whose
  * transaction is still running are invisible to this snapshot and cannot be published early.
  * A row that failed (or was parked) holds back its aggregate's later rows, so an aggregate's
- * events reach the broker in sequence order. `inFlight` rows (published, not yet confirmed and
- * marked) are left out so the next batch can be read while they wait for their confirms.
+ * events reach the broker in sequence order. `inFlight` rows (read, not yet confirmed and
+ * marked) are left out so the next batch can be read while they wait.
+ *
+ * The plan matters more than anything else the relay does (ADR 0107): the leased partitions are
+ * an array filter (`= ANY(ARRAY(…))`), not a join, so PostgreSQL walks the `events_unpublished`
+ * index in position order and stops after `limit` rows instead of collecting the whole backlog
+ * and sorting it. `inFlight` is a bound array, planned as a constant, so `<> ALL` is a hash probe.
+ * `data` comes back as the stored jsonb text (`data_json`), published as is, never parsed.
  */
 export async function fetchBatch(knex: Knex, owner: string, limit: number, inFlight: string[] = []): Promise<RelayRow[]> {
   const { rows } = await knex.raw<{ rows: RelayRow[] }>(
     `SELECT ${COLUMNS}
        FROM outbox.events e
       WHERE e.published_at IS NULL AND e.parked_at IS NULL
-        AND e.partition IN (SELECT partition FROM outbox.relay_leases WHERE owner = ? AND expires_at > now())
+        AND e.partition = ANY(ARRAY(SELECT partition FROM outbox.relay_leases WHERE owner = ? AND expires_at > now()))
         AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
         AND e.position <> ALL(?::bigint[])
         AND NOT EXISTS (
