@@ -116,6 +116,7 @@ async function banyanRelay(db: Awaited<ReturnType<typeof createTestDatabase>>, t
     logger,
     namespace,
     batchSize: Number(process.env.BENCH_BATCH ?? 1_000),
+    batchesInFlight: process.env.BENCH_IN_FLIGHT ? Number(process.env.BENCH_IN_FLIGHT) : undefined,
     afterConfirm: (_rows, results) => {
       confirmed += results.filter((r) => r.ok).length;
       if (confirmed >= total) finished();

@@ -9,6 +9,8 @@ export const relayConfigSchema = z.object({
   ...rabbitEnv,
   ...logEnv,
   RELAY_BATCH_SIZE: positiveInt(500),
+  /** Batches published and not yet marked (ADR 0106, 0107); after a crash up to this many are re-sent. */
+  RELAY_BATCHES_IN_FLIGHT: positiveInt(2),
   RELAY_POLL_INTERVAL_MS: positiveInt(1_000),
   RELAY_LEASE_TTL_MS: positiveInt(10_000),
   RELAY_CONFIRM_TIMEOUT_MS: positiveInt(10_000),

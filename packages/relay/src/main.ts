@@ -43,6 +43,7 @@ async function main() {
     logger,
     namespace: config.RELAY_NAMESPACE,
     batchSize: config.RELAY_BATCH_SIZE,
+    batchesInFlight: config.RELAY_BATCHES_IN_FLIGHT,
     pollIntervalMs: config.RELAY_POLL_INTERVAL_MS,
     leaseTtlMs: config.RELAY_LEASE_TTL_MS,
     confirmTimeoutMs: config.RELAY_CONFIRM_TIMEOUT_MS,

@@ -63,9 +63,21 @@ export async function fetchBatch(knex: Knex, owner: string, limit: number, inFli
   return rows;
 }
 
+/**
+ * Mark a batch's confirmed rows published: one statement for the batch. Its commit does not wait
+ * for the WAL flush (`synchronous_commit` off for this transaction only): a mark lost in a
+ * database crash leaves confirmed rows unpublished, which are then sent again, exactly like a
+ * relay killed between confirm and mark (fault test 1), and the inbox drops the repeats. WAL
+ * order means what is lost is always the latest marks, so the re-sends keep outbox order. A row
+ * is still never marked before its confirm, so nothing can be lost this way (ADR 0107).
+ */
 export async function markPublished(knex: Knex, positions: string[]): Promise<void> {
   if (!positions.length) return;
-  await knex.raw('UPDATE outbox.events SET published_at = clock_timestamp() WHERE position = ANY(?::bigint[])', [positions]);
+  await knex.raw(
+    `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+     UPDATE outbox.events SET published_at = clock_timestamp() FROM async WHERE position = ANY(?::bigint[])`,
+    [positions],
+  );
 }
 
 /**
