@@ -1,4 +1,5 @@
 import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { createOutbox } from '@banyan/outbox';
 import type { TestDatabase } from '@banyan/testing';
 import type { Relay } from '../src';
 import { captureQueue, orderViolations, outboxDatabase, startRelay, testNamespace, unpublished, writeEvents, sleep } from './support';
@@ -51,6 +52,32 @@ describe('relay: outbox → RabbitMQ (real broker, real database)', () => {
     relay = await startRelay(db, namespace);
     await capture.waitFor(1);
     expect(String(capture.received[0]._properties.headers!.traceparent)).toContain(traceId);
+  });
+
+  it('publishes the stored data as it is: the envelope a consumer parses is the one outbox.add wrote', async () => {
+    const namespace = testNamespace('envelope');
+    capture = await captureQueue(namespace);
+    const outbox = createOutbox({ source: '/banyan/test', origin: 'test' });
+    const data = { productId: 'p-1', delta: -2, stock: 0.5, reason: 'adjustment', note: 'café "quoted" \\ ✓', tags: ['a', { b: null }] };
+    const written = await db.knex.transaction((trx) => outbox.add(trx, { type: 'product.stock_changed', subject: 'p-1', data }));
+    relay = await startRelay(db, namespace);
+    await capture.waitFor(1);
+    const { _properties, ...received } = capture.received[0];
+    expect(received).toEqual(written);
+    expect(_properties.timestamp).toBe(Math.floor(Date.parse(written.time) / 1000));
+  });
+
+  it('with four batches in flight, every event arrives in its aggregate\'s order and every row is marked', async () => {
+    const namespace = testNamespace('inflight');
+    capture = await captureQueue(namespace);
+    await writeEvents(db.knex, 2_000, { aggregates: 20, perTransaction: 250 });
+    relay = await startRelay(db, namespace, { batchSize: 50, batchesInFlight: 4 });
+    expect(await capture.waitFor(2_000)).toBe(2_000);
+    expect(orderViolations(capture.received)).toEqual([]);
+    expect(capture.received.length).toBe(capture.distinct());
+    for (let i = 0; i < 50 && (await unpublished(db.knex)) > 0; i++) await sleep(50);
+    expect(await unpublished(db.knex)).toBe(0);
+    expect(relay.stats.published).toBe(2_000);
   });
 
   it('wakes on NOTIFY: an event committed while idle is published well before the poll interval', async () => {
