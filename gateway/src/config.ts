@@ -35,6 +35,13 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_SHADOW_CONCURRENCY: z.coerce.number().int().min(1).default(64),
   /** Safety net behind LISTEN/NOTIFY: a lost notification is picked up at the next poll. */
   GATEWAY_ROUTES_POLL_MS: ms(5_000),
+  /**
+   * The write fence of a switch (ADR 0303): after the old side's in-flight writes answered and its
+   * outbox published their events, how long to let the other side's consumer apply them…
+   */
+  GATEWAY_SWITCH_SETTLE_MS: z.coerce.number().int().min(0).default(300),
+  /** …and the longest a write is held whatever happens (then it proceeds, logged and counted). */
+  GATEWAY_SWITCH_FENCE_MAX_MS: ms(5_000),
   GATEWAY_STICKY_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('banyan_sticky'),
   /**
    * The databases whose outbox the dashboard shows (comma-separated). Unset: the monolith's and

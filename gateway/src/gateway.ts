@@ -11,6 +11,8 @@ import type { BreakerView } from './dashboard/routes';
 import { createTrafficRates } from './dashboard/stats';
 import { createVerifyRunner } from './dashboard/verify';
 import { DEFAULT_COMPARE_RULES, DOMAINS, serviceUrls, type CompareRules, type Domain, type Side } from './domains';
+import { createWriteFence, writesTo, type WriteFence } from './fence';
+import { createOutboxDrainCheck } from './fence-outbox';
 import { createHandler } from './handler';
 import { createMetrics } from './metrics';
 import { createOverrideCheck } from './override';
@@ -33,6 +35,11 @@ export interface GatewayDeps {
   verifier?: TokenVerifier;
   /** Node's process metrics (off in tests that build several gateways in one process). */
   defaultMetrics?: boolean;
+  /**
+   * The switch fence's outbox question (ADR 0303); defaults to reading the old side's outbox.
+   * Tests with stub upstreams pass their own.
+   */
+  outboxDrained?: (domain: Domain, sides: Side[]) => Promise<boolean>;
 }
 
 export interface Gateway {
@@ -48,6 +55,8 @@ export interface Gateway {
   table(): RouteTable;
   /** Re-read the routing table now (also what a NOTIFY triggers). */
   reload(): Promise<void>;
+  /** The switch fence, for tests and diagnostics (ADR 0303). */
+  fence: Pick<WriteFence, 'active' | 'isFenced' | 'inFlight'>;
 }
 
 /** Build the gateway without listening (tests serve it on port 0; main.ts on the configured ports). */
@@ -68,6 +77,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     metrics,
   });
 
+  const drainCheck = deps.outboxDrained ? undefined : createOutboxDrainCheck(config);
+  const fence = createWriteFence({
+    settleMs: config.GATEWAY_SWITCH_SETTLE_MS,
+    maxMs: config.GATEWAY_SWITCH_FENCE_MAX_MS,
+    drained: deps.outboxDrained ?? drainCheck!.drained,
+    metrics,
+    logger,
+  });
+
   let table = INITIAL_TABLE;
   let loaded = false;
   let databaseReachable = false;
@@ -75,6 +93,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     // Never go back: a slow read that started before a newer one finished must not win.
     if (next.version < table.version) return;
     if (next.version !== table.version) logger.info({ version: next.version }, 'routing table updated');
+    // A switch of where a domain's writes go raises its fence on this instance, whether the change
+    // came by NOTIFY or by the poll. The first read is not a switch: nothing was routed before it.
+    if (loaded && next.version !== table.version) {
+      for (const [domain, row] of next.rows) {
+        const before = table.rows.get(domain);
+        if (before && writesTo(before) !== writesTo(row)) fence.switched(domain, before);
+      }
+    }
     table = next;
     loaded = true;
     metrics.tableVersion.set(next.version);
@@ -118,6 +144,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     upstream,
     overrideCheck: createOverrideCheck(config.BANYAN_ADMIN_TOKEN, verifier),
     shadow,
+    fence,
   });
 
   const app = express();
@@ -163,6 +190,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     adminApp,
     table: () => table,
     reload,
+    fence,
     async start() {
       await migrate(knex, [gatewaySchema]);
       await store.seed();
@@ -174,6 +202,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     async stop() {
       if (poll) clearInterval(poll);
       await listener.stop();
+      fence.stop();
+      await drainCheck?.close();
       upstreams.shutdown();
       agent.destroy();
       await outbox.close();

@@ -4,6 +4,7 @@ import { AppError, Errors, toProblem } from '@banyan/errors';
 import type { Logger } from '@banyan/telemetry';
 import type { GatewayConfig } from './config';
 import type { Domain, Side } from './domains';
+import type { WriteFence } from './fence';
 import type { Metrics } from './metrics';
 import { ROUTE_HEADER, TOKEN_HEADER } from './override';
 import { classifyPath } from './paths';
@@ -32,6 +33,7 @@ export interface HandlerDeps {
   upstream: (domain: Domain, side: Side) => Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>;
   overrideCheck: (headers: IncomingMessage['headers']) => Promise<Side | undefined>;
   shadow: ShadowRecorder;
+  fence: WriteFence;
 }
 
 interface Capture {
@@ -96,7 +98,7 @@ function sanitise(req: Req): string {
 }
 
 export function createHandler(deps: HandlerDeps) {
-  const { config, logger, metrics, forwarder } = deps;
+  const { config, logger, metrics, forwarder, fence } = deps;
   const retryAfter = Math.max(1, Math.ceil(config.GATEWAY_BREAKER_RESET_MS / 1000));
   let shadowInFlight = 0;
 
@@ -218,6 +220,15 @@ export function createHandler(deps: HandlerDeps) {
     capture?: Capture;
     /** Whether this side's attempt was already retried after a stale keep-alive socket. */
     retried: boolean;
+    /** An unsafe request counted in the fence's in-flight count, until it answers. */
+    writing: boolean;
+  }
+
+  /** The flow's write answered (or never will): the fence stops waiting for it. */
+  function settled(flow: Flow): void {
+    if (!flow.writing) return;
+    flow.writing = false;
+    fence.finished(flow.routed.domain);
   }
 
   /** Send the request to the flow's side through that upstream's breaker. */
@@ -233,6 +244,7 @@ export function createHandler(deps: HandlerDeps) {
     try {
       step(flow, value);
     } catch (err) {
+      settled(flow);
       bug(err as Error, flow.req, flow.res);
     }
   }
@@ -242,6 +254,7 @@ export function createHandler(deps: HandlerDeps) {
     const capture = flow.routed.fallback ? undefined : flow.capture;
     if (!response) {
       capture?.reject(new Error('the client went away'));
+      settled(flow);
       flow.hop.end(undefined, flow.side, flow.routed.mode, flow.routed.fallback);
       return;
     }
@@ -271,6 +284,7 @@ export function createHandler(deps: HandlerDeps) {
 
   function finish(flow: Flow, status: number): void {
     const { routed, side } = flow;
+    settled(flow);
     metrics.latency(routed.domain, side, routed.mode).observe((performance.now() - flow.started) / 1000);
     metrics.request(routed.domain, side, routed.mode, status).inc();
     flow.hop.end(status, side, routed.mode, routed.fallback);
@@ -284,6 +298,8 @@ export function createHandler(deps: HandlerDeps) {
   }
 
   function route(req: Req, res: ServerResponse, domain: Domain, started: number, forced: Side | undefined): void {
+    // A switch in progress: this domain's writes wait until the old side has settled (ADR 0303).
+    if (fence.active && !SAFE.has(req.method) && fence.hold(domain, () => resume(req, res, domain, started, forced))) return;
     const row = deps.table().rows.get(domain)!;
     const requestId = sanitise(req);
     const hop = startHop(req.headers, req.method, domain, req.url);
@@ -310,7 +326,19 @@ export function createHandler(deps: HandlerDeps) {
         finishShadow(req, routed, primarySample, candidate);
       }
     }
-    attempt({ req, res, routed, side: routed.side, requestId, started, hop, capture, retried: false });
+    const writing = !SAFE.has(req.method);
+    if (writing) fence.started(domain);
+    attempt({ req, res, routed, side: routed.side, requestId, started, hop, capture, retried: false, writing });
+  }
+
+  /** A held write, released: routed by the table as it is now; a client that left meanwhile is not. */
+  function resume(req: Req, res: ServerResponse, domain: Domain, started: number, forced: Side | undefined): void {
+    if (res.destroyed || req.destroyed) return;
+    try {
+      route(req, res, domain, started, forced);
+    } catch (err) {
+      bug(err as Error, req, res);
+    }
   }
 
   return function handle(incoming: IncomingMessage, res: ServerResponse): void {

@@ -61,6 +61,18 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     labelNames: ['domain'] as const,
     registers: [registry],
   });
+  const fences = new Counter({
+    name: 'banyan_gateway_switch_fences_total',
+    help: 'Write fences raised by a switch, by how they came down: settled, or timeout (the upper bound released held writes).',
+    labelNames: ['domain', 'outcome'] as const,
+    registers: [registry],
+  });
+  const fenceHeld = new Counter({
+    name: 'banyan_gateway_switch_fence_held_requests_total',
+    help: 'Unsafe requests held by a switch fence until the old side settled.',
+    labelNames: ['domain'] as const,
+    registers: [registry],
+  });
   const tableVersion = new Gauge({
     name: 'banyan_gateway_route_table_version',
     help: 'The routing table version this instance serves.',
@@ -80,6 +92,8 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     breakerState,
     shadowComparisons,
     shadowMatchRate,
+    fences,
+    fenceHeld,
     tableVersion,
     latency(domain: Domain, side: Side, mode: Mode): Timer {
       const key = `${domain}|${side}|${mode}`;

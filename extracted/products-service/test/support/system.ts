@@ -67,7 +67,13 @@ export async function startProductsSystem(label: string): Promise<ProductsSystem
     cleanups.push(() => mono.close());
     jwksUrl = `${mono.served.url}/api/users/.well-known/jwks.json`;
 
-    const gateway = await startGateway({ label: `${label}_gw`, monolith: mono.served.url, services: { products: served.url } });
+    // The databases named so the gateway's switch fence reads these two outboxes (ADR 0303).
+    const gateway = await startGateway({
+      label: `${label}_gw`,
+      monolith: mono.served.url,
+      services: { products: served.url },
+      env: { MONOLITH_DATABASE: mono.db.settings.database, PRODUCTS_DATABASE: db.settings.database },
+    });
     cleanups.push(() => gateway.close());
     routes = watchRoutes({ adminUrl: gateway.adminUrl, token: ADMIN_TOKEN, intervalMs: 200 });
     await routes.refresh();

@@ -1,0 +1,166 @@
+import type { Logger } from '@banyan/telemetry';
+import type { Domain, Side } from './domains';
+import type { Metrics } from './metrics';
+import type { RouteRow } from './table';
+
+/** Where a row sends writes: one side, or a split by bucket (canary) that a percent change redraws. */
+export function writesTo(row: RouteRow): string {
+  switch (row.mode) {
+    case 'monolith':
+    case 'shadow':
+      return 'monolith';
+    case 'extracted':
+      return 'extracted';
+    case 'canary':
+      return row.percent === 0 ? 'monolith' : row.percent === 100 ? 'extracted' : `canary:${row.percent}`;
+  }
+}
+
+/** The sides that took the domain's writes under `row` (both, for a canary split). */
+export function writingSides(row: RouteRow): Side[] {
+  const to = writesTo(row);
+  return to === 'monolith' ? ['monolith'] : to === 'extracted' ? ['extracted'] : ['monolith', 'extracted'];
+}
+
+export interface FenceOptions {
+  /** After the old side's writes finished (and its outbox drained), wait this long for consumers to apply them. */
+  settleMs: number;
+  /** Held requests proceed after this long whatever the state of the old side. */
+  maxMs: number;
+  /**
+   * Whether the old sides' outboxes hold no unpublished event of the domain's aggregates; absent
+   * when the gateway cannot look (no sync spec), then only the settle period covers the relay.
+   */
+  drained?: (domain: Domain, sides: Side[]) => Promise<boolean>;
+  /** How often `drained` is asked while the fence waits for it. */
+  pollMs?: number;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+interface DomainFence {
+  since: number;
+  oldSides: Side[];
+  phase: 'in-flight' | 'outbox' | 'settle';
+  waiters: Array<() => void>;
+  deadline: NodeJS.Timeout;
+  step?: NodeJS.Timeout;
+}
+
+/**
+ * The write fence of a switch (ADR 0303). When the side receiving a domain's writes changes, the
+ * domain's unsafe requests are held until the unsafe requests already in flight have answered,
+ * the old side's outbox has published their events, and a settle period has let the other side
+ * apply them, so the first write on the new side numbers after them. Bounded by `maxMs`.
+ *
+ * Cost outside a switch: `active` is false and the handler checks nothing else but the in-flight
+ * count of unsafe requests (an integer per domain, needed to know what is in flight when a switch
+ * is seen: it cannot be reconstructed afterwards).
+ */
+export function createWriteFence(options: FenceOptions) {
+  const { settleMs, maxMs, metrics, logger } = options;
+  const pollMs = options.pollMs ?? 50;
+  const inFlight = new Map<Domain, number>();
+  const fences = new Map<Domain, DomainFence>();
+
+  const release = (domain: Domain, outcome: 'settled' | 'timeout') => {
+    const f = fences.get(domain);
+    if (!f) return;
+    clearTimeout(f.deadline);
+    if (f.step) clearTimeout(f.step);
+    fences.delete(domain);
+    api.active = fences.size > 0;
+    const ms = Date.now() - f.since;
+    metrics.fences.labels(domain, outcome).inc();
+    if (outcome === 'timeout') {
+      logger.warn({ domain, heldRequests: f.waiters.length, inFlight: inFlight.get(domain) ?? 0, phase: f.phase, ms }, 'switch fence: upper bound reached, held writes proceed');
+    } else if (f.waiters.length > 0) {
+      logger.info({ domain, heldRequests: f.waiters.length, ms }, 'switch fence: released held writes');
+    }
+    for (const go of f.waiters) go();
+  };
+
+  const settle = (domain: Domain, f: DomainFence) => {
+    f.phase = 'settle';
+    f.step = setTimeout(() => release(domain, 'settled'), settleMs);
+  };
+
+  const waitForOutbox = (domain: Domain, f: DomainFence) => {
+    const drained = options.drained;
+    if (!drained) return settle(domain, f);
+    f.phase = 'outbox';
+    const ask = () => {
+      f.step = undefined;
+      drained(domain, f.oldSides).then(
+        (done) => {
+          if (fences.get(domain) !== f) return; // released by the bound, or replaced by a newer switch
+          if (done) settle(domain, f);
+          else f.step = setTimeout(ask, pollMs);
+        },
+        (err: Error) => {
+          if (fences.get(domain) !== f) return;
+          logger.debug({ domain, err: err.message }, 'switch fence: outbox not readable; asking again');
+          f.step = setTimeout(ask, pollMs);
+        },
+      );
+    };
+    ask();
+  };
+
+  const api = {
+    /** The hot path's only question outside a switch. */
+    active: false,
+    /** An unsafe request of `domain` is being sent upstream. */
+    started(domain: Domain): void {
+      inFlight.set(domain, (inFlight.get(domain) ?? 0) + 1);
+    },
+    /** That request answered (headers relayed, or it failed, or its client went away). */
+    finished(domain: Domain): void {
+      const n = (inFlight.get(domain) ?? 1) - 1;
+      inFlight.set(domain, n);
+      if (n === 0 && api.active) {
+        const f = fences.get(domain);
+        if (f && f.phase === 'in-flight') waitForOutbox(domain, f);
+      }
+    },
+    inFlight: (domain: Domain) => inFlight.get(domain) ?? 0,
+    isFenced: (domain: Domain) => fences.has(domain),
+    /** Hold an unsafe request of `domain` if its fence is up; `go` runs when it comes down. */
+    hold(domain: Domain, go: () => void): boolean {
+      const f = fences.get(domain);
+      if (!f) return false;
+      f.waiters.push(go);
+      metrics.fenceHeld.labels(domain).inc();
+      return true;
+    },
+    /** The side receiving `domain`'s writes changed: raise its fence. */
+    switched(domain: Domain, previous: RouteRow): void {
+      const existing = fences.get(domain);
+      if (existing) {
+        // A switch while the fence is up changes nothing it waits for: no write of the domain has
+        // been sent anywhere since it went up, so the writes in flight and the events to publish
+        // are the same ones. It keeps its phase and its deadline; only the sides to ask grow.
+        for (const side of writingSides(previous)) if (!existing.oldSides.includes(side)) existing.oldSides.push(side);
+        return;
+      }
+      const f: DomainFence = {
+        since: Date.now(),
+        oldSides: writingSides(previous),
+        phase: 'in-flight',
+        waiters: [],
+        deadline: setTimeout(() => release(domain, 'timeout'), maxMs),
+      };
+      fences.set(domain, f);
+      api.active = true;
+      logger.info({ domain, inFlight: inFlight.get(domain) ?? 0, from: writesTo(previous) }, 'switch fence raised: writes held until the old side settles');
+      if ((inFlight.get(domain) ?? 0) === 0) waitForOutbox(domain, f);
+    },
+    /** Shutdown: nothing stays held. */
+    stop(): void {
+      for (const domain of [...fences.keys()]) release(domain, 'settled');
+    },
+  };
+  return api;
+}
+
+export type WriteFence = ReturnType<typeof createWriteFence>;
