@@ -4,7 +4,7 @@ import { DOMAINS } from '@banyan/events';
 import { serve, type Served } from '@banyan/http';
 import { names, removeTopology, startConsumers, type Consumers, type DeclaredTopology } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
-import { watchRoutes, type RoutingView } from '@banyan/routing-client';
+import { watchRoutes } from '@banyan/routing-client';
 import { followRoute, type RouteFollower } from '@banyan/service-kit';
 import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, http, startSmtpServer, type ReceivedMail, type SmtpCapture, type TestDatabase } from '@banyan/testing';

@@ -220,6 +220,26 @@ async function nextSequence(trx: Knex.Transaction, aggregateType: string, aggreg
   return Number(rows[0].last_sequence);
 }
 
+/**
+ * Two-way sync: after applying the other side's change to an aggregate, raise this side's
+ * counter to that change's sequence, so this side's next own event numbers after it instead of
+ * colliding with it (the other side would discard a lower or equal sequence as stale).
+ * Takes several aggregates at once (a backfill batch); never lowers a counter.
+ */
+export async function continueSequences(
+  trx: Knex.Transaction,
+  aggregates: Array<{ aggregateType: string; aggregateId: string; sequence: number }>,
+): Promise<void> {
+  if (aggregates.length === 0) return;
+  await trx.raw(
+    `INSERT INTO outbox.aggregate_sequences (aggregate_type, aggregate_id, last_sequence)
+     VALUES ${aggregates.map(() => '(?, ?, ?)').join(', ')}
+     ON CONFLICT (aggregate_type, aggregate_id)
+     DO UPDATE SET last_sequence = GREATEST(outbox.aggregate_sequences.last_sequence, EXCLUDED.last_sequence)`,
+    aggregates.flatMap((a) => [a.aggregateType, a.aggregateId, a.sequence]),
+  );
+}
+
 /** The envelope as the relay publishes it, rebuilt from a stored row. */
 export function envelopeFromRow(row: OutboxRow): EventEnvelope {
   return {

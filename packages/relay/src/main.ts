@@ -19,6 +19,8 @@ async function main() {
   // Up before the schema wait, so a probe sees a live (not yet ready) process rather than nothing.
   // A pool of its own for probes and scrapes: they must not queue behind the relay's batches.
   const probes = createKnex(database, { min: 0, max: 1 });
+  // Assigned after the schema wait; probes and scrapes that come earlier see no relay yet.
+  // eslint-disable-next-line prefer-const
   let relay: Relay | undefined;
   let started = false;
   const metrics = relayMetrics(() => relay?.stats);

@@ -43,6 +43,8 @@ describe('relay metrics and probes', () => {
     await writeEvents(db.knex, 1, { aggregates: 1, type: 'order.created' });
 
     cleanups.push(observeOutbox(db.knex, database));
+    // Assigned once the relay exists; the metrics read it lazily.
+    // eslint-disable-next-line prefer-const
     let measured: Relay | undefined;
     const metrics = relayMetrics(() => measured?.stats);
     cleanups.push(metrics.close);

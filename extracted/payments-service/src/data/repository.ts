@@ -1,5 +1,6 @@
 import type { Knex } from '@banyan/db';
 import type { Payment, PaymentStatus } from '../domain/payment';
+import { continueSequences } from '@banyan/outbox';
 
 const TABLE = 'payments.payments';
 
@@ -129,14 +130,10 @@ export const paymentsRepository = {
   /**
    * Raise this side's outbox sequence for the payment to the applied version, so its next own
    * event on that payment continues the shared history instead of restarting at 1 (which the
-   * other side would discard as older). Production note: this belongs in @banyan/outbox.
+   * other side would discard as older).
    */
   async raiseSequence(trx: Knex.Transaction, id: string, version: number): Promise<void> {
-    await trx.raw(
-      `INSERT INTO outbox.aggregate_sequences (aggregate_type, aggregate_id, last_sequence) VALUES ('payments', ?, ?)
-       ON CONFLICT (aggregate_type, aggregate_id)
-       DO UPDATE SET last_sequence = GREATEST(outbox.aggregate_sequences.last_sequence, EXCLUDED.last_sequence)`,
-      [id, version],
-    );
+    await continueSequences(trx, [{ aggregateType: 'payments', aggregateId: id, sequence: version }]);
   },
+
 };

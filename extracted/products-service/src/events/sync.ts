@@ -2,6 +2,7 @@ import type { Knex } from '@banyan/db';
 import type { EventData, EventEnvelope } from '@banyan/events';
 import type { Subscription } from '@banyan/inbox';
 import { replicaRepository as replica } from '../data/repository';
+import { continueSequences } from '@banyan/outbox';
 
 /**
  * Keep this side's products in step with the changes another side made (two-way sync during
@@ -51,9 +52,5 @@ export function productSyncSubscriptions(options: {
  * numbers after the other side's change instead of colliding with it.
  */
 async function continueSequence(trx: Knex.Transaction, event: EventEnvelope) {
-  await trx.raw(
-    `INSERT INTO outbox.aggregate_sequences (aggregate_type, aggregate_id, last_sequence) VALUES ('products', ?, ?)
-     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET last_sequence = GREATEST(outbox.aggregate_sequences.last_sequence, EXCLUDED.last_sequence)`,
-    [event.subject, event.sequence],
-  );
+  await continueSequences(trx, [{ aggregateType: 'products', aggregateId: event.subject, sequence: event.sequence }]);
 }

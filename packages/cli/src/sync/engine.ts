@@ -1,5 +1,6 @@
 import type { Knex } from '@banyan/db';
 import type { DomainSyncSpec, SyncRow, TableSyncSpec } from './types';
+import { continueSequences } from '@banyan/outbox';
 
 /**
  * The domain-independent half of `banyan backfill` and `banyan verify`. Everything a domain
@@ -129,12 +130,9 @@ async function upsertNewer(trx: Knex.Transaction, table: TableSyncSpec, rows: Sy
 /** The service's next own write on a copied aggregate must number after the copied version. */
 async function raiseSequences(trx: Knex.Transaction, table: TableSyncSpec, rows: SyncRow[]) {
   const versioned = rows.filter((r) => Number(r[table.version]) > 0);
-  if (versioned.length === 0) return;
-  await trx.raw(
-    `INSERT INTO outbox.aggregate_sequences (aggregate_type, aggregate_id, last_sequence)
-     VALUES ${versioned.map(() => '(?, ?, ?)').join(', ')}
-     ON CONFLICT (aggregate_type, aggregate_id) DO UPDATE SET last_sequence = GREATEST(outbox.aggregate_sequences.last_sequence, EXCLUDED.last_sequence)`,
-    versioned.flatMap((r) => [table.aggregateType!, keyOf(r, table), Number(r[table.version])]),
+  await continueSequences(
+    trx,
+    versioned.map((r) => ({ aggregateType: table.aggregateType!, aggregateId: keyOf(r, table), sequence: Number(r[table.version]) })),
   );
 }
 
