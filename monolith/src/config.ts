@@ -32,6 +32,10 @@ export const monolithConfigSchema = z.object({
   PRODUCTS_BREAKER_THRESHOLD: z.coerce.number().int().positive().default(5),
   /** How long the open products breaker fails fast before one half-open probe. */
   PRODUCTS_BREAKER_RESET_MS: z.coerce.number().int().positive().default(30_000),
+  /** How often the orders reconciler looks for failed checkouts that may hold money. */
+  ORDERS_RECONCILE_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
+  /** How long an order must sit in `pending`/`payment_failed` before the reconciler settles it: longer than any live checkout. */
+  ORDERS_RECONCILE_AFTER_MS: z.coerce.number().int().nonnegative().default(60_000),
   /** The monolith's credential at the payments service's internal API; defaults to BANYAN_ADMIN_TOKEN (see ADR 0311). */
   PAYMENTS_SERVICE_TOKEN: z.string().min(16).optional(),
 });

@@ -15,6 +15,7 @@ function switchableProcessor() {
       return inner.charge(request);
     },
     refund: (request) => inner.refund(request),
+    cancel: (request) => inner.cancel(request),
   };
   return { processor, state };
 }

@@ -20,7 +20,14 @@ beforeAll(async () => {
   });
   h = await startMonolith('pay_extracted', {
     routing: staticRoutes({ payments: 'extracted' }),
-    env: { PAYMENTS_SERVICE_URL: svc.served.url, PAYMENTS_SERVICE_TOKEN: CALLER_TOKEN, PAYMENTS_TIMEOUT_MS: '300' },
+    env: {
+      PAYMENTS_SERVICE_URL: svc.served.url,
+      PAYMENTS_SERVICE_TOKEN: CALLER_TOKEN,
+      PAYMENTS_TIMEOUT_MS: '300',
+      // Failed orders are due for the reconciler at once; only the test's own passes run it.
+      ORDERS_RECONCILE_AFTER_MS: '0',
+      ORDERS_RECONCILE_INTERVAL_MS: '3600000',
+    },
   });
   adminToken = (await h.admin()).token;
   customer = await h.signUp();
@@ -92,6 +99,27 @@ describe('checkout while payments is extracted', () => {
     const again = await h.monolith.modules.payments.api.charge({ orderId, userId: customer.user.id, amountCents: 2500, card: { number: GOOD } });
     expect(again).toEqual({ paymentId: first.id, status: 'captured' });
     expect(card.state.charges).toBe(1);
+  });
+
+  test('When the service charged the card after the door’s timeout, then the reconciler refunds it at the service and the order is reconciled', async () => {
+    card.state.delayMs = 600;
+    const res = await checkout();
+    expect(res.status).toBe(503);
+    const orderId = res.body.orderId as string;
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await servicePayment(orderId)).status).toBe('captured');
+    card.state.delayMs = 0;
+
+    await h.monolith.modules.orders.api.reconcile();
+
+    const payment = await servicePayment(orderId);
+    expect(payment.status).toBe('refunded');
+    const order = await h.db.knex('orders.orders').where({ id: orderId }).first();
+    expect(order).toMatchObject({ status: 'payment_failed', payment_id: payment.id });
+    expect(order.reconciled_at).toBeInstanceOf(Date);
+    expect(card.state.charges).toBe(1);
+    // The service recorded the refund as its own event (which flows back to the module by sync).
+    expect((await svc.events('payment.refunded')).filter((e) => e.data.orderId === orderId)).toHaveLength(1);
   });
 
   test('When the monolith’s credential is wrong, then checkout is 503 and nothing is charged', async () => {

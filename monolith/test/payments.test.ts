@@ -21,6 +21,7 @@ function switchableProcessor() {
       state.refunds++;
       return inner.refund(request);
     },
+    cancel: (request) => inner.cancel(request),
   };
   return { processor, state };
 }

@@ -24,6 +24,7 @@ beforeEach(() => {
 const charge = (orderId: string, number = GOOD, amountCents = 1500, token = CALLER_TOKEN) =>
   svc.api.post('/api/payments/charges', { orderId, userId: payer, amountCents, card: { number } }, token);
 const refund = (orderId: string, token = CALLER_TOKEN) => svc.api.post('/api/payments/refunds', { orderId }, token);
+const cancel = (orderId: string, token = CALLER_TOKEN) => svc.api.post('/api/payments/cancellations', { orderId }, token);
 const row = (orderId: string) => svc.db.knex('payments.payments').where({ order_id: orderId }).first();
 
 describe('the internal API the monolith’s payments door calls', () => {
@@ -92,6 +93,29 @@ describe('the internal API the monolith’s payments door calls', () => {
     await charge(declinedOrder, DECLINED);
     const notRefundable = await refund(declinedOrder);
     expect([notRefundable.status, notRefundable.body.code]).toEqual([409, 'PAYMENTS.NOT_REFUNDABLE']);
+  });
+
+  test('POST /cancellations: a pending claim the processor charged is recorded captured then refunded; one it did not is declined `cancelled`; no payment → none; only the caller', async () => {
+    const charged = randomUUID();
+    // The processor takes the money; the service never records the answer (it died, say).
+    await svc.db.knex('payments.payments').insert({ id: randomUUID(), order_id: charged, user_id: payer, amount_cents: 900, status: 'pending', card_last4: '4242' });
+    await card.processor.charge({ amountCents: 900, cardNumber: GOOD, idempotencyKey: `charge:${charged}` });
+    const undone = await cancel(charged);
+    expect(undone.status).toBe(200);
+    expect(undone.body).toEqual({ paymentId: expect.any(String), status: 'refunded' });
+    expect((await svc.events()).filter((e) => e.data.orderId === charged).map((e) => e.type)).toEqual(['payment.captured', 'payment.refunded']);
+    expect((await cancel(charged)).body).toEqual(undone.body);
+
+    const never = randomUUID();
+    await svc.db.knex('payments.payments').insert({ id: randomUUID(), order_id: never, user_id: payer, amount_cents: 900, status: 'pending', card_last4: '4242' });
+    expect((await cancel(never)).body).toEqual({ paymentId: expect.any(String), status: 'declined' });
+    expect((await row(never)).decline_reason).toBe('cancelled');
+
+    expect((await cancel(randomUUID())).body).toEqual({ status: 'none' });
+    const captured = randomUUID();
+    await charge(captured);
+    expect((await cancel(captured)).body.status).toBe('refunded');
+    expect((await cancel(randomUUID(), await issuer.sign(payer))).status).toBe(401);
   });
 
   test('When the body is not a charge, then 400 VALIDATION.FAILED', async () => {

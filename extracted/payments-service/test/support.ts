@@ -34,6 +34,10 @@ export function observedProcessor(inner: CardProcessor = testCardProcessor()) {
       return inner.charge(request);
     },
     refund: (request) => inner.refund(request),
+    async cancel(request) {
+      if (state.down) throw new Error('ECONNREFUSED card processor');
+      return inner.cancel(request);
+    },
   };
   return { processor, state };
 }

@@ -14,10 +14,23 @@ export interface ChargeResult {
   declineReason?: string;
 }
 
+/** What a technical cancel found under the key, and undid. */
+export interface CancelResult {
+  /** A charge under the key had gone through: it is refunded (its reference says which). */
+  wasCharged: boolean;
+  reference?: string;
+}
+
 /** The third-party card processor. Implementations throw when it cannot be reached. */
 export interface CardProcessor {
   charge(request: ChargeRequest): Promise<ChargeResult>;
   refund(request: { reference: string; amountCents: number; idempotencyKey: string }): Promise<{ reference: string }>;
+  /**
+   * Undo whatever a charge under `idempotencyKey` did, for a caller that never learnt the answer
+   * (Adyen's "technical cancel" by merchant reference): a charge that went through is refunded,
+   * and the key is closed, so a charge request still on its way under it is declined, not taken.
+   */
+  cancel(request: { idempotencyKey: string }): Promise<CancelResult>;
 }
 
 export function luhnValid(digits: string): boolean {
@@ -62,6 +75,13 @@ export function testCardProcessor(): CardProcessor {
       const result = { reference: `re_${randomUUID()}` };
       refunds.set(idempotencyKey, result);
       return result;
+    },
+    async cancel({ idempotencyKey }) {
+      const previous = charges.get(idempotencyKey);
+      if (previous?.approved) return { wasCharged: true, reference: previous.reference };
+      // Nothing charged (or declined): close the key so a late request under it is declined.
+      if (!previous) charges.set(idempotencyKey, { approved: false, declineReason: 'cancelled' });
+      return { wasCharged: false };
     },
   };
 }

@@ -2,13 +2,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { authenticate, principalOf, type TokenVerifier } from '@banyan/auth';
 import { parse } from '@banyan/http';
+import { cancelCharge } from '../domain/cancel-charge';
 import { chargePayment } from '../domain/charge-payment';
 import type { PaymentsDeps } from '../domain/deps';
 import { findPayment } from '../domain/find-payment';
 import { PaymentErrors, toView } from '../domain/payment';
 import { refundPayment } from '../domain/refund-payment';
 import { requireCaller } from './caller';
-import { chargeBody, refundBody } from './schemas';
+import { cancellationBody, chargeBody, refundBody } from './schemas';
 
 /** One payment per order, so the filtered collection has at most one item and never a next page. */
 const byOrderQuery = z.object({ orderId: z.uuid() });
@@ -23,6 +24,9 @@ export function paymentsRouter(deps: PaymentsDeps, verifier: TokenVerifier, call
   });
   router.post('/refunds', requireCaller(callerToken), async (req, res) => {
     res.json(await refundPayment(deps, parse(refundBody, req.body).orderId));
+  });
+  router.post('/cancellations', requireCaller(callerToken), async (req, res) => {
+    res.json(await cancelCharge(deps, parse(cancellationBody, req.body).orderId));
   });
 
   router.use(authenticate(verifier));

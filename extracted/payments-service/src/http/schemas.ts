@@ -9,3 +9,6 @@ export const chargeBody = z.object({
 });
 
 export const refundBody = z.object({ orderId: z.uuid() });
+
+/** The door's cancelCharge: settle whatever an unanswered charge for the order did. */
+export const cancellationBody = z.object({ orderId: z.uuid() });

@@ -1,9 +1,10 @@
 import type { Module, ModuleContext } from '../../kernel';
 import { PAYMENTS_SCHEMA, migrations } from './data/migrations';
 import { testCardProcessor, type CardProcessor, type ChargeRequest, type ChargeResult } from './domain/card-processor';
+import { cancelCharge } from './domain/cancel-charge';
 import { chargePayment } from './domain/charge-payment';
 import type { PaymentsDeps } from './domain/deps';
-import type { ChargeInput, ChargeOutcome, RefundOutcome } from './domain/payment';
+import type { CancelOutcome, ChargeInput, ChargeOutcome, RefundOutcome } from './domain/payment';
 import { refundPayment } from './domain/refund-payment';
 import { paymentEvents } from './events/publish';
 import { paymentSyncSubscriptions } from './events/sync';
@@ -11,7 +12,7 @@ import { paymentsRouter } from './http/routes';
 import { paymentsServiceClient } from './remote/service-client';
 
 export { testCardProcessor };
-export type { CardProcessor, ChargeRequest, ChargeResult, ChargeInput, ChargeOutcome, RefundOutcome };
+export type { CardProcessor, ChargeRequest, ChargeResult, ChargeInput, ChargeOutcome, RefundOutcome, CancelOutcome };
 
 /**
  * The payments module's door. Network-shaped on purpose (no transaction parameter, plain data
@@ -25,6 +26,12 @@ export interface PaymentsApi {
   charge(input: ChargeInput): Promise<ChargeOutcome>;
   /** Refund the order's captured payment (idempotent). Throws PAYMENTS.NOT_FOUND, PAYMENTS.NOT_REFUNDABLE, SERVICE.UNAVAILABLE. */
   refund(orderId: string): Promise<RefundOutcome>;
+  /**
+   * Make sure the order's card is not charged, whatever an earlier charge call did (one whose
+   * answer never arrived): refunds a capture, closes a claim left pending with the processor.
+   * Idempotent. Throws SERVICE.UNAVAILABLE (503) when the processor or service cannot be reached.
+   */
+  cancelCharge(orderId: string): Promise<CancelOutcome>;
 }
 
 export function createPaymentsModule(
@@ -51,6 +58,7 @@ export function createPaymentsModule(
     api: {
       charge: (input) => (extracted() ? remote.charge(input) : chargePayment(deps, input)),
       refund: (orderId) => (extracted() ? remote.refund(orderId) : refundPayment(deps, orderId)),
+      cancelCharge: (orderId) => (extracted() ? remote.cancelCharge(orderId) : cancelCharge(deps, orderId)),
     },
     remote,
     async stop() {

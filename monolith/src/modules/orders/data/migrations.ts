@@ -34,4 +34,19 @@ export const migrations: Migration[] = [
       await knex.raw('DROP TABLE orders.order_items; DROP TABLE orders.orders');
     },
   },
+  {
+    // The reconciler's bookmark: set once an order that failed mid-checkout is known to have
+    // taken no money. The partial index holds only the orders still to look at.
+    name: '002_reconciled_at',
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE orders.orders ADD COLUMN reconciled_at timestamptz;
+        CREATE INDEX orders_to_reconcile ON orders.orders (updated_at)
+          WHERE status IN ('pending', 'payment_failed') AND reconciled_at IS NULL;
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP INDEX orders.orders_to_reconcile; ALTER TABLE orders.orders DROP COLUMN reconciled_at');
+    },
+  },
 ];

@@ -1,6 +1,6 @@
 import { withTransaction } from '@banyan/db';
 import type { OrdersDeps } from './deps';
-import type { Order } from './order';
+import { OrderErrors, type Order } from './order';
 import { ordersRepository as repo } from '../data/repository';
 
 /**
@@ -43,7 +43,9 @@ export function failOrder(deps: OrdersDeps, order: Order): Promise<Order> {
 
 async function settled(moved: Promise<Order | undefined>, order: Order): Promise<Order> {
   const result = await moved;
-  // Only the request that created the pending order settles it; anything else is a bug.
-  if (!result) throw new Error(`order ${order.id} was no longer pending when its payment was settled`);
+  // Only the request that created the pending order settles it, unless that request outlived
+  // ORDERS_RECONCILE_AFTER_MS and the reconciler failed the order meanwhile, making sure its
+  // card is not charged: which is what the customer is told.
+  if (!result) throw OrderErrors.paymentUnavailable(order.id);
   return result;
 }

@@ -32,6 +32,9 @@ export interface RefundOutcome {
   status: 'refunded';
 }
 
+/** What cancelling an order's charge found: no payment at all, or a payment that now takes no money. */
+export type CancelOutcome = { status: 'none' } | { paymentId: string; status: 'declined' | 'refunded' };
+
 /** The public shape of the contract. */
 export const toView = (p: Payment) => ({ id: p.id, orderId: p.orderId, amountCents: p.amountCents, status: p.status });
 

@@ -1,6 +1,6 @@
 import { AppError } from '@banyan/errors';
 import type { Logger } from '@banyan/telemetry';
-import type { ChargeInput, ChargeOutcome, RefundOutcome } from '../domain/payment';
+import type { CancelOutcome, ChargeInput, ChargeOutcome, RefundOutcome } from '../domain/payment';
 import { createBreaker } from '@banyan/http-client';
 
 export interface PaymentsServiceOptions {
@@ -18,13 +18,13 @@ class RemoteFailure extends Error {}
 
 /**
  * The payments door as an HTTP client of the extracted payments service. Idempotency holds
- * across the network because the service keys each charge and refund by order id: a call retried
+ * across the network because the service keys each charge, refund and cancellation by order id: a call retried
  * after a timeout (whose first attempt may have charged the card) gets the first answer back.
  */
 export function paymentsServiceClient(options: PaymentsServiceOptions) {
   const base = options.url.replace(/\/$/, '');
 
-  const post = async (path: 'charges' | 'refunds', body: unknown): Promise<unknown> => {
+  const post = async (path: 'charges' | 'refunds' | 'cancellations', body: unknown): Promise<unknown> => {
     let res: Response;
     try {
       res = await fetch(`${base}/api/payments/${path}`, {
@@ -57,6 +57,7 @@ export function paymentsServiceClient(options: PaymentsServiceOptions) {
     breaker: guarded.breaker,
     charge: (input: ChargeInput) => guarded.fire('charges', input) as Promise<ChargeOutcome>,
     refund: (orderId: string) => guarded.fire('refunds', { orderId }) as Promise<RefundOutcome>,
+    cancelCharge: (orderId: string) => guarded.fire('cancellations', { orderId }) as Promise<CancelOutcome>,
   };
 }
 
