@@ -32,7 +32,9 @@ describe('watchRoutes', () => {
     expect(view.isExtracted('payments')).toBe(false);
 
     mode = 'extracted';
-    await new Promise((r) => setTimeout(r, 200));
+    // Polled every 50 ms: the view follows after a poll or two (allowing a loaded machine a second).
+    const deadline = Date.now() + 1_000;
+    while (!view.isExtracted('payments') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 
     expect(view.isExtracted('payments')).toBe(true);
     expect(changes).toEqual(['payments:monolith->extracted']);
