@@ -127,6 +127,61 @@ const migrations: Migration[] = [
       `);
     },
   },
+  {
+    // Marking a row published was a non-HOT update: published_at appeared in three indexes (the
+    // unpublished and failing rows' predicates, the published_at index), so each mark wrote a new
+    // row version elsewhere plus an entry in every index of the table (pkey, id, aggregate
+    // sequence, published_at): ~6 WAL records per row, 12-45 ms of PostgreSQL per 1,000 rows,
+    // on the same two cores as the broker (ADR 0108). Now no index mentions published_at, so a
+    // mark is a HOT update on its own page (fillfactor 50 keeps room for a page's worth of new
+    // versions; the old ones are pruned in place), and "what is left to publish" is a narrow
+    // table of its own, filled by a trigger in the writer's transaction and emptied by the mark
+    // in the same statement that sets published_at. published_at stays the truth (the read also
+    // checks it), so everything that reads it (`banyan outbox`, the metrics) means what it did.
+    // Retention finds old rows by created_at (never updated, so a BRIN index costs marks nothing;
+    // a row is always published after it was created). A production table this large would get
+    // its indexes CONCURRENTLY and the fillfactor would apply to new pages only, as here.
+    name: '005_unpublished_table_hot_marks',
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE outbox.unpublished (
+          position bigint PRIMARY KEY,
+          partition smallint NOT NULL
+        ) WITH (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000);
+        INSERT INTO outbox.unpublished (position, partition)
+          SELECT position, partition FROM outbox.events WHERE published_at IS NULL;
+        CREATE FUNCTION outbox.track_unpublished() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+          INSERT INTO outbox.unpublished (position, partition)
+            SELECT position, partition FROM added WHERE published_at IS NULL;
+          RETURN NULL;
+        END $$;
+        CREATE TRIGGER events_track_unpublished AFTER INSERT ON outbox.events
+          REFERENCING NEW TABLE AS added FOR EACH STATEMENT EXECUTE FUNCTION outbox.track_unpublished();
+        DROP INDEX outbox.events_unpublished;
+        DROP INDEX outbox.events_published_at;
+        DROP INDEX outbox.events_failing;
+        CREATE INDEX events_failing ON outbox.events (aggregate_type, aggregate_id, position)
+          WHERE attempts > 0 OR parked_at IS NOT NULL;
+        CREATE INDEX events_created_at ON outbox.events USING brin (created_at);
+        ALTER TABLE outbox.events SET (fillfactor = 50);
+      `);
+    },
+    async down(knex) {
+      await knex.raw(`
+        ALTER TABLE outbox.events RESET (fillfactor);
+        DROP INDEX outbox.events_created_at;
+        DROP INDEX outbox.events_failing;
+        CREATE INDEX events_failing ON outbox.events (aggregate_type, aggregate_id, position)
+          WHERE published_at IS NULL AND (attempts > 0 OR parked_at IS NOT NULL);
+        CREATE INDEX events_published_at ON outbox.events (published_at) WHERE published_at IS NOT NULL;
+        CREATE INDEX events_unpublished ON outbox.events (position) WHERE published_at IS NULL AND parked_at IS NULL;
+        DROP TRIGGER events_track_unpublished ON outbox.events;
+        DROP FUNCTION outbox.track_unpublished();
+        DROP TABLE outbox.unpublished;
+      `);
+    },
+  },
 ];
 
 /** Add this to the process's `migrate()` list; every process with an outbox owns this schema. */

@@ -50,15 +50,17 @@ const outboxGauges = {
 };
 
 /**
- * Each half matches one partial index of the outbox (events_unpublished, events_failing), so a
- * scrape costs index scans over the backlog, never a scan of the retained published rows. Ages are
- * computed by PostgreSQL, from its own clock, like created_at.
+ * Every part walks `outbox.unpublished` (the rows left to publish, ADR 0108) and fetches those
+ * events by primary key (a lookup the planner cannot turn into a merge join over the whole
+ * table), so a scrape costs the backlog, never a scan of the retained published rows. Ages are computed by PostgreSQL, from its own clock, like created_at.
  */
 const OUTBOX_STATE_SQL = `
-  SELECT (SELECT count(*) FROM outbox.events WHERE published_at IS NULL AND parked_at IS NULL) AS backlog,
-         (SELECT COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(created_at)), 0)
-            FROM outbox.events WHERE published_at IS NULL AND parked_at IS NULL) AS oldest_seconds,
-         (SELECT count(*) FROM outbox.events WHERE published_at IS NULL AND parked_at IS NOT NULL) AS parked`;
+  SELECT count(*) FILTER (WHERE e.parked_at IS NULL) AS backlog,
+         COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - min(e.created_at) FILTER (WHERE e.parked_at IS NULL)), 0) AS oldest_seconds,
+         count(*) FILTER (WHERE e.parked_at IS NOT NULL) AS parked
+    FROM outbox.unpublished u
+   CROSS JOIN LATERAL (SELECT * FROM outbox.events WHERE position = u.position OFFSET 0) e
+   WHERE e.published_at IS NULL`;
 
 /**
  * Outbox backlog, oldest unpublished age and parked count of `database`, read at each scrape with

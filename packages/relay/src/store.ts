@@ -37,26 +37,32 @@ export type RelayRow = Pick<
  * events reach the broker in sequence order. `inFlight` rows (read, not yet confirmed and
  * marked) are left out so the next batch can be read while they wait.
  *
- * The plan matters more than anything else the relay does (ADR 0107): the leased partitions are
- * an array filter (`= ANY(ARRAY(…))`), not a join, so PostgreSQL walks the `events_unpublished`
- * index in position order and stops after `limit` rows instead of collecting the whole backlog
- * and sorting it. `inFlight` is a bound array, planned as a constant, so `<> ALL` is a hash probe.
- * `data` comes back as the stored jsonb text (`data_json`), published as is, never parsed.
+ * The plan matters more than anything else the relay does (ADR 0107, 0108): the leased
+ * partitions are an array filter (`= ANY(ARRAY(…))`), not a join, so PostgreSQL walks
+ * `outbox.unpublished` (only the rows left to publish, with their partition) in position order,
+ * fetches each event by its primary key, and stops after `limit` rows instead of collecting the
+ * whole backlog and sorting it. The event is a LATERAL lookup that cannot be flattened
+ * (`OFFSET 0`): as a plain join the planner may pick a merge join, which walks every retained
+ * published row below the backlog, or a scan of the whole backlog and a sort. `inFlight` is a
+ * bound array, planned as a constant, so `<> ALL` is a hash probe. `published_at IS NULL` is
+ * checked on the event itself, which stays the truth. `data` comes back as the stored jsonb
+ * text (`data_json`), published as is, never parsed.
  */
 export async function fetchBatch(knex: Knex, owner: string, limit: number, inFlight: string[] = []): Promise<RelayRow[]> {
   const { rows } = await knex.raw<{ rows: RelayRow[] }>(
     `SELECT ${COLUMNS}
-       FROM outbox.events e
-      WHERE e.published_at IS NULL AND e.parked_at IS NULL
-        AND e.partition = ANY(ARRAY(SELECT partition FROM outbox.relay_leases WHERE owner = ? AND expires_at > now()))
+       FROM outbox.unpublished u
+      CROSS JOIN LATERAL (SELECT * FROM outbox.events WHERE position = u.position OFFSET 0) e
+      WHERE u.partition = ANY(ARRAY(SELECT partition FROM outbox.relay_leases WHERE owner = ? AND expires_at > now()))
+        AND u.position <> ALL(?::bigint[])
+        AND e.published_at IS NULL AND e.parked_at IS NULL
         AND (e.next_attempt_at IS NULL OR e.next_attempt_at <= now())
-        AND e.position <> ALL(?::bigint[])
         AND NOT EXISTS (
           SELECT 1 FROM outbox.events b
            WHERE b.published_at IS NULL AND (b.attempts > 0 OR b.parked_at IS NOT NULL)
              AND b.aggregate_type = e.aggregate_type AND b.aggregate_id = e.aggregate_id
              AND b.position < e.position)
-      ORDER BY e.position
+      ORDER BY u.position
       LIMIT ?`,
     [owner, inFlight, limit],
   );
@@ -64,19 +70,22 @@ export async function fetchBatch(knex: Knex, owner: string, limit: number, inFli
 }
 
 /**
- * Mark a batch's confirmed rows published: one statement for the batch. Its commit does not wait
- * for the WAL flush (`synchronous_commit` off for this transaction only): a mark lost in a
- * database crash leaves confirmed rows unpublished, which are then sent again, exactly like a
- * relay killed between confirm and mark (fault test 1), and the inbox drops the repeats. WAL
- * order means what is lost is always the latest marks, so the re-sends keep outbox order. A row
- * is still never marked before its confirm, so nothing can be lost this way (ADR 0107).
+ * Mark a batch's confirmed rows published: one statement for the batch, which sets published_at
+ * (a HOT update: no index mentions it, ADR 0108) and takes the rows out of `outbox.unpublished`,
+ * atomically. Its commit does not wait for the WAL flush (`synchronous_commit` off for this
+ * transaction only): a mark lost in a database crash leaves confirmed rows unpublished, which
+ * are then sent again, exactly like a relay killed between confirm and mark (fault test 1), and
+ * the inbox drops the repeats. WAL order means what is lost is always the latest marks, so the
+ * re-sends keep outbox order. A row is still never marked before its confirm, so nothing can be
+ * lost this way (ADR 0107).
  */
 export async function markPublished(knex: Knex, positions: string[]): Promise<void> {
   if (!positions.length) return;
   await knex.raw(
-    `WITH async AS (SELECT set_config('synchronous_commit', 'off', true))
+    `WITH async AS (SELECT set_config('synchronous_commit', 'off', true)),
+          done AS (DELETE FROM outbox.unpublished WHERE position = ANY(?::bigint[]))
      UPDATE outbox.events SET published_at = clock_timestamp() FROM async WHERE position = ANY(?::bigint[])`,
-    [positions],
+    [positions, positions],
   );
 }
 
@@ -103,18 +112,31 @@ export async function recordFailure(
   return rows[0] ?? { attempts: 0, parked: false };
 }
 
-/** Delete published rows older than the retention, a chunk at a time so no lock is held long. */
+/**
+ * Delete published rows older than the retention, a chunk at a time so no lock is held long.
+ * Rows are found by `created_at` (a BRIN index: the column is never updated, so it costs marks
+ * nothing); a row published before the cutoff was created before it too.
+ */
 export async function deletePublished(knex: Knex, retentionMs: number, chunk = 5_000): Promise<number> {
   let total = 0;
   for (;;) {
     const { rowCount } = await knex.raw<{ rowCount: number }>(
       `DELETE FROM outbox.events WHERE position IN (
          SELECT position FROM outbox.events
-          WHERE published_at IS NOT NULL AND published_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)
+          WHERE created_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)
+            AND published_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)
           LIMIT ?)`,
-      [retentionMs, chunk],
+      [retentionMs, retentionMs, chunk],
     );
     total += rowCount;
-    if (rowCount < chunk) return total;
+    if (rowCount < chunk) break;
   }
+  // outbox.unpublished is filled by a trigger and emptied by the relay's marks; an entry whose
+  // event was deleted or marked by hand would only be stepped over by every read. Rows being
+  // written are invisible here with their entry (one transaction), so none is taken early.
+  await knex.raw(
+    `DELETE FROM outbox.unpublished u
+      WHERE NOT EXISTS (SELECT 1 FROM outbox.events e WHERE e.position = u.position AND e.published_at IS NULL)`,
+  );
+  return total;
 }
