@@ -158,6 +158,16 @@ describe('one order through gateway → monolith → outbox → relay → Rabbit
     for (const span of sent) expect(descends(span, consume)).toBe(true);
   });
 
+  test('the email send is a client span under the consumer, carrying the order and the Message-ID (not the address)', () => {
+    const consume = one((s) => s.name === `${system.namespace}notification.order.created process`, 'consumer span');
+    const send = one((s) => s.name === 'email.send', 'email.send span');
+    expect(send).toMatchObject({ service: 'banyan-monolith', kind: SPAN_KIND.CLIENT });
+    expect(descends(send, consume)).toBe(true);
+    expect(send.attributes).toMatchObject({ 'order.id': flow.orderId, 'email.message_id': expect.stringMatching(/^<.+@.+>$/), 'email.attempt': 1 });
+    expect(JSON.stringify(send.attributes)).not.toContain(flow.customer.email);
+    expect(send.status.code).not.toBe(STATUS_ERROR);
+  });
+
   test('no duplicate messaging spans: the amqplib instrumentation is off (ADR 0403)', () => {
     expect(system.receiver.spans.filter((s) => s.scope === '@opentelemetry/instrumentation-amqplib')).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { withTransaction, type Knex } from '@banyan/db';
 import type { EventData } from '@banyan/events';
 import type { Outbox } from '@banyan/outbox';
+import { withSpan } from '@banyan/telemetry';
 import { notificationsRepository, type NotificationRow } from '../data/repository';
 import type { Mailer } from './mailer';
 
@@ -33,16 +34,15 @@ export type SendOutcome = 'sent' | 'retrying' | 'failed';
  * narrow send-then-mark window, never from the broker redelivering.
  */
 export async function sendNotification(deps: SendDeps, row: NotificationRow): Promise<SendOutcome> {
+  const messageId = messageIdFor(row.id, deps.from);
   try {
-    await withTimeout(
-      deps.mailer.sendMail({
-        from: deps.from,
-        to: row.recipient,
-        subject: row.subject,
-        text: row.body,
-        messageId: messageIdFor(row.id, deps.from),
-      }),
-      deps.sendTimeoutMs,
+    // nodemailer has no instrumentation: this client span is the email's hop in the trace (the
+    // consumer's, when the send follows its commit; a sweep's own otherwise). Never the address.
+    await withSpan(
+      'email.send',
+      { 'notification.id': row.id, 'email.message_id': messageId, 'email.attempt': row.attempts + 1, ...(row.order_id ? { 'order.id': row.order_id } : {}) },
+      () => withTimeout(deps.mailer.sendMail({ from: deps.from, to: row.recipient, subject: row.subject, text: row.body, messageId }), deps.sendTimeoutMs),
+      { kind: 'client' },
     );
   } catch (err) {
     const retryAfterMs = Math.min(deps.retryBaseMs * 2 ** row.attempts, 3_600_000);
