@@ -6,7 +6,8 @@ import amqplib from 'amqplib';
 import { migrate, type Knex } from '@banyan/db';
 import { DOMAINS, type EventEnvelope } from '@banyan/events';
 import { inboxSchema } from '@banyan/inbox';
-import { deleteTopology, names, type DeclaredTopology } from '@banyan/messaging';
+import type { InboxOutcome } from '@banyan/inbox';
+import { deleteTopology, names, startConsumers, type DeclaredTopology } from '@banyan/messaging';
 import { createOutbox, outboxSchema } from '@banyan/outbox';
 import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
@@ -123,6 +124,56 @@ export function orderViolations(received: Array<Pick<EventEnvelope, 'id' | 'subj
 
 export function duplicates(received: Array<Pick<EventEnvelope, 'id'>>): number {
   return received.length - new Set(received.map((e) => e.id)).size;
+}
+
+/**
+ * A consumer of product.stock_changed behind the inbox, applying one effect per event (a plain
+ * insert keyed by the event id, so a second application would fail loudly). `outcomes` counts
+ * what the inbox did with each delivery: a repeat the relay sent is a `duplicate`.
+ */
+export async function effectsConsumer(db: TestDatabase, namespace: string) {
+  await db.knex.raw('CREATE TABLE IF NOT EXISTS effects (event_id uuid PRIMARY KEY, applied_at timestamptz DEFAULT now())');
+  const outcomes: Record<InboxOutcome, number> = { processed: 0, duplicate: 0 };
+  const consumers = await startConsumers({
+    url: RABBITMQ_URL,
+    knex: db.knex,
+    logger,
+    namespace,
+    prefetch: 200,
+    subscriptions: [
+      {
+        consumer: 'effects',
+        eventType: 'product.stock_changed',
+        handle: async (event, trx: Knex.Transaction) => {
+          await trx('effects').insert({ event_id: event.id });
+        },
+      },
+    ],
+    onProcessed: (_event, outcome) => {
+      outcomes[outcome]++;
+    },
+  });
+  return {
+    outcomes,
+    effects: async () => Number((await db.knex('effects').count<{ n: string }[]>('* as n'))[0].n),
+    /** Wait until the inbox has seen `deliveries` messages (first copies and repeats). */
+    async waitFor(deliveries: number, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (outcomes.processed + outcomes.duplicate < deliveries && Date.now() < deadline) await sleep(50);
+    },
+    async close() {
+      await consumers.close();
+      await dropTopology(consumers.topology);
+    },
+  };
+}
+
+/** How many times each event id arrived, and the ids that arrived more than once. */
+export function repeatedIds(received: Array<Pick<EventEnvelope, 'id'>>): Set<string> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const e of received) (seen.has(e.id) ? repeated : seen).add(e.id);
+  return repeated;
 }
 
 export async function dropTopology(topology: DeclaredTopology) {
