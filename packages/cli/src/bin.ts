@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { shutdownTelemetry, withSpan } from '@banyan/telemetry';
 import { registerStart } from './commands/start';
 import { registerSeed } from './commands/seed';
 import { registerStatus } from './commands/status';
@@ -16,7 +17,15 @@ const program = new Command('banyan')
 
 for (const register of [registerStart, registerSeed, registerStatus, registerRoute, registerShadow, registerOutbox, registerParity, registerBackfill, registerVerify]) register(program);
 
-program.parseAsync(process.argv).catch((err: Error) => {
-  console.error(`banyan: ${err.message}`);
-  process.exit(1);
-});
+// One span per command (a no-op unless bin/banyan.js started the SDK): the root of the calls it
+// makes, flushed before the process ends so a short command's trace is not lost.
+const command = process.argv[2] ?? '';
+withSpan(`banyan ${command}`.trim(), { 'banyan.cli.command': command }, () => program.parseAsync(process.argv))
+  .catch((err: Error) => {
+    console.error(`banyan: ${err.message}`);
+    process.exitCode = 1;
+  })
+  .finally(() => shutdownTelemetry())
+  .finally(() => {
+    if (process.exitCode === 1) process.exit(1);
+  });
