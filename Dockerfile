@@ -1,6 +1,8 @@
 # One image for every Banyan process: the compose service's command picks the workspace entry,
 # e.g. `node -r @banyan/telemetry/register gateway/dist/main.js`.
-ARG NODE_IMAGE=node:20-bookworm-slim
+# Node 22: a maintained LTS line (Node 20 left support on 2026-04-30). The code also runs on Node 20,
+# where the development machine and CI run it.
+ARG NODE_IMAGE=node:22-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
