@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { compareTargets, productScenarios, renderReport } from '@banyan/parity';
 import { backfill, loadSyncSpec, verify } from '../../../packages/cli/src/sync/engine';
 import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
@@ -57,6 +59,26 @@ describe('banyan backfill / verify for products', () => {
     expect(differences).toEqual([
       expect.objectContaining({ key: row.id, kind: 'differs', columns: expect.objectContaining({ name: [row.name, 'Changed in the service'] }) }),
     ]);
+  });
+
+  test('`banyan verify products`, the command itself: prints the difference with the column and exits 1; `banyan backfill` prints its final count', () => {
+    // The CLI as users run it, pointed at this file's two databases.
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [path.resolve(__dirname, '../../../packages/cli/bin/banyan.js'), ...args], {
+        env: { ...process.env, MONOLITH_DATABASE: mono.db.settings.database, PRODUCTS_DATABASE: db.settings.database, OTEL_SDK_DISABLED: 'true' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+
+    const verified = cli('verify', 'products');
+    expect(verified.status).toBe(1);
+    expect(verified.stdout).toMatch(/^products\.products [0-9a-f-]{36}: differs name: ".*" ≠ "Changed in the service", version: "1" ≠ "2"$/m);
+    expect(verified.stdout).toContain(`, 1 difference (${mono.db.settings.database} vs ${db.settings.database})`);
+
+    const backfilled = cli('backfill', 'products');
+    expect(backfilled.status).toBe(0);
+    // The service's copy is newer, so nothing is overwritten; no bar when stdout is not a terminal.
+    expect(backfilled.stdout).toMatch(new RegExp(`^products: (\\d+) rows read, 0 written, \\1 already current in ${db.settings.database}\n$`));
   });
 
   test('When a backfill stopped part-way, then the next run resumes after its checkpoint', async () => {

@@ -30,7 +30,7 @@ export function registerBackfill(program: Command): void {
           },
         });
         bar?.stop();
-        console.log(`${domain}: ${result.read} rows read, ${result.written} written, ${result.skipped} already current in ${spec.targetDatabase}`);
+        console.log(`${domain}: ${result.read} rows read, ${result.written} written, ${result.skipped} already current in ${db.targetName}`);
       } finally {
         bar?.stop();
         await db.close();

@@ -17,7 +17,7 @@ export function registerVerify(program: Command): void {
           console.log(`${d.table} ${d.key}: ${d.kind}${detail}`);
         }
         if (differences.length > options.max) console.log(`… and ${differences.length - options.max} more`);
-        console.log(`${domain}: ${compared} rows compared, ${differences.length} difference${differences.length === 1 ? '' : 's'} (${spec.sourceDatabase} vs ${spec.targetDatabase})`);
+        console.log(`${domain}: ${compared} rows compared, ${differences.length} difference${differences.length === 1 ? '' : 's'} (${db.sourceName} vs ${db.targetName})`);
         if (differences.length) process.exitCode = 1;
       } finally {
         await db.close();
