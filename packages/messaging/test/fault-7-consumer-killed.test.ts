@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { migrate } from '@banyan/db';
 import { inboxSchema, type InboxOutcome } from '@banyan/inbox';
-import { createLogger } from '@banyan/telemetry';
+import { createLogger, promClient } from '@banyan/telemetry';
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
 import { startConsumers, type Consumers } from '../src';
 import { dropTopology, envelope, eventually, publishEvents, RABBITMQ_URL, testNamespace } from './support';
@@ -84,6 +84,12 @@ describe('fault 7: consumer killed around its commit', () => {
   }
 
   const effectsOf = async (id: string) => (await db.knex('effects').where({ event_id: id })).length;
+  /** What `/metrics` would say for this namespace's queue: deliveries RabbitMQ flagged as redelivered. */
+  const redeliveredIn = async (namespace: string) => {
+    const metric = promClient.register.getSingleMetric('banyan_consumer_redelivered_total');
+    const values = metric ? (await metric.get()).values : [];
+    return values.filter((v) => String(v.labels.queue).startsWith(namespace)).reduce((sum, v) => sum + v.value, 0);
+  };
 
   it('When the consumer dies before its commit, then the redelivery is applied once', async () => {
     const namespace = testNamespace('fault7a');
@@ -96,6 +102,7 @@ describe('fault 7: consumer killed around its commit', () => {
     const outcomes = await restartAndCount(namespace);
     expect(outcomes).toEqual(['processed']);
     expect(await effectsOf(event.id)).toBe(1);
+    expect(await redeliveredIn(namespace)).toBe(1);
   });
 
   it('When the consumer dies after its commit and before its ack, then the redelivery is ignored', async () => {
@@ -109,5 +116,6 @@ describe('fault 7: consumer killed around its commit', () => {
     const outcomes = await restartAndCount(namespace);
     expect(outcomes).toEqual(['duplicate']);
     expect(await effectsOf(event.id)).toBe(1);
+    expect(await redeliveredIn(namespace)).toBe(1);
   });
 });
