@@ -66,7 +66,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const store = createRouteStore(knex);
   const agent = createAgent(config.GATEWAY_MAX_SOCKETS);
   const forwarder = createForwarder({ agent, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS });
-  const upstreams = createUpstreams(config, metrics, (req: IncomingMessage, res: ServerResponse, upstream: Upstream) => forwarder.attempt(req, res, upstream));
+  const upstreams = createUpstreams(config, metrics, forwarder.attempt);
   const services = serviceUrls(config);
   const upstream = (domain: Domain, side: Side) => upstreams.get(side === 'monolith' ? config.MONOLITH_URL : services[domain]) as Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>;
   const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: config.GATEWAY_JWKS_URL ?? new URL('/api/users/.well-known/jwks.json', config.MONOLITH_URL).href });

@@ -139,6 +139,14 @@ export function createHandler(deps: HandlerDeps) {
         }
       });
     }
+    if (!capture && upstreamRes.complete) {
+      // The usual small answer: the parser read all of it with the headers, so it sits in the
+      // stream's buffer. Sent with one `end` instead of a pipe (whose setup, 'data' and 'end'
+      // ticks and teardown cost more than the write itself); read() also lets the stream end,
+      // which returns the upstream socket to the agent.
+      res.end(upstreamRes.read() ?? undefined);
+      return status;
+    }
     upstreamRes.on('error', () => res.destroy());
     upstreamRes.pipe(res);
     return status;
@@ -285,8 +293,7 @@ export function createHandler(deps: HandlerDeps) {
   function finish(flow: Flow, status: number): void {
     const { routed, side } = flow;
     settled(flow);
-    metrics.latency(routed.domain, side, routed.mode).observe((performance.now() - flow.started) / 1000);
-    metrics.request(routed.domain, side, routed.mode, status).inc();
+    metrics.answered(routed.domain, side, routed.mode, status, (performance.now() - flow.started) / 1000);
     flow.hop.end(status, side, routed.mode, routed.fallback);
   }
 

@@ -60,6 +60,9 @@ export function createUpstreams<A extends unknown[], R>(config: GatewayConfig, m
         volumeThreshold: config.GATEWAY_BREAKER_VOLUME,
         rollingCountTimeout: config.GATEWAY_BREAKER_WINDOW_MS,
         resetTimeout: config.GATEWAY_BREAKER_RESET_MS,
+        // Latency percentiles are never read here (the gateway has its own histogram); keeping
+        // them stores every call's duration in the rolling window.
+        rollingPercentilesEnabled: false,
       });
       const gauge = metrics.breakerState.labels(name);
       gauge.set(BREAKER_STATE.closed);
