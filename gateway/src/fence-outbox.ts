@@ -25,7 +25,11 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
   const unpublished = async (database: string, aggregateTypes: string[]): Promise<number> => {
     try {
       const { rows } = await pool(database).raw<{ rows: Array<{ n: string }> }>(
-        `SELECT count(*) AS n FROM outbox.events WHERE published_at IS NULL AND parked_at IS NULL AND aggregate_type = ANY(?)`,
+        // The rows left to publish are `outbox.unpublished` (ADR 0108); each is looked up by key,
+        // so a switch's drain check costs the backlog, not a scan of the retained published rows.
+        `SELECT count(*) AS n FROM outbox.unpublished u
+          CROSS JOIN LATERAL (SELECT published_at, parked_at, aggregate_type FROM outbox.events WHERE position = u.position OFFSET 0) e
+          WHERE e.published_at IS NULL AND e.parked_at IS NULL AND e.aggregate_type = ANY(?)`,
         [aggregateTypes],
       );
       return Number(rows[0].n);

@@ -19,18 +19,25 @@ export interface OutboxReport {
 
 export async function outboxReport(knex: Knex): Promise<OutboxReport> {
   const [backlog, lag, parked, relays] = await Promise.all([
+    // What is left to publish is `outbox.unpublished` (ADR 0108): walk it and look each event up
+    // by its key, so the report costs the backlog, never a scan of the retained published rows.
     knex.raw<{ rows: Array<{ waiting: string; retrying: string; oldest: number | null }> }>(`
-      SELECT count(*) FILTER (WHERE parked_at IS NULL) AS waiting,
-             count(*) FILTER (WHERE parked_at IS NULL AND attempts > 0) AS retrying,
-             extract(epoch FROM clock_timestamp() - min(created_at) FILTER (WHERE parked_at IS NULL))::float8 AS oldest
-        FROM outbox.events WHERE published_at IS NULL`),
+      SELECT count(*) FILTER (WHERE e.parked_at IS NULL) AS waiting,
+             count(*) FILTER (WHERE e.parked_at IS NULL AND e.attempts > 0) AS retrying,
+             extract(epoch FROM clock_timestamp() - min(e.created_at) FILTER (WHERE e.parked_at IS NULL))::float8 AS oldest
+        FROM outbox.unpublished u
+       CROSS JOIN LATERAL (SELECT * FROM outbox.events WHERE position = u.position OFFSET 0) e
+       WHERE e.published_at IS NULL`),
+    // The latest 1,000 published rows, newest positions first (the primary key, walked backwards).
     knex.raw<{ rows: Array<{ p50: number | null; p99: number | null; max: number | null }> }>(`
       SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY d) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY d) AS p99, max(d) AS max
         FROM (SELECT extract(epoch FROM published_at - created_at) * 1000 AS d
-                FROM outbox.events WHERE published_at IS NOT NULL ORDER BY published_at DESC LIMIT 1000) recent`),
+                FROM outbox.events WHERE published_at IS NOT NULL ORDER BY position DESC LIMIT 1000) recent`),
     knex.raw<{ rows: Array<{ id: string; type: string; aggregate_id: string; attempts: number; last_error: string | null; parked_at: Date }> }>(`
-      SELECT id, type, aggregate_id, attempts, last_error, parked_at FROM outbox.events
-       WHERE parked_at IS NOT NULL AND published_at IS NULL ORDER BY position LIMIT 100`),
+      SELECT e.id, e.type, e.aggregate_id, e.attempts, e.last_error, e.parked_at
+        FROM outbox.unpublished u
+       CROSS JOIN LATERAL (SELECT * FROM outbox.events WHERE position = u.position OFFSET 0) e
+       WHERE e.parked_at IS NOT NULL AND e.published_at IS NULL ORDER BY u.position LIMIT 100`),
     knex.raw<{ rows: Array<{ id: string; seen_at: Date; partitions: string }> }>(`
       SELECT i.id, i.seen_at, count(l.partition) AS partitions
         FROM outbox.relay_instances i
