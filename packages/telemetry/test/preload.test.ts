@@ -26,7 +26,8 @@ function runFixture(env: Record<string, string>) {
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' can fire before the last of stdout has been read.
+    child.on('close', (code, signal) => {
       const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
       resolve({ code, signal, lines });
     });
