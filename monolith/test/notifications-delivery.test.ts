@@ -18,6 +18,7 @@ import { createTestDatabase, http, startSmtpServer, type SmtpCapture, type TestD
 import { monolithConfigSchema } from '../src/config';
 import type { Module, ModuleContext } from '../src/kernel';
 import { createNotificationsModule, type Mailer, type NotificationsApi, type NotificationsOptions } from '../src/modules/notifications';
+import { onOrderCreated } from '../src/modules/notifications/events/on-order-created';
 import { staticRoutes } from '@banyan/routing-client';
 
 const MAIL_FROM = 'Banyan Shop <shop@banyan.local>';
@@ -285,6 +286,30 @@ describe('notifications: SMTP failures', () => {
     expect(await down.api.sendPending()).toEqual({ sent: 0, retrying: 0, failed: 0 });
     expect((await notificationsOfOrder(event.data.orderId))[0].attempts).toBe(3);
     expect(await sentEventsOfOrder(event.data.orderId)).toHaveLength(0);
+  });
+
+  test('When the consumer dies after its commit, before sending, then the row stays claimed until its lease runs out, and the sweep sends it once', async () => {
+    // Injected: a consumer whose process "dies" right after COMMIT: it records the row, claimed
+    // for 1 s, and never sends it.
+    const dead = onOrderCreated({ leaseMs: 1_000, sendClaimed: () => undefined });
+    const event = orderCreated();
+    await processOnce(db.knex, dead.consumer, event, dead.handle);
+    const [claimed] = await notificationsOfOrder(event.data.orderId);
+    expect(claimed.status).toBe('pending');
+    expect(new Date(claimed.claimed_until).getTime()).toBeGreaterThan(Date.now());
+
+    // A sweeping sender meanwhile leaves the claimed row alone...
+    const sweeper = notificationsModule(smtpMailer(smtp.port), { sweepIntervalMs: 100 });
+    expect(await sweeper.api.sendPending()).toEqual({ sent: 0, retrying: 0, failed: 0 });
+    expect(mailsTo(event.data.customerEmail)).toHaveLength(0);
+
+    // ...and sends it once the claim has run out.
+    await sweeper.start!();
+    await eventually(async () => mailsTo(event.data.customerEmail), (m) => m.length === 1);
+    await eventually(() => notificationsOfOrder(event.data.orderId), (rows) => rows[0]?.status === 'sent');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(mailsTo(event.data.customerEmail)).toHaveLength(1);
+    expect(await sentEventsOfOrder(event.data.orderId)).toHaveLength(1);
   });
 
   test('When the module stops while an email is being sent, then stop waits and the email is sent and marked', async () => {

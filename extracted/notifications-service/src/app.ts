@@ -51,7 +51,7 @@ export function defineNotificationsService(parts: ServiceParts, options: Notific
     sender,
     // The same queue as the module's (consumer `notification`), taken only while the gateway
     // routes notifications here; the module lets go of it at that moment.
-    routedSubscriptions: [onOrderCreated(sender.kick)],
+    routedSubscriptions: [onOrderCreated(sender)],
     subscriptions: [onNotificationSent(parts.logger)],
     // The sweep runs whatever the routing: rows recorded here before a switch back are still sent
     // from here, as the module does with its own.

@@ -30,9 +30,14 @@ export type SyncedNotification = NewNotification & Pick<NotificationRow, 'status
 
 /** `db` is a transaction when the caller writes state with it, the pool for reads. */
 export const notificationsRepository = {
-  async insert(trx: Knex.Transaction, row: NewNotification): Promise<NotificationRow | undefined> {
+  /**
+   * A new row is born claimed for `leaseMs` by the consumer that records it: that consumer sends
+   * it once its transaction commits (in the event's trace), and the sweep takes it only if the
+   * consumer died before sending, once the lease has run out.
+   */
+  async insert(trx: Knex.Transaction, row: NewNotification, leaseMs: number): Promise<NotificationRow | undefined> {
     const [inserted] = await trx(TABLE)
-      .insert({ ...row, status: 'pending' })
+      .insert({ ...row, status: 'pending', claimed_until: trx.raw('now() + make_interval(secs => ?)', [leaseMs / 1000]) })
       .onConflict('source_event_id')
       .ignore()
       .returning('*');

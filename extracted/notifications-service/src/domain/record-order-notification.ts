@@ -5,13 +5,15 @@ import { notificationsRepository, type NotificationRow } from '../data/repositor
 import { composeOrderEmail } from './compose-order-email';
 
 /**
- * Record the order's email as `pending`, in the caller's (the inbox's) transaction. Nothing is
- * sent here: SMTP is not transactional, so sending inside the transaction would mail the customer
- * about a change that may still roll back. The sender picks the row up once it is committed.
+ * Record the order's email as `pending`, in the caller's (the inbox's) transaction, claimed by the
+ * caller for `leaseMs`. Nothing is sent here: SMTP is not transactional, so sending inside the
+ * transaction would mail the customer about a change that may still roll back. The caller sends
+ * the row once the transaction has committed; the sweep, if the caller died first.
  */
 export async function recordOrderNotification(
   trx: Knex.Transaction,
   event: EventEnvelope<EventData<'order.created'>>,
+  leaseMs: number,
 ): Promise<NotificationRow | undefined> {
   const order = event.data;
   const { subject, body } = composeOrderEmail(order);
@@ -24,5 +26,5 @@ export async function recordOrderNotification(
     recipient: order.customerEmail,
     subject,
     body,
-  });
+  }, leaseMs);
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@banyan/telemetry';
-import { notificationsRepository } from '../data/repository';
+import { notificationsRepository, type NotificationRow } from '../data/repository';
 import { sendNotification, type SendDeps, type SendOutcome } from './send-notification';
 
 export interface SenderOptions extends SendDeps {
@@ -18,8 +18,14 @@ export interface Sender {
    * more pass, so what the caller committed before calling is always looked at.
    */
   sendPending(): Promise<SendReport>;
-  /** After a commit: send now, in the background (the sweep is the safety net). */
-  kick(): void;
+  /** How long a new row stays claimed by the consumer that recorded it. */
+  readonly leaseMs: number;
+  /**
+   * After the consumer's commit: send the row it recorded (and holds the claim of) now, in the
+   * background and in the caller's trace. If the process dies first, the claim runs out and the
+   * sweep sends it.
+   */
+  sendClaimed(row: NotificationRow): void;
   /** Start the periodic sweep, which also retries failed attempts once their delay is over. */
   start(): void;
   /** Stop the sweep and wait for the send in flight, so shutdown never cuts an email in half. */
@@ -32,6 +38,7 @@ export function createSender(options: SenderOptions): Sender {
   let again = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
+  const claimedInFlight = new Set<Promise<unknown>>();
 
   async function onePass(report: SendReport): Promise<void> {
     // Ids tried in this pass are not claimed again by it, even when their retry is already due
@@ -64,6 +71,9 @@ export function createSender(options: SenderOptions): Sender {
       try {
         do {
           again = false;
+          // Rows their consumers are sending right now are claimed: let those sends finish first,
+          // so a row committed before this call has been tried when it returns.
+          await Promise.all(claimedInFlight);
           await onePass(report);
         } while (again && !stopped);
         return report;
@@ -78,9 +88,25 @@ export function createSender(options: SenderOptions): Sender {
     sendPending().catch((err: unknown) => logger.error({ err }, 'sending pending notifications failed; the sweep will retry'));
   };
 
+  function sendClaimed(row: NotificationRow): void {
+    const work = (async () => {
+      if (stopped) {
+        // Shutting down: give the claim back so the next sender need not wait it out.
+        await notificationsRepository.releaseClaims(options.knex, [row.id]);
+        return;
+      }
+      const outcome = await sendNotification(options, row);
+      if (outcome !== 'sent') logger.warn({ notificationId: row.id, attempts: row.attempts + 1, outcome }, 'email not sent');
+    })()
+      .catch((err: unknown) => logger.error({ err, notificationId: row.id }, 'sending a notification failed; the sweep will retry'))
+      .finally(() => claimedInFlight.delete(work));
+    claimedInFlight.add(work);
+  }
+
   return {
     sendPending,
-    kick: sendInBackground,
+    leaseMs: options.leaseMs,
+    sendClaimed,
     start() {
       if (timer || stopped) return;
       sendInBackground();
@@ -92,7 +118,7 @@ export function createSender(options: SenderOptions): Sender {
       stopped = true;
       if (timer) clearInterval(timer);
       timer = undefined;
-      await running?.catch(() => undefined);
+      await Promise.all([running?.catch(() => undefined), ...claimedInFlight]);
     },
   };
 }

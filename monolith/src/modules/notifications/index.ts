@@ -48,7 +48,7 @@ export function createNotificationsModule(ctx: ModuleContext, options: Notificat
     schema: notificationsSchema,
     router: notificationsRouter({ knex: ctx.knex, verifier: ctx.verifier }),
     api: { sendPending: sender.sendPending },
-    subscriptions: [onOrderCreated(sender.kick)],
+    subscriptions: [onOrderCreated(sender)],
     // The sender below keeps running while the domain is extracted: rows recorded here before the
     // switch are still sent from here, so a message taken before a switch finishes on this side.
     syncSubscriptions: [onNotificationSent(ctx.logger)],
