@@ -5,7 +5,7 @@ import {
 } from './support';
 
 /**
- * Fault 3. Injected: while 2,000 events are being written and relayed, the relay's connection to
+ * Fault 3. Injected: while 5,000 events are being written and relayed, the relay's connection to
  * RabbitMQ (through a TCP proxy of the test's own) is reset three times and once silently
  * partitioned (the proxy forwards nothing, no FIN, no RST) until the confirm timeout gives up on
  * it. Before each fault the proxy holds the broker's replies and the test commits 10 more events,
@@ -53,7 +53,7 @@ describe('fault 3: broker connection cut during a stream', () => {
         });
       },
     });
-    const writing = writeEvents(db.knex, 2_000, { aggregates: 100, perTransaction: 10 });
+    const writing = writeEvents(db.knex, 5_000, { aggregates: 100, perTransaction: 10 });
 
     const midStream = async () => {
       // Strike only when something is flowing, so each fault lands in the middle of the stream.
@@ -100,7 +100,7 @@ describe('fault 3: broker connection cut during a stream', () => {
     });
 
     await writing;
-    const total = 2_000 + 10 * probes;
+    const total = 5_000 + 10 * probes;
     expect(await capture.waitFor(total, 60_000)).toBe(total);
     expect(faults).toBe(4);
     expect(orderViolations(capture.received)).toEqual([]);

@@ -65,6 +65,9 @@ export function registerStart(program: Command): void {
       });
 
       const specs = processTable(root, env);
+      // Stopped by the user (Ctrl-C, SIGTERM): a clean exit. A process ending on its own is not.
+      let stopping = false;
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (stopping = true));
       const { result } = concurrently(
         specs.map((spec) => ({
           name: spec.name,
@@ -96,7 +99,12 @@ export function registerStart(program: Command): void {
       // Exiting ends the mail catcher too; it holds nothing that needs flushing.
       await result.then(
         () => process.exit(0),
-        () => process.exit(0), // killed by Ctrl-C or a process ended: concurrently already reported which
+        () => {
+          if (stopping) process.exit(0);
+          // concurrently already printed which process ended and with what code.
+          console.error('banyan start: a process stopped on its own (its last lines are above), so every other one was stopped too');
+          process.exit(1);
+        },
       );
     });
 }
