@@ -3,23 +3,17 @@ import type { Domain, Side } from './domains';
 import type { Metrics } from './metrics';
 import type { RouteRow } from './table';
 
-/** Where a row sends writes: one side, or a split by bucket (canary) that a percent change redraws. */
-export function writesTo(row: RouteRow): string {
-  switch (row.mode) {
-    case 'monolith':
-    case 'shadow':
-      return 'monolith';
-    case 'extracted':
-      return 'extracted';
-    case 'canary':
-      return row.percent === 0 ? 'monolith' : row.percent === 100 ? 'extracted' : `canary:${row.percent}`;
-  }
+/**
+ * Where a row sends writes: the monolith until the domain is switched to its service. A canary
+ * splits reads only (ADR 0304), so a percent change moves no write; only `extracted` does.
+ */
+export function writesTo(row: RouteRow): Side {
+  return row.mode === 'extracted' ? 'extracted' : 'monolith';
 }
 
-/** The sides that took the domain's writes under `row` (both, for a canary split). */
+/** The sides that took the domain's writes under `row`. */
 export function writingSides(row: RouteRow): Side[] {
-  const to = writesTo(row);
-  return to === 'monolith' ? ['monolith'] : to === 'extracted' ? ['extracted'] : ['monolith', 'extracted'];
+  return [writesTo(row)];
 }
 
 export interface FenceOptions {

@@ -73,6 +73,7 @@ function sendProblem(res: ServerResponse, error: AppError, instance?: string): v
 function routeHeader(r: Routed, side: Side): string {
   let value = `${side}; mode=${r.mode}`;
   if (r.bucket !== undefined) value += `; bucket=${r.bucket}`;
+  if (r.writer) value += '; writer';
   if (r.override) value += '; override';
   if (r.fallback) value += `; fallback=${r.fallback}`;
   return value;
@@ -320,7 +321,7 @@ export function createHandler(deps: HandlerDeps) {
         const sticky = stickyKey(req.headers, config.GATEWAY_STICKY_COOKIE);
         cookie = sticky.newCookie;
         return bucketOf(sticky.key);
-      });
+      }, !SAFE.has(req.method));
       routed = { domain, ...decision, cookie };
     }
     routed.traceId = hop.traceId;

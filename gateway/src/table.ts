@@ -41,10 +41,16 @@ export interface Decision {
   bucket?: number;
   /** Shadow mode: the side that receives a copy of safe requests. */
   shadowTo?: Side;
+  /** Canary: an unsafe request, sent to the domain's one writer whatever the bucket (ADR 0304). */
+  writer?: boolean;
 }
 
-/** The side a mode sends a request to; `bucket` only matters in canary. */
-export function decide(row: RouteRow, bucket: () => number): Decision {
+/**
+ * The side a mode sends a request to; `bucket` only matters in canary. A canary splits reads
+ * only: a domain has one writer until it is switched (ADR 0304), the monolith, which is also
+ * where the domain's other writers (checkout's stock reservations) still write.
+ */
+export function decide(row: RouteRow, bucket: () => number, unsafe = false): Decision {
   switch (row.mode) {
     case 'monolith':
       return { side: 'monolith', mode: 'monolith' };
@@ -55,6 +61,7 @@ export function decide(row: RouteRow, bucket: () => number): Decision {
       return { side: 'monolith', mode: 'shadow', shadowTo: 'extracted' };
     case 'canary': {
       const b = bucket();
+      if (unsafe) return { side: 'monolith', mode: 'canary', bucket: b, writer: true };
       return { side: b < row.percent ? 'extracted' : 'monolith', mode: 'canary', bucket: b };
     }
   }

@@ -77,6 +77,20 @@ describe('Canary mode', () => {
     expect(previous.size).toBe(users.length);
   });
 
+  test('Writes are not split: a user whose reads go to the service sends POST, PATCH and DELETE to the monolith, the one writer (ADR 0304)', async () => {
+    await gw.route('products', 'canary', 100);
+    const token = unsignedToken('writer-on-the-service');
+    expect((await sideFor(gw, { authorization: `Bearer ${token}` })).route).toMatch(/^extracted; mode=canary/);
+    const before = service.seen.length;
+    for (const method of ['POST', 'PATCH', 'PUT', 'DELETE']) {
+      const res = await fetch(`${gw.url}/api/products/1`, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+      await res.arrayBuffer();
+      expect([method, res.headers.get('x-banyan-route')]).toEqual([method, `monolith; mode=canary; bucket=${bucketOf('sub:writer-on-the-service')}; writer`]);
+    }
+    expect(service.seen.length).toBe(before);
+    await gw.route('products', 'canary', 30);
+  });
+
   test('Canary 0 sends everyone to the monolith and canary 100 everyone to the service', async () => {
     await gw.route('products', 'canary', 0);
     for (let i = 0; i < 20; i++) expect((await sideFor(gw, { authorization: `Bearer ${unsignedToken(`u${i}`)}` })).route).toMatch(/^monolith; mode=canary/);

@@ -180,12 +180,22 @@ describe('The write fence of a switch', () => {
     expect(await metric('banyan_gateway_switch_fence_held_requests_total')).toEqual(before);
   });
 
-  test('When a canary\'s percent changes, then writes are fenced too (the buckets on each side changed)', async () => {
+  test('When a canary\'s percent changes, then no write is fenced (a canary splits reads; writes stay on the monolith, ADR 0304)', async () => {
     await route('canary', 10);
     for (let i = 0; i < 100 && gateway.fence.active; i++) await sleep(20);
     await route('canary', 50);
+    expect(gateway.fence.active).toBe(false);
+    const write = await api.post('/api/orders', { n: 'canary' });
+    expect(write.body.served).toBe('monolith');
+  });
+
+  test('When a canary at 90 % is switched to extracted, then writes are fenced: they move from the monolith to the service', async () => {
+    await route('canary', 90);
+    for (let i = 0; i < 100 && gateway.fence.active; i++) await sleep(20);
+    asked.length = 0;
+    await route('extracted');
     expect(gateway.fence.isFenced('orders')).toBe(true);
-    expect((await api.post('/api/orders', { n: 'canary' })).status).toBe(200);
-    expect(asked).toContainEqual(['monolith', 'extracted']);
+    expect((await api.post('/api/orders', { n: 'after-canary' })).body.served).toBe('orders-service');
+    expect(asked).toContainEqual(['monolith']);
   });
 });

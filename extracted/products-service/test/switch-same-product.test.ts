@@ -76,4 +76,50 @@ describe('Two writers on the same products across switches', () => {
     expect(metrics).toMatch(/banyan_gateway_switch_fences_total\{domain="products",outcome="settled"\} 3/);
     expect(metrics).not.toMatch(/outcome="timeout"/);
   }, 90_000);
+
+  test('When products is in canary at 100 % while an admin restocks and customers order the same product, then no change is lost: a canary splits reads, writes keep one writer (ADR 0304)', async () => {
+    const { gateway, adminToken } = system;
+    const api = gateway.api;
+    const spec = loadSyncSpec('products');
+    const stores = () => ({ source: system.mono.db.knex, target: system.service.db.knex });
+    await gateway.route('products', 'monolith');
+    const created = await api.post('/api/products', { sku: `CANARY-${Date.now()}`, name: 'Canary', priceCents: 300, stock: 1000 }, adminToken);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    let stock = 1000;
+    await backfill(spec, stores());
+    const customer = await api.post('/api/users', { email: `canary-${Date.now()}@example.com`, password: 'correct horse battery', name: 'Canary' });
+    const customerToken = (await api.post('/api/users/login', { email: customer.body.email, password: 'correct horse battery' })).body.token as string;
+
+    // Every caller's reads now go to the service; checkout keeps reserving in the monolith (only
+    // `extracted` moves reservations, ADR 0302), so the admin's stock writes must stay there too.
+    await gateway.route('products', 'canary', 100);
+    const read = await api.get(`/api/products/${id}`, adminToken);
+    expect(read.headers.get('x-banyan-route')).toMatch(/^extracted; mode=canary/);
+
+    const refused: string[] = [];
+    let running = true;
+    const restock = (async () => {
+      while (running) {
+        const res = await api.post(`/api/products/${id}/stock`, { delta: 3 }, adminToken);
+        if (res.status === 200) stock += 3;
+        else refused.push(`stock ${res.status}`);
+        expect(res.headers.get('x-banyan-route')).toMatch(/^monolith; mode=canary; bucket=\d+; writer$/);
+      }
+    })();
+    const order = (async () => {
+      while (running) {
+        const res = await api.post('/api/orders', { items: [{ productId: id, quantity: 1 }], card: { number: '4242424242424242' } }, customerToken);
+        if (res.status === 201) stock -= 1;
+        else refused.push(`order ${res.status}`);
+      }
+    })();
+    await sleep(2_500);
+    running = false;
+    await Promise.all([restock, order]);
+
+    expect(refused).toEqual([]);
+    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), 20_000);
+    for (const side of [system.mono.db, system.service.db]) expect((await productRow(side, id))?.stock).toBe(stock);
+  }, 60_000);
 });

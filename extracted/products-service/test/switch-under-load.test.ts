@@ -3,8 +3,8 @@ import { eventually, productRow } from './support/pair';
 import { startProductsSystem, type ProductsSystem } from './support/system';
 
 /**
- * The issue's extraction drill for products: backfill, then switch to the service and back and
- * to the service again while a loop keeps writing through the gateway (admin creates, patches,
+ * The issue's extraction drill for products: backfill, then shadow, canary, switch to the service,
+ * back, canary and switch again while a loop keeps writing through the gateway (admin creates, patches,
  * stock changes and customers' orders, which reserve stock through the products door). Afterwards
  * both stores must agree row for row, and hold every write the gateway acknowledged.
  */
@@ -25,7 +25,7 @@ interface Expected {
 }
 
 describe('Switching products under load', () => {
-  test('When products is switched to the service, back, and again while writes continue, then verify finds 0 differences and every acknowledged write is on both sides', async () => {
+  test('When products goes through shadow, canary, the switch, back and again while writes continue, then verify finds 0 differences and every acknowledged write is on both sides', async () => {
     const { gateway, adminToken } = system;
     const api = gateway.api;
     const spec = loadSyncSpec('products');
@@ -81,13 +81,16 @@ describe('Switching products under load', () => {
       }
     })();
 
+    // The whole drill: shadow, canary (reads split; the admin's writes and the orders' stock
+    // reservations both still land on the monolith, ADR 0304), switch, back, canary, switch.
+    const drill: Array<[Parameters<typeof gateway.route>[1], number?]> = [
+      ['shadow'], ['canary', 50], ['canary', 100], ['extracted'], ['monolith'], ['canary', 50], ['extracted'],
+    ];
     await sleep(1500);
-    await gateway.route('products', 'extracted');
-    await sleep(2500);
-    await gateway.route('products', 'monolith');
-    await sleep(2500);
-    await gateway.route('products', 'extracted');
-    await sleep(2500);
+    for (const [mode, percent] of drill) {
+      await gateway.route('products', mode, percent);
+      await sleep(mode === 'extracted' || mode === 'monolith' ? 2500 : 1500);
+    }
     running = false;
     await loop;
 
