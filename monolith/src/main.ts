@@ -29,6 +29,10 @@ async function main() {
         onError: (err) => logger.debug({ err: err.message }, 'gateway routing table not readable; keeping the last known'),
       })
     : staticRoutes();
+  // The moment this process acts on a switch (its doors and consumers read the view from now on).
+  routing.onChange((next, previous) =>
+    logger.info({ domain: next.domain, mode: next.mode, percent: next.percent, from: previous.mode, version: next.version }, 'route followed'),
+  );
   await routing.refresh();
   onShutdown('routing watch', async () => routing.stop());
 

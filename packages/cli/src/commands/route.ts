@@ -14,7 +14,7 @@ export function registerRoute(program: Command): void {
     .description('switch a domain live: every gateway instance follows within a second; in-flight requests finish where they started')
     .argument('<domain>', 'users, products, orders, payments, notifications or analytics')
     .argument('<mode>', MODES.join(' | '))
-    .option('--percent <n>', 'canary only: the share of users (sticky by user) sent to the extracted service', percentArg)
+    .option('--percent <n>', 'canary only: the share of users (sticky by user) whose reads go to the extracted service; writes stay on the monolith until the switch', percentArg)
     .addHelpText('after', '\nExamples:\n  banyan route orders canary --percent 10\n  banyan route orders shadow\n  banyan route orders extracted')
     .action(
       runAction(async (domain: string, mode: string, options: { percent?: number }) => {

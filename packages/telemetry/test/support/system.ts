@@ -12,12 +12,19 @@ import { startOtlpReceiver } from '../otlp-receiver';
  * Banyan as `npm start` runs it, in miniature: the compiled gateway, monolith and relay as real
  * child processes started with `node -r @banyan/telemetry/register`, on free ports, their own
  * databases and RabbitMQ namespace, exporting spans to an OTLP receiver of the test's own and
- * sending email to an SMTP server of the test's own. Every line they write is kept.
+ * sending email to an SMTP server of the test's own. Every line they write is kept. With
+ * `productsService` the compiled products service runs too, on its own database, and the gateway
+ * and the monolith are pointed at it (products stays routed to the monolith until a test switches it).
  */
 export const root = path.resolve(__dirname, '../../../..');
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-const ENTRIES = { gateway: 'gateway/dist/main.js', monolith: 'monolith/dist/main.js', relay: 'packages/relay/dist/main.js' } as const;
+const ENTRIES = {
+  gateway: 'gateway/dist/main.js',
+  monolith: 'monolith/dist/main.js',
+  relay: 'packages/relay/dist/main.js',
+  'products-service': 'extracted/products-service/dist/main.js',
+} as const;
 export type ProcessName = keyof typeof ENTRIES | 'seed';
 
 export interface RunningProcess {
@@ -39,9 +46,16 @@ async function freePort(): Promise<number> {
 /** The libpq variables of the machine's PostgreSQL, as the test process sees them. */
 const postgresEnv = () => Object.fromEntries(['PGHOST', 'PGPORT', 'PGUSER', 'PGPASSWORD', 'PATH'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!]));
 
-export async function startSystem(label: string) {
+/** The products service's part of a system: its own database (as in production, database-per-service) and port. */
+async function productsSide(label: string) {
+  const port = await freePort();
+  return { db: await createTestDatabase(`${label}_products`), port, url: `http://127.0.0.1:${port}` };
+}
+
+export async function startSystem(label: string, options: { productsService?: boolean } = {}) {
   // The children run the compiled code: `npm test` builds it first, this makes a lone run work too.
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', 'packages/telemetry', 'packages/relay', 'monolith', 'gateway'], { cwd: root, stdio: 'pipe' });
+  const projects = ['packages/telemetry', 'packages/relay', 'monolith', 'gateway', ...(options.productsService ? ['extracted/products-service'] : [])];
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', ...projects], { cwd: root, stdio: 'pipe' });
 
   const receiver = await startOtlpReceiver();
   const smtp: SmtpCapture = await startSmtpServer();
@@ -49,6 +63,8 @@ export async function startSystem(label: string) {
   const [monolithDb, gatewayDb] = databases;
   const namespace = `test.${label}.${randomBytes(3).toString('hex')}.`;
   const ports = { monolith: await freePort(), gateway: await freePort(), admin: await freePort(), relay: await freePort() };
+  const products = options.productsService ? await productsSide(label) : undefined;
+  if (products) databases.push(products.db);
   const secrets = {
     adminToken: `admin-token-${randomBytes(16).toString('hex')}`,
     adminPassword: `Adm1n-${randomBytes(8).toString('hex')}`,
@@ -65,7 +81,7 @@ export async function startSystem(label: string) {
     OTEL_BSP_SCHEDULE_DELAY: '200',
     BANYAN_ADMIN_TOKEN: secrets.adminToken,
   };
-  const envOf: Record<ProcessName, Record<string, string>> = {
+  const envOf: Partial<Record<ProcessName, Record<string, string>>> = {
     seed: { ...base, MONOLITH_DATABASE: monolithDb.settings.database, BANYAN_ADMIN_PASSWORD: secrets.adminPassword },
     monolith: {
       ...base,
@@ -76,6 +92,8 @@ export async function startSystem(label: string) {
       SMTP_HOST: smtp.host,
       SMTP_PORT: String(smtp.port),
       BANYAN_MQ_NAMESPACE: namespace,
+      // Where the products door reserves stock once products is switched to the service (ADR 0302).
+      ...(products ? { PRODUCTS_SERVICE_URL: products.url } : {}),
     },
     gateway: {
       ...base,
@@ -86,7 +104,9 @@ export async function startSystem(label: string) {
       GATEWAY_ADMIN_PORT: String(ports.admin),
       GATEWAY_DATABASE: gatewayDb.settings.database,
       MONOLITH_URL: `http://127.0.0.1:${ports.monolith}`,
-      GATEWAY_OUTBOX_DATABASES: monolithDb.settings.database,
+      GATEWAY_OUTBOX_DATABASES: [monolithDb, ...(products ? [products.db] : [])].map((d) => d.settings.database).join(','),
+      // The extracted side, and the two outboxes the switch fence reads (ADR 0303).
+      ...(products ? { PRODUCTS_SERVICE_URL: products.url, MONOLITH_DATABASE: monolithDb.settings.database, PRODUCTS_DATABASE: products.db.settings.database } : {}),
     },
     relay: {
       ...base,
@@ -97,10 +117,26 @@ export async function startSystem(label: string) {
       RELAY_POLL_INTERVAL_MS: '200',
     },
   };
+  if (products) {
+    // As `npm start` runs a service (packages/cli/src/dev/processes.ts): the users domain's keys
+    // through the gateway, its own database, the system's namespace; it relays its own outbox.
+    envOf['products-service'] = {
+      ...base,
+      OTEL_SERVICE_NAME: 'banyan-products-service',
+      PORT: String(products.port),
+      SERVICE_DATABASE: products.db.settings.database,
+      USERS_JWKS_URL: `http://127.0.0.1:${ports.gateway}/api/users/.well-known/jwks.json`,
+      GATEWAY_ADMIN_URL: `http://127.0.0.1:${ports.admin}`,
+      BANYAN_MQ_NAMESPACE: namespace,
+    };
+  }
 
   function start(name: ProcessName, preload = true): RunningProcess {
     const entry = name === 'seed' ? 'monolith/dist/seed-main.js' : ENTRIES[name];
-    const child = spawn(process.execPath, [...(preload ? ['-r', '@banyan/telemetry/register'] : []), entry], { cwd: root, env: envOf[name], stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = envOf[name];
+    // Without its own env a child would inherit the test's: refuse rather than run it half-configured.
+    if (!env) throw new Error(`${name} is not part of this system (startSystem's options)`);
+    const child = spawn(process.execPath, [...(preload ? ['-r', '@banyan/telemetry/register'] : []), entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const running: RunningProcess = { name, child, output: '' };
     child.stdout!.on('data', (c: Buffer) => (running.output += c.toString('utf8')));
     child.stderr!.on('data', (c: Buffer) => (running.output += c.toString('utf8')));
@@ -131,10 +167,13 @@ export async function startSystem(label: string) {
     const gateway = start('gateway');
     const monolith = start('monolith');
     const relay = start('relay');
+    // The service fetches the users domain's keys through the gateway when the first token arrives, not at start.
+    const service = products ? start('products-service') : undefined;
     await Promise.all([
       waitReady(`http://127.0.0.1:${ports.admin}/readyz`, gateway),
       waitReady(`http://127.0.0.1:${ports.monolith}/readyz`, monolith),
       waitReady(`http://127.0.0.1:${ports.relay}/readyz`, relay),
+      ...(products && service ? [waitReady(`${products.url}/readyz`, service)] : []),
     ]);
   }
 
@@ -159,13 +198,14 @@ export async function startSystem(label: string) {
 
   /**
    * Everything the namespace can hold: the domain exchanges, the retry and dead-letter path, and
-   * each queue the monolith's consumer groups said they consume (their "consumers started"
-   * lines) with its DLQ. Quorum queues hold broker file handles: none may outlive the test.
+   * each queue the monolith's and the products service's consumer groups said they consume (their
+   * "consumers started" lines) with its DLQ. Quorum queues hold broker file handles: none may
+   * outlive the test.
    */
   async function removeNamespace() {
     const n = names(namespace);
     const consumed = new Set<string>();
-    for (const line of lines('monolith')) {
+    for (const line of [...lines('monolith'), ...lines('products-service')]) {
       if (line.msg === 'consumers started' && Array.isArray(line.queues)) for (const q of line.queues as string[]) consumed.add(q);
     }
     const levels = DEFAULT_RETRY.delaysMs.map((_, i) => n.retryLevel(i));
@@ -210,10 +250,11 @@ export async function startSystem(label: string) {
   }
 
   return {
-    urls: { gateway: `http://127.0.0.1:${ports.gateway}`, admin: `http://127.0.0.1:${ports.admin}`, relay: `http://127.0.0.1:${ports.relay}`, monolith: `http://127.0.0.1:${ports.monolith}` },
+    urls: { gateway: `http://127.0.0.1:${ports.gateway}`, admin: `http://127.0.0.1:${ports.admin}`, relay: `http://127.0.0.1:${ports.relay}`, monolith: `http://127.0.0.1:${ports.monolith}`, products: products?.url },
     receiver,
     smtp,
     monolithDb,
+    productsDb: products?.db,
     namespace,
     secrets,
     processes,
