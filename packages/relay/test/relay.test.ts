@@ -40,6 +40,35 @@ describe('relay: outbox → RabbitMQ (real broker, real database)', () => {
     expect(await unpublished(db.knex)).toBe(0);
   });
 
+  it('retention: deletes published rows older than the retention, and never an unpublished one, however old', async () => {
+    const namespace = testNamespace('retention');
+    capture = await captureQueue(namespace);
+    const old = await writeEvents(db.knex, 40, { aggregates: 4, perTransaction: 10 });
+    relay = await startRelay(db, namespace);
+    expect(await capture.waitFor(40)).toBe(40);
+    await relay.stop();
+    relay = undefined;
+
+    // Injected: the 40 published rows and 20 rows never published are made two hours old (the
+    // unpublished ones as a relay that was down that long would find them); 20 fresh ones are
+    // published after a restart.
+    const stale = await writeEvents(db.knex, 20, { aggregates: 2, perTransaction: 10 });
+    await db.knex('outbox.events').whereIn('id', [...old.ids, ...stale.ids]).update({ created_at: db.knex.raw("now() - interval '2 hours'") });
+    await db.knex('outbox.events').whereIn('id', old.ids).update({ published_at: db.knex.raw("now() - interval '2 hours'") });
+    // The restarted relay runs its first cleanup at once: one hour of retention.
+    relay = await startRelay(db, namespace, { retentionMs: 3_600_000, cleanupIntervalMs: 1 });
+    const fresh = await writeEvents(db.knex, 20, { aggregates: 2, perTransaction: 10 });
+
+    expect(await capture.waitFor(80)).toBe(80);
+    await sleep(300);
+    const left = await db.knex('outbox.events').pluck('id');
+    // The old published rows are gone; the old unpublished ones were published, not deleted, and
+    // stay until their own retention has passed since publishing; the fresh ones stay.
+    expect(left.filter((id: string) => old.ids.includes(id))).toEqual([]);
+    expect(new Set(left)).toEqual(new Set([...stale.ids, ...fresh.ids]));
+    expect(await unpublished(db.knex)).toBe(0);
+  });
+
   it('carries the writer\'s W3C trace context in the message headers', async () => {
     const namespace = testNamespace('trace');
     capture = await captureQueue(namespace);
