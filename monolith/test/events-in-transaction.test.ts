@@ -1,0 +1,79 @@
+import { startMonolith, type MonolithHarness } from './support/harness';
+
+/**
+ * The outbox's one promise, checked for every kind of state change at once: a shop's worth of use
+ * cases runs through HTTP (register, create, patch and restock a product, order with a good and
+ * a declined card, cancel, the confirmation emails sent), and then, for every aggregate an event
+ * was written for, the row that holds its state was last written by the same transaction as its
+ * latest event: PostgreSQL's `xmin` of the row equals the event's `txid` (pg_current_xact_id()).
+ * A module that wrote its event in a transaction of its own, before or after the change, fails.
+ */
+let h: MonolithHarness;
+
+beforeAll(async () => {
+  h = await startMonolith('events_in_tx');
+});
+afterAll(() => h.close());
+
+/** Where each aggregate's state lives, by the first word of its event types. */
+const STATE_TABLES: Record<string, string> = {
+  user: 'users.users',
+  product: 'products.products',
+  order: 'orders.orders',
+  payment: 'payments.payments',
+  notification: 'notifications.notifications',
+};
+
+async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test('Every event is written in the transaction that made the change it describes, for every event type the shop writes', async () => {
+  const admin = await h.admin();
+  const customer = await h.signUp({ name: 'Grace Hopper' });
+  const created = await h.api.post('/api/products', { sku: `TX-${Date.now()}`, name: 'Teapot', priceCents: 2500, stock: 10 }, admin.token);
+  expect(created.status).toBe(201);
+  const productId = created.body.id as string;
+  expect((await h.api.patch(`/api/products/${productId}`, { name: 'Teapot, blue' }, admin.token)).status).toBe(200);
+  expect((await h.api.post(`/api/products/${productId}/stock`, { delta: 5 }, admin.token)).status).toBe(200);
+  const order = (card: string) => h.api.post('/api/orders', { items: [{ productId, quantity: 2 }], card: { number: card } }, customer.token);
+  const confirmed = await order('4242424242424242');
+  expect(confirmed.status).toBe(201);
+  expect((await order('4000000000000002')).status).toBe(402);
+  const cancelled = await order('4242424242424242');
+  expect((await h.api.post(`/api/orders/${cancelled.body.id}/cancel`, {}, customer.token)).status).toBe(200);
+  // The emails: order.created reaches the notifications module through the inbox, as from the broker.
+  await h.deliverEvents();
+  await until(async () => (await h.events('notification.sent')).length === 3, 'three notification.sent events');
+
+  const events = await h.events();
+  const latest = new Map<string, { table: string; subject: string; id: string; type: string }>();
+  for (const event of events) {
+    const table = STATE_TABLES[event.type.split('.')[0]];
+    expect({ type: event.type, table: table ?? 'a state table for this event type' }).toEqual({ type: event.type, table: expect.any(String) });
+    latest.set(`${table}/${event.subject}`, { table, subject: event.subject, id: event.id, type: event.type });
+  }
+  // Every type this flow can write was written at least once.
+  expect(new Set(events.map((e) => e.type))).toEqual(
+    new Set([
+      'user.registered', 'product.created', 'product.updated', 'product.stock_changed',
+      'order.created', 'order.confirmed', 'order.cancelled', 'payment.captured', 'payment.declined', 'payment.refunded', 'notification.sent',
+    ]),
+  );
+
+  const mismatched: string[] = [];
+  for (const { table, subject, id, type } of latest.values()) {
+    const { rows } = await h.db.knex.raw<{ rows: Array<{ same: boolean }> }>(
+      `SELECT (o.txid::text::numeric % 4294967296) = s.xmin::text::numeric AS same
+         FROM outbox.events o, ${table} s WHERE o.id = ? AND s.id = ?`,
+      [id, subject],
+    );
+    if (rows.length !== 1 || !rows[0].same) mismatched.push(`${type} ${subject} (${table}): ${rows.length ? 'another transaction' : 'no row'}`);
+  }
+  expect(mismatched).toEqual([]);
+  expect(latest.size).toBeGreaterThanOrEqual(10);
+});
