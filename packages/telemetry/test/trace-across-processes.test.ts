@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ReceivedSpan } from './otlp-receiver';
+import { call, traceOf } from './support/calls';
 import { startSystem, type System } from './support/system';
 
 /**
@@ -24,26 +25,6 @@ const flow = {} as {
   orderId: string;
   declinedStatus: number;
 };
-
-async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** The spans of one trace, once `done` says everything expected has arrived (or 20 s passed). */
-async function traceOf(traceId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const spans = system.receiver.spans.filter((s) => s.traceId === traceId);
-    if (done(spans) || Date.now() > deadline) return spans;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   system = await startSystem('trace');
@@ -101,7 +82,7 @@ describe('one order through gateway → monolith → outbox → relay → Rabbit
     const ns = system.namespace;
     // Each process exports on its own schedule: the relay's publish of notification.sent can reach
     // the receiver before the monolith's batch holding email.send. Wait for every last hop.
-    trace = await traceOf(clientTraceId, (spans) =>
+    trace = await traceOf(system.receiver, clientTraceId, (spans) =>
       [`${ns}notification.order.created process`, 'email.send', 'notification.sent publish'].every((name) => spans.some((s) => s.name === name)),
     );
   }, 30_000);
@@ -176,7 +157,7 @@ describe('one order through gateway → monolith → outbox → relay → Rabbit
 
   test('a declined card: 402, and order.place records the error with status ERROR in its own trace', async () => {
     expect(flow.declinedStatus).toBe(402);
-    const spans = await traceOf(declinedTraceId, (all) => all.some((s) => s.name === 'order.place') && all.some((s) => s.service === 'banyan-gateway'));
+    const spans = await traceOf(system.receiver, declinedTraceId, (all) => all.some((s) => s.name === 'order.place') && all.some((s) => s.service === 'banyan-gateway'));
     const place = spans.find((s) => s.name === 'order.place')!;
     expect(place.status.code).toBe(STATUS_ERROR);
     expect(place.events).toContain('exception');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { backfill, loadSyncSpec } from '../../cli/src/sync/engine';
 import type { ReceivedSpan } from './otlp-receiver';
+import { call, traceOf } from './support/calls';
 import { startSystem, type System } from './support/system';
 
 /**
@@ -20,26 +21,6 @@ let system: System;
 const caller = () => ({ traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') });
 const traceparent = (c: { traceId: string; spanId: string }) => `00-${c.traceId}-${c.spanId}-01`;
 const flow = {} as { productId: string; customerToken: string };
-
-async function call(method: string, url: string, body?: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
-/** The spans of one trace, once `done` says everything expected has arrived (or 20 s passed). */
-async function traceOf(traceId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const spans = system.receiver.spans.filter((s) => s.traceId === traceId);
-    if (done(spans) || Date.now() > deadline) return spans;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** One line per span, so a failed assertion shows the whole trace it looked at. */
 const listed = (trace: ReceivedSpan[]) =>
@@ -109,7 +90,7 @@ describe('products switched to its extracted service: the trace crosses into it'
     // Assert
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(flow.productId);
-    const trace = await traceOf(read.traceId, (spans) => spans.some(isGatewayHop(read.spanId)) && spans.some((s) => s.service === SERVICE && s.kind === SPAN_KIND.SERVER));
+    const trace = await traceOf(system.receiver, read.traceId, (spans) => spans.some(isGatewayHop(read.spanId)) && spans.some((s) => s.service === SERVICE && s.kind === SPAN_KIND.SERVER));
     const gateway = one(trace, isGatewayHop(read.spanId), 'gateway server span, child of the caller');
     expect(gateway.attributes).toMatchObject({ 'banyan.route.side': 'extracted', 'banyan.route.mode': 'extracted', 'http.response.status_code': 200 });
     const service = one(trace, (s) => s.service === SERVICE && s.kind === SPAN_KIND.SERVER, `${SERVICE} server span`);
@@ -134,7 +115,7 @@ describe('products switched to its extracted service: the trace crosses into it'
     expect(order.status).toBe(201);
     const reservationUrl = `${system.urls.products}/api/products/reservations`;
     const isReservationClient = (s: ReceivedSpan) => s.service === 'banyan-monolith' && s.kind === SPAN_KIND.CLIENT && s.attributes['url.full'] === reservationUrl;
-    const trace = await traceOf(checkout.traceId, (spans) =>
+    const trace = await traceOf(system.receiver, checkout.traceId, (spans) =>
       [isGatewayHop(checkout.spanId), (s: ReceivedSpan) => s.name === 'order.place', isReservationClient, isReservationServer].every((p) => spans.some(p)),
     );
 
