@@ -1,4 +1,4 @@
-import { loadConfig, logEnv, port, postgresEnv, rabbitEnv, smtpEnv, z } from '@banyan/config';
+import { inboxEnv, loadConfig, logEnv, port, postgresEnv, rabbitEnv, smtpEnv, z } from '@banyan/config';
 
 export const monolithConfigSchema = z.object({
   PORT: port(3000),
@@ -6,6 +6,7 @@ export const monolithConfigSchema = z.object({
   MONOLITH_DATABASE: z.string().default('banyan_monolith'),
   ...postgresEnv,
   ...rabbitEnv,
+  ...inboxEnv,
   ...smtpEnv,
   ...logEnv,
   /** Sender of the shop's emails. */

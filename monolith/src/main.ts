@@ -1,6 +1,7 @@
 import { ConfigError, databaseConnection } from '@banyan/config';
 import { createKnex, describe, ensureDatabase } from '@banyan/db';
 import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
+import { startInboxPruner } from '@banyan/inbox';
 import { staticRoutes, watchRoutes } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
 import { buildMonolith } from './app';
@@ -47,6 +48,13 @@ async function main() {
     logger,
   );
   onShutdown('consumers', () => consumers.close());
+  const pruner = startInboxPruner({
+    knex,
+    retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000,
+    onPruned: (deleted) => deleted && logger.info({ deleted }, 'inbox rows past retention deleted'),
+    onError: (err) => logger.warn({ err: err.message }, 'inbox pruning failed; next try in an hour'),
+  });
+  onShutdown('inbox pruner', () => pruner.stop());
 
   const served = await serve(monolith.app, config.PORT, config.HOST);
   onShutdown('http server', () => served.close());

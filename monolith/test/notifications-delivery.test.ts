@@ -368,6 +368,8 @@ describe('GET /api/notifications', () => {
     for (const event of aliceOrders) await deliver(module, event);
     await deliver(module, orderCreated({ userId: bob.userId, customerEmail: bob.email }));
     await eventually(async () => smtp.mails.filter((m) => m.to.includes(alice.email) || m.to.includes(bob.email)), (m) => m.length === 4);
+    // The SMTP server has each mail a moment before its sender commits `sent`: wait for the rows.
+    await eventually(() => db.knex('notifications.notifications').whereIn('recipient', [alice.email, bob.email]).where({ status: 'sent' }), (rows) => rows.length === 4);
     const api = http(served.url);
     const aliceToken = await signToken(alice.userId, alice.email);
 

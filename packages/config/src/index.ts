@@ -60,6 +60,12 @@ export const smtpEnv = {
   SMTP_PORT: z.coerce.number().int().positive().default(1025),
 };
 
+/** Every process that consumes events keeps an inbox (packages/inbox): how long it remembers. */
+export const inboxEnv = {
+  /** Rows older than this are pruned; a redelivery of an event older than this would apply again (ADR 0109). */
+  INBOX_RETENTION_HOURS: z.coerce.number().positive().default(336),
+};
+
 export const logEnv = {
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };

@@ -21,6 +21,13 @@ const migrations: Migration[] = [
       `);
     },
   },
+  {
+    // The pruner finds old rows by processed_at, which is never updated: a BRIN index is enough.
+    name: '002_processed_at',
+    async up(knex) {
+      await knex.raw(`CREATE INDEX processed_at_brin ON inbox.processed USING brin (processed_at)`);
+    },
+  },
 ];
 
 /** Add this to the process's `migrate()` list; every process that consumes events owns this schema. */
@@ -69,4 +76,57 @@ export interface Subscription<T = any> {
   consumer: string;
   eventType: string;
   handle: Handler<T>;
+}
+
+/**
+ * Delete inbox rows older than `retentionMs`, a chunk at a time so no lock is held long. A row
+ * is the memory that an event was applied: after it is gone, a redelivery of that event would be
+ * applied again. So the retention must outlast any redelivery the system can produce: the broker
+ * redelivers within seconds, a relay re-sends only rows it has not marked (minutes at most), so
+ * days are a wide margin. Returns how many rows were deleted.
+ */
+export async function pruneInbox(knex: Knex, retentionMs: number, chunk = 5_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await knex.raw<{ rowCount: number }>(
+      `DELETE FROM inbox.processed WHERE ctid IN (
+         SELECT ctid FROM inbox.processed
+          WHERE processed_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)
+          LIMIT ?)`,
+      [retentionMs, chunk],
+    );
+    total += rowCount;
+    if (rowCount < chunk) return total;
+  }
+}
+
+export interface InboxPrunerOptions {
+  knex: Knex;
+  retentionMs: number;
+  /** How often to prune; the first run is at start. Default one hour. */
+  intervalMs?: number;
+  onPruned?: (deleted: number) => void;
+  onError?: (err: Error) => void;
+}
+
+/** Prune the process's inbox now and then every `intervalMs`; one per process (database), not per consumer. */
+export function startInboxPruner(options: InboxPrunerOptions): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const run = () => {
+    running ??= pruneInbox(options.knex, options.retentionMs)
+      .then((deleted) => options.onPruned?.(deleted), (err: Error) => options.onError?.(err))
+      .finally(() => {
+        running = undefined;
+      });
+  };
+  run();
+  const timer = setInterval(run, options.intervalMs ?? 3_600_000);
+  // Housekeeping must never keep a process alive.
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }

@@ -1,4 +1,4 @@
-import { loadConfig, logEnv, port, postgresEnv, rabbitEnv, z } from '@banyan/config';
+import { inboxEnv, loadConfig, logEnv, port, postgresEnv, rabbitEnv, z } from '@banyan/config';
 
 /**
  * The environment every extracted service reads. `extra` adds a service's own variables
@@ -11,6 +11,7 @@ export function serviceEnv(defaults: { port: number; database: string }) {
     SERVICE_DATABASE: z.string().default(defaults.database),
     ...postgresEnv,
     ...rabbitEnv,
+    ...inboxEnv,
     ...logEnv,
     /** The users domain's public keys, through the gateway so it follows wherever users is served. */
     USERS_JWKS_URL: z.string().url().default('http://127.0.0.1:8080/api/users/.well-known/jwks.json'),

@@ -1,6 +1,7 @@
 import { ConfigError, databaseConnection } from '@banyan/config';
 import { createKnex, describe, ensureDatabase } from '@banyan/db';
 import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
+import { startInboxPruner } from '@banyan/inbox';
 import { startConsumers } from '@banyan/messaging';
 import { createRelay, observeOutbox, relayMetrics } from '@banyan/relay';
 import { staticRoutes, type RoutingView } from '@banyan/routing-client';
@@ -64,6 +65,15 @@ export async function runService<C extends ServiceConfig>(
       });
     }
     const subscriptions = service.definition.subscriptions ?? [];
+    if (subscriptions.length || service.definition.routedSubscriptions?.length) {
+      const pruner = startInboxPruner({
+        knex,
+        retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000,
+        onPruned: (deleted) => deleted && logger.info({ deleted }, 'inbox rows past retention deleted'),
+        onError: (err) => logger.warn({ err: err.message }, 'inbox pruning failed; next try in an hour'),
+      });
+      onShutdown('inbox pruner', () => pruner.stop());
+    }
     if (subscriptions.length) {
       const consumers = await startConsumers({ url: config.RABBITMQ_URL, knex, subscriptions, namespace: config.BANYAN_MQ_NAMESPACE, logger: logger.child({ component: 'consumers' }) });
       onShutdown('consumers', () => consumers.close());
