@@ -11,7 +11,7 @@ import { startNotificationsSystem, type NotificationsSystem } from './system';
  * The issue's extraction drill for notifications, end to end through a real gateway with both
  * relays running and real SMTP servers: backfill and verify; switch to the service, back and again
  * while a loop places orders through the gateway, then count the emails per order; the contract
- * scenarios on both sides in both modes; a redelivered order.created in both modes.
+ * scenarios on both sides in every routing mode; a redelivered order.created in both modes.
  */
 const GOOD = '4242424242424242';
 const DECLINED = '4000000000000002';
@@ -122,12 +122,12 @@ describe('notifications extracted, end to end through the gateway', () => {
     expect(byOrder(await rowsFor('service', acknowledged))).toEqual(byOrder(await rowsFor('monolith', acknowledged)));
   }, 60_000);
 
-  test('When the notifications scenarios run on the monolith side and on the service side through the gateway, then they are identical with notifications routed either way', async () => {
+  test('When the notifications scenarios run on the monolith side and on the service side through the gateway, then they are identical in every routing mode (monolith, shadow, canary 50, extracted)', async () => {
     const side = (s: 'monolith' | 'extracted') =>
       gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'notifications', gatewayToken: ADMIN_TOKEN, adminToken: system.adminToken });
 
-    for (const mode of ['monolith', 'extracted'] as const) {
-      await system.route(mode);
+    for (const [mode, percent] of [['monolith'], ['shadow'], ['canary', 50], ['extracted']] as const) {
+      await system.route(mode, percent);
       const report = await compareTargets(notificationScenarios, side('monolith'), side('extracted'));
 
       if (!report.identical) console.log(`notifications routed ${mode}:\n${renderReport(report)}`);

@@ -27,7 +27,7 @@ export interface NotificationsSystem {
   /** Every email either side sent, each tagged with the side whose SMTP server received it. */
   mails(): Array<ReceivedMail & { side: 'monolith' | 'service' }>;
   /** Route notifications at the gateway and wait until exactly the routed side holds the queue. */
-  route(mode: 'monolith' | 'extracted'): Promise<void>;
+  route(mode: 'monolith' | 'extracted' | 'shadow' | 'canary', percent?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -127,8 +127,8 @@ export async function startNotificationsSystem(label: string): Promise<Notificat
       adminToken: token,
       namespace,
       mails: () => [...mono.smtp.mails.map((m) => ({ ...m, side: 'monolith' as const })), ...smtp.mails.map((m) => ({ ...m, side: 'service' as const }))],
-      async route(mode) {
-        await gateway.route('notifications', mode);
+      async route(mode, percent) {
+        await gateway.route('notifications', mode, percent);
         await eventually(async () => {
           await Promise.all([monoRoutes.refresh(), serviceRoutes.refresh()]);
           await follower.settled();

@@ -146,7 +146,7 @@ describe('payments extracted, end to end through the gateway', () => {
     expect((await madeBy('service', 'payment.refunded')) + (await madeBy('monolith', 'payment.refunded'))).toBe(counts.cancelled);
   }, 60_000);
 
-  test('When the payments scenarios run on the monolith side and on the service side through the gateway, then they are identical with payments routed either way', async () => {
+  test('When the payments scenarios run on the monolith side and on the service side through the gateway, then they are identical in every routing mode (monolith, shadow, canary 50, extracted)', async () => {
     // Whichever side charges, the other side's reads see the payment only once its event arrived:
     // the reads wait for it (the scenarios' own steps wait only where the contract says eventually).
     const scenarios: Scenario[] = paymentScenarios.map((s) => ({
@@ -156,8 +156,9 @@ describe('payments extracted, end to end through the gateway', () => {
     const side = (s: 'monolith' | 'extracted') =>
       gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'payments', gatewayToken: ADMIN_TOKEN, adminToken: system.adminToken });
 
-    for (const mode of ['monolith', 'extracted'] as const) {
-      await system.route(mode);
+    // In every mode a user can put payments in: the doors and consumers behind each side follow it.
+    for (const [mode, percent] of [['monolith'], ['shadow'], ['canary', 50], ['extracted']] as const) {
+      await system.route(mode, percent);
       const report = await compareTargets(scenarios, side('monolith'), side('extracted'));
 
       if (!report.identical) console.log(`payments routed ${mode}:\n${renderReport(report)}`);

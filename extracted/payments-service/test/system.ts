@@ -18,7 +18,7 @@ export interface PaymentsSystem {
   card: ReturnType<typeof observedProcessor>;
   adminToken: string;
   /** Route payments at the gateway and wait until the monolith's door has seen it (it polls). */
-  route(mode: 'monolith' | 'extracted'): Promise<void>;
+  route(mode: 'monolith' | 'extracted' | 'shadow' | 'canary', percent?: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -98,8 +98,8 @@ export async function startPaymentsSystem(label: string, options: { breakerReset
       gateway,
       card,
       adminToken: token,
-      async route(mode) {
-        await gateway.route('payments', mode);
+      async route(mode, percent) {
+        await gateway.route('payments', mode, percent);
         await eventually(async () => {
           await routes.refresh();
           if (routes.isExtracted('payments') !== (mode === 'extracted')) throw new Error(`the monolith does not see payments ${mode} yet`);
