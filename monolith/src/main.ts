@@ -48,12 +48,7 @@ async function main() {
     logger,
   );
   onShutdown('consumers', () => consumers.close());
-  const pruner = startInboxPruner({
-    knex,
-    retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000,
-    onPruned: (deleted) => deleted && logger.info({ deleted }, 'inbox rows past retention deleted'),
-    onError: (err) => logger.warn({ err: err.message }, 'inbox pruning failed; next try in an hour'),
-  });
+  const pruner = startInboxPruner({ knex, retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000, log: logger });
   onShutdown('inbox pruner', () => pruner.stop());
 
   const served = await serve(monolith.app, config.PORT, config.HOST);

@@ -100,13 +100,20 @@ export async function pruneInbox(knex: Knex, retentionMs: number, chunk = 5_000)
   }
 }
 
+/** The two log calls the pruner makes (a pino logger fits). */
+export interface PrunerLog {
+  info(fields: object, msg: string): void;
+  warn(fields: object, msg: string): void;
+}
+
 export interface InboxPrunerOptions {
   knex: Knex;
   retentionMs: number;
   /** How often to prune; the first run is at start. Default one hour. */
   intervalMs?: number;
+  /** Where a run that deleted rows, and a run that failed, are reported. */
+  log?: PrunerLog;
   onPruned?: (deleted: number) => void;
-  onError?: (err: Error) => void;
 }
 
 /** Prune the process's inbox now and then every `intervalMs`; one per process (database), not per consumer. */
@@ -114,7 +121,13 @@ export function startInboxPruner(options: InboxPrunerOptions): { stop(): Promise
   let running: Promise<void> | undefined;
   const run = () => {
     running ??= pruneInbox(options.knex, options.retentionMs)
-      .then((deleted) => options.onPruned?.(deleted), (err: Error) => options.onError?.(err))
+      .then(
+        (deleted) => {
+          if (deleted) options.log?.info({ deleted }, 'inbox rows past retention deleted');
+          options.onPruned?.(deleted);
+        },
+        (err: Error) => options.log?.warn({ err: err.message }, 'inbox pruning failed; it runs again at the next interval'),
+      )
       .finally(() => {
         running = undefined;
       });

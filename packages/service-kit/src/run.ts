@@ -66,12 +66,7 @@ export async function runService<C extends ServiceConfig>(
     }
     const subscriptions = service.definition.subscriptions ?? [];
     if (subscriptions.length || service.definition.routedSubscriptions?.length) {
-      const pruner = startInboxPruner({
-        knex,
-        retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000,
-        onPruned: (deleted) => deleted && logger.info({ deleted }, 'inbox rows past retention deleted'),
-        onError: (err) => logger.warn({ err: err.message }, 'inbox pruning failed; next try in an hour'),
-      });
+      const pruner = startInboxPruner({ knex, retentionMs: config.INBOX_RETENTION_HOURS * 3_600_000, log: logger });
       onShutdown('inbox pruner', () => pruner.stop());
     }
     if (subscriptions.length) {
