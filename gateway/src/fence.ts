@@ -11,11 +11,6 @@ export function writesTo(row: RouteRow): Side {
   return row.mode === 'extracted' ? 'extracted' : 'monolith';
 }
 
-/** The sides that took the domain's writes under `row`. */
-export function writingSides(row: RouteRow): Side[] {
-  return [writesTo(row)];
-}
-
 export interface FenceOptions {
   /** After the old side's writes finished (and its outbox drained), wait this long for consumers to apply them. */
   settleMs: number;
@@ -134,12 +129,13 @@ export function createWriteFence(options: FenceOptions) {
         // A switch while the fence is up changes nothing it waits for: no write of the domain has
         // been sent anywhere since it went up, so the writes in flight and the events to publish
         // are the same ones. It keeps its phase and its deadline; only the sides to ask grow.
-        for (const side of writingSides(previous)) if (!existing.oldSides.includes(side)) existing.oldSides.push(side);
+        const side = writesTo(previous);
+        if (!existing.oldSides.includes(side)) existing.oldSides.push(side);
         return;
       }
       const f: DomainFence = {
         since: Date.now(),
-        oldSides: writingSides(previous),
+        oldSides: [writesTo(previous)],
         phase: 'in-flight',
         waiters: [],
         deadline: setTimeout(() => release(domain, 'timeout'), maxMs),

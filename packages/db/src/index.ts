@@ -109,3 +109,17 @@ export async function ping(knex: Knex): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Delete the rows of `table` that `where` selects, `chunk` at a time (each chunk its own short
+ * statement, so no lock is held long), by the key column `key`. Returns how many were deleted.
+ * Housekeeping of append-mostly tables: published outbox rows, old inbox rows.
+ */
+export async function deleteInChunks(knex: Knex, table: string, key: string, where: string, bindings: readonly Knex.RawBinding[], chunk = 5_000): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rowCount } = await knex.raw<{ rowCount: number }>(`DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${where} LIMIT ?)`, [...bindings, chunk]);
+    total += rowCount;
+    if (rowCount < chunk) return total;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Migration, SchemaOwner } from '@banyan/db';
+import { deleteInChunks, type Migration, type SchemaOwner } from '@banyan/db';
 import type { EventEnvelope } from '@banyan/events';
 
 export const INBOX_SCHEMA = 'inbox';
@@ -85,19 +85,8 @@ export interface Subscription<T = any> {
  * redelivers within seconds, a relay re-sends only rows it has not marked (minutes at most), so
  * days are a wide margin. Returns how many rows were deleted.
  */
-export async function pruneInbox(knex: Knex, retentionMs: number, chunk = 5_000): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const { rowCount } = await knex.raw<{ rowCount: number }>(
-      `DELETE FROM inbox.processed WHERE ctid IN (
-         SELECT ctid FROM inbox.processed
-          WHERE processed_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)
-          LIMIT ?)`,
-      [retentionMs, chunk],
-    );
-    total += rowCount;
-    if (rowCount < chunk) return total;
-  }
+export function pruneInbox(knex: Knex, retentionMs: number, chunk = 5_000): Promise<number> {
+  return deleteInChunks(knex, 'inbox.processed', 'ctid', 'processed_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)', [retentionMs], chunk);
 }
 
 /** The two log calls the pruner makes (a pino logger fits). */

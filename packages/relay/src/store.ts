@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { deleteInChunks } from '@banyan/db';
 import type { OutboxRow } from '@banyan/outbox';
 
 /** ISO 8601 in UTC with milliseconds, as `Date#toISOString()` writes it (and `outbox.add` stored it). */
@@ -118,19 +119,15 @@ export async function recordFailure(
  * nothing); a row published before the cutoff was created before it too.
  */
 export async function deletePublished(knex: Knex, retentionMs: number, chunk = 5_000): Promise<number> {
-  let total = 0;
-  for (;;) {
-    const { rowCount } = await knex.raw<{ rowCount: number }>(
-      `DELETE FROM outbox.events WHERE position IN (
-         SELECT position FROM outbox.events
-          WHERE created_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)
-            AND published_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)
-          LIMIT ?)`,
-      [retentionMs, retentionMs, chunk],
-    );
-    total += rowCount;
-    if (rowCount < chunk) break;
-  }
+  const total = await deleteInChunks(
+    knex,
+    'outbox.events',
+    'position',
+    `created_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)
+       AND published_at < clock_timestamp() - make_interval(secs => ?::float8 / 1000)`,
+    [retentionMs, retentionMs],
+    chunk,
+  );
   // outbox.unpublished is filled by a trigger and emptied by the relay's marks; an entry whose
   // event was deleted or marked by hand would only be stepped over by every read. Rows being
   // written are invisible here with their entry (one transaction), so none is taken early.
