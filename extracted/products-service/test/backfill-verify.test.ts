@@ -49,6 +49,43 @@ describe('banyan backfill / verify for products', () => {
     expect(again).toEqual({ read: total, written: 0, skipped: total });
   });
 
+  test('When the sync consumer has inserted the same row, uncommitted, as the backfill copies it, then the batch waits for it and keeps the newer copy: 0 differences', async () => {
+    // Arrange: a product in the monolith only.
+    const { token } = await mono.admin();
+    const created = await mono.api.post('/api/products', { sku: `RACE-${Date.now()}`, name: 'Raced', priceCents: 900, stock: 3 }, token);
+    expect(created.status).toBe(201);
+    const row = await mono.db.knex('products.products').where({ id: created.body.id }).first();
+    const copy = { id: row.id, sku: row.sku, name: row.name, description: row.description, price_cents: row.price_cents, stock: row.stock, version: row.version };
+
+    // Injected: the sync consumer's insert of the same row, uncommitted while the backfill runs.
+    const consumer = await db.knex.transaction();
+    await consumer('products.products').insert(copy);
+    const copying = backfill(spec, stores(), { batchSize: 500 });
+    await new Promise((r) => setTimeout(r, 300)); // the backfill's batch now waits on the sku index
+    await consumer.commit();
+
+    // Assert
+    await expect(copying).resolves.toMatchObject({ read: expect.any(Number) });
+    expect((await verify(spec, stores())).differences).toEqual([]);
+  });
+
+  test('When the service holds another row under the same sku (a real collision), then the backfill fails with the unique violation after its retries, and keeps nothing of that batch', async () => {
+    const { token } = await mono.admin();
+    const sku = `CLASH-${Date.now()}`;
+    const created = await mono.api.post('/api/products', { sku, name: 'Clash', priceCents: 100, stock: 1 }, token);
+    expect(created.status).toBe(201);
+    // Injected: a row of the service's own with the same sku and another id.
+    const other = '0190a3b4-7c1d-7000-8000-00000000c1a5';
+    await db.knex('products.products').insert({ id: other, sku, name: 'Other', description: '', price_cents: 1, stock: 1, version: 1 });
+    try {
+      await expect(backfill(spec, stores(), { batchSize: 500 })).rejects.toMatchObject({ code: '23505', constraint: 'products_sku_unique' });
+      expect(await db.knex('products.products').where({ id: created.body.id }).first()).toBeUndefined();
+    } finally {
+      await db.knex('products.products').where({ id: other }).delete();
+      await db.knex('banyan_sync.backfill_checkpoints').delete();
+    }
+  });
+
   test("When the service's copy is newer, then a backfill leaves it and verify names the column that differs", async () => {
     const [row] = await db.knex('products.products').orderBy('id').limit(1);
     await db.knex('products.products').where({ id: row.id }).update({ name: 'Changed in the service', version: Number(row.version) + 1 });

@@ -93,15 +93,17 @@ export async function backfill(
       const rows = await readBatch(table, db.source, 'source', afterKey, batchSize);
       if (rows.length === 0) break;
       const lastKey = keyOf(rows.at(-1)!, table);
-      const written = await db.target.transaction(async (trx) => {
-        const count = await upsertNewer(trx, table, rows);
-        if (table.aggregateType) await raiseSequences(trx, table, rows);
-        await trx(CHECKPOINTS)
-          .insert({ domain: spec.domain, table_name: table.target, last_key: lastKey })
-          .onConflict(['domain', 'table_name'])
-          .merge({ last_key: lastKey, updated_at: trx.fn.now() });
-        return count;
-      });
+      const written = await retryingConcurrentInserts(() =>
+        db.target.transaction(async (trx) => {
+          const count = await upsertNewer(trx, table, rows);
+          if (table.aggregateType) await raiseSequences(trx, table, rows);
+          await trx(CHECKPOINTS)
+            .insert({ domain: spec.domain, table_name: table.target, last_key: lastKey })
+            .onConflict(['domain', 'table_name'])
+            .merge({ last_key: lastKey, updated_at: trx.fn.now() });
+          return count;
+        }),
+      );
       result.read += rows.length;
       result.written += written;
       result.skipped += rows.length - written;
@@ -112,6 +114,24 @@ export async function backfill(
   }
   await db.target(CHECKPOINTS).where({ domain: spec.domain }).delete();
   return result;
+}
+
+/**
+ * The backfill runs while the sync consumer applies the other side's events. When the consumer
+ * inserts a row this batch also inserts (same key, same unique values), the batch waits for it
+ * and then collides on a unique index other than the key (a product's `sku`), which
+ * `ON CONFLICT (key)` does not arbitrate: PostgreSQL raises 23505. Once that row has committed,
+ * the batch run again sees it as a key conflict and keeps the newer version. A collision that
+ * stays after a retry is real (two rows with one sku) and is thrown.
+ */
+export async function retryingConcurrentInserts<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505' || attempt >= attempts) throw err;
+    }
+  }
 }
 
 async function upsertNewer(trx: Knex.Transaction, table: TableSyncSpec, rows: SyncRow[]): Promise<number> {
