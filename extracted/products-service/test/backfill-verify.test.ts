@@ -7,6 +7,9 @@ import { serve, type Served } from '@banyan/http';
 import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
 import { buildProductsService } from '../src';
+import { productSyncSubscriptions } from '../src/events/sync';
+import { continueSequences } from '@banyan/outbox';
+import type { EventData, EventEnvelope } from '@banyan/events';
 import { startGateway } from '../../../gateway/test/support/gateway';
 
 // No broker here: the service starts empty and only the backfill fills it, which is the point.
@@ -30,6 +33,16 @@ afterAll(async () => {
 });
 
 const spec = loadSyncSpec('products');
+
+/** Until another session of this database waits on a row or tuple lock. */
+async function waitUntilBlocked(knex: TestDatabase['knex']) {
+  for (let i = 0; i < 100; i++) {
+    const { rows } = await knex.raw(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    if (rows[0].n > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error('the consumer never waited on the batch');
+}
 const stores = () => ({ source: mono.db.knex, target: db.knex });
 
 describe('banyan backfill / verify for products', () => {
@@ -67,6 +80,43 @@ describe('banyan backfill / verify for products', () => {
     // Assert
     await expect(copying).resolves.toMatchObject({ read: expect.any(Number) });
     expect((await verify(spec, stores())).differences).toEqual([]);
+  });
+
+  test("When the sync consumer applies a product.updated for a row a backfill batch has just written, then it waits for the batch and neither deadlocks: both lock the row before the product's sequence counter", async () => {
+    // Arrange: one product, copied to the service.
+    const { token } = await mono.admin();
+    const created = await mono.api.post('/api/products', { sku: `LOCK-${Date.now()}`, name: 'Locked', priceCents: 500, stock: 4 }, token);
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    await backfill(spec, stores());
+
+    // A backfill batch, held open between its two steps: the row is written, its counter not yet.
+    const batch = await db.knex.transaction();
+    await batch('products.products').where({ id }).update({ name: 'From the backfill', version: 2 });
+
+    // The sync consumer's handler for the monolith's next change of that product, in its own transaction.
+    const [, updated] = productSyncSubscriptions({ consumer: 'products-service.sync', from: 'monolith', fromWinsTies: false });
+    const event = {
+      specversion: '1.0', id: '0190a3b4-7c1d-7000-8000-00000000d3ad', source: 'monolith', type: 'product.updated', subject: id,
+      time: new Date().toISOString(), datacontenttype: 'application/json', sequence: 3, origin: 'monolith',
+      data: { productId: id, sku: created.body.sku, name: 'From the consumer', description: '', priceCents: 500, stock: 4 },
+    } as EventEnvelope<EventData<'product.updated'>>;
+    const applying = db.knex.transaction((trx) => updated.handle(event, trx));
+    await waitUntilBlocked(db.knex);
+
+    // The batch goes on to the counter: with the consumer holding it (the old order), PostgreSQL
+    // would abort one of the two as a deadlock after deadlock_timeout.
+    await continueSequences(batch, [{ aggregateType: 'products', aggregateId: id, sequence: 2 }]);
+    await batch.commit();
+    await expect(applying).resolves.toBeUndefined();
+
+    const row = await db.knex('products.products').where({ id }).first('name', 'version');
+    const [counter] = await db.knex('outbox.aggregate_sequences').where({ aggregate_type: 'products', aggregate_id: id });
+    expect({ name: row.name, version: Number(row.version), counter: Number(counter.last_sequence) }).toEqual({ name: 'From the consumer', version: 3, counter: 3 });
+
+    // The event was made up: put the monolith's copy back, so the next tests start level.
+    await db.knex('products.products').where({ id }).delete();
+    await backfill(spec, stores());
   });
 
   test('When the service holds another row under the same sku (a real collision), then the backfill fails with the unique violation after its retries, and keeps nothing of that batch', async () => {

@@ -27,6 +27,16 @@ test('A unique violation that stays is thrown after the third attempt', async ()
   expect(calls).toBe(3);
 });
 
+test('A batch PostgreSQL aborted to break a deadlock runs again', async () => {
+  let calls = 0;
+  const result = await retryingConcurrentInserts(async () => {
+    calls++;
+    if (calls === 1) throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    return 'written';
+  });
+  expect({ result, calls }).toEqual({ result: 'written', calls: 2 });
+});
+
 test('Any other error is thrown at once, without a retry', async () => {
   let calls = 0;
   const work = retryingConcurrentInserts(async () => {

@@ -24,9 +24,9 @@ export function productSyncSubscriptions(options: {
 
   const snapshot = async (event: EventEnvelope<EventData<'product.created'>>, trx: Knex.Transaction) => {
     if (!mine(event)) return;
-    await continueSequence(trx, event);
     const { productId, ...rest } = event.data;
     await replica.upsertIfNewer(trx, { id: productId, ...rest }, event.sequence, options.fromWinsTies);
+    await continueSequence(trx, event);
   };
 
   return [
@@ -49,7 +49,9 @@ export function productSyncSubscriptions(options: {
 
 /**
  * Raise this side's counter for the aggregate to the event's sequence, so its next own write
- * numbers after the other side's change instead of colliding with it.
+ * numbers after the other side's change instead of colliding with it. Always after the row's
+ * write: every writer here (a request, the backfill, this consumer) locks the product's row
+ * before its counter, and one lock order is what keeps two of them from deadlocking.
  */
 async function continueSequence(trx: Knex.Transaction, event: EventEnvelope) {
   await continueSequences(trx, [{ aggregateType: 'products', aggregateId: event.subject, sequence: event.sequence }]);

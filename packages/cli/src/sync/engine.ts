@@ -123,16 +123,21 @@ export async function backfill(
  * `ON CONFLICT (key)` does not arbitrate: PostgreSQL raises 23505. Once that row has committed,
  * the batch run again sees it as a key conflict and keeps the newer version. A collision that
  * stays after a retry is real (two rows with one sku) and is thrown.
+ *
+ * A deadlock (40P01) is retried too, as PostgreSQL advises for any transaction it aborts to break
+ * one. Banyan's writers all lock a product's row before its sequence counter, so none is expected;
+ * the retry is for writers a team adds, and a deadlock that stays is thrown like any error.
  */
 export async function retryingConcurrentInserts<T>(work: () => Promise<T>, attempts = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (err) {
-      if ((err as { code?: string }).code !== '23505' || attempt >= attempts) throw err;
+      if (!RETRIED.has((err as { code?: string }).code ?? '') || attempt >= attempts) throw err;
     }
   }
 }
+const RETRIED = new Set(['23505', '40P01']);
 
 async function upsertNewer(trx: Knex.Transaction, table: TableSyncSpec, rows: SyncRow[]): Promise<number> {
   const columns = [...new Set([...table.columns, table.version])];
