@@ -7,7 +7,8 @@ import { eventually, sleep, startPaymentsSystem, type PaymentsSystem } from './s
  * The issue's extraction drill for payments, end to end through a real gateway with both relays
  * running: backfill and verify; switch to the service, back and again while a loop checks out,
  * gets declined and cancels through the gateway; the contract scenarios on both sides in both
- * modes; and the service killed during checkout with the gateway in front.
+ * modes; and the service killed during checkout with the gateway in front, between calls and in the
+ * middle of a charge.
  */
 const GOOD = '4242424242424242';
 const DECLINED = '4000000000000002';
@@ -222,5 +223,43 @@ describe('payments extracted, end to end through the gateway', () => {
     expect((await checkout(item, GOOD)).status).toBe(201);
     expect(await paymentOn('service', probe.body.id)).toMatchObject({ status: 'captured' });
     expect((await api().get(`/api/products/${item}`)).body.stock).toBe(97);
+  }, 30_000);
+
+  test('When the payments service is cut off in the middle of a charge (the card charged, the answer never sent), then checkout answers 503 with a payment_failed order, and the reconciler refunds that charge once the service is back', async () => {
+    await system.route('extracted');
+    const item = await product(10);
+    const charges = system.card.state.charges;
+    system.card.state.delayMs = 400;
+
+    // Injected: once the service has called the card processor for this checkout, every
+    // connection to it is cut, the in-flight one included (its process dies mid-request).
+    const pending = checkout(item, GOOD);
+    await eventually(async () => expect(system.card.state.charges).toBe(charges + 1), 5_000);
+    await system.service.kill();
+    const res = await pending;
+    system.card.state.delayMs = 0;
+
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ code: 'SERVICE.UNAVAILABLE', orderId: expect.any(String) });
+    const orderId: string = res.body.orderId;
+    expect((await api().get(`/api/orders/${orderId}`, customerToken)).body.status).toBe('payment_failed');
+    expect((await api().get(`/api/products/${item}`)).body.stock).toBe(10);
+    // The charge went through behind the cut: the service holds a captured payment for an order
+    // the customer was told failed. This is what the reconciler exists for.
+    await eventually(async () => expect((await paymentOn('service', orderId))?.status).toBe('captured'));
+
+    await system.service.revive();
+    await sleep(BREAKER_RESET_MS + 100);
+    const report = await system.mono.monolith.modules.orders.api.reconcile();
+
+    expect(report).toMatchObject({ refunded: 1, retrying: 0 });
+    expect(await paymentOn('service', orderId)).toMatchObject({ status: 'refunded' });
+    const order = await system.mono.db.knex('orders.orders').where({ id: orderId }).first('status', 'reconciled_at');
+    expect(order.status).toBe('payment_failed');
+    expect(order.reconciled_at).toBeInstanceOf(Date);
+    expect(system.card.state.charges).toBe(charges + 1);
+    // The refund flows back to the module's copy like any of the service's writes.
+    await eventually(async () => expect((await paymentOn('monolith', orderId))?.status).toBe('refunded'));
+    expect((await checkout(item, GOOD)).status).toBe(201);
   }, 30_000);
 });

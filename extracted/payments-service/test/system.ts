@@ -59,6 +59,9 @@ export async function startPaymentsSystem(label: string, options: { breakerReset
         PAYMENTS_SERVICE_TOKEN: CALLER_TOKEN,
         PAYMENTS_TIMEOUT_MS: String(options.timeoutMs ?? 2000),
         PAYMENTS_BREAKER_RESET_MS: String(options.breakerResetMs ?? 1000),
+        // The reconciler runs when a test asks (orders.api.reconcile()), on any order it finds.
+        ORDERS_RECONCILE_AFTER_MS: '0',
+        ORDERS_RECONCILE_INTERVAL_MS: '3600000',
       },
     });
     cleanups.push(() => mono.close());
