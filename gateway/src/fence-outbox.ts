@@ -8,17 +8,18 @@ import type { Domain, Side } from './domains';
 const ABSENT = new Set(['3D000', '3F000', '42P01']);
 
 /**
- * The fence's question to the old side's outbox: does it still hold unpublished events of the
- * domain's aggregates? Read-only sessions, like the dashboard's outbox report; one small pool per
- * database, opened at the first switch. Domains without a sync spec (never extracted) answer
- * `undefined`: the fence then relies on its settle period alone.
+ * The fence's questions to the two sides' outboxes: does the old side still hold unpublished
+ * events of the domain's aggregates, and has the new side applied the ones it published?
+ * Read-only sessions, like the dashboard's outbox report; one small pool per database, opened at
+ * the first switch. Domains without a sync spec (never extracted) have nothing to ask: drained,
+ * and `applied` cannot tell, so the fence relies on its settle period.
  */
 export function createOutboxDrainCheck(config: GatewayConfig) {
   const env = syncEnv(config);
   const pools = new Map<string, Knex>();
   const pool = (database: string) => {
     let knex = pools.get(database);
-    if (!knex) pools.set(database, (knex = createKnex(readOnly(connectionFor(config, database)), { max: 1 })));
+    if (!knex) pools.set(database, (knex = createKnex(readOnly(connectionFor(config, database)), { max: 1, quiet: true })));
     return knex;
   };
 
@@ -39,14 +40,77 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
     }
   };
 
+  /** The latest sequence each aggregate reached in the events `database` published since `since`. */
+  const publishedSince = async (database: string, aggregateTypes: string[], since: Date): Promise<Map<string, number>> => {
+    try {
+      const { rows } = await pool(database).raw<{ rows: Array<{ aggregate_type: string; aggregate_id: string; sequence: string }> }>(
+        // The published_at index bounds this to the rows of the last few seconds.
+        `SELECT aggregate_type, aggregate_id, max(sequence) AS sequence FROM outbox.events
+          WHERE published_at >= ? AND aggregate_type = ANY(?) GROUP BY aggregate_type, aggregate_id`,
+        [since, aggregateTypes],
+      );
+      return new Map(rows.map((r) => [`${r.aggregate_type}/${r.aggregate_id}`, Number(r.sequence)]));
+    } catch (err) {
+      if (ABSENT.has((err as { code?: string }).code ?? '')) return new Map();
+      throw err;
+    }
+  };
+
+  /**
+   * How far `database`'s own numbering has come for these aggregates. A sync consumer raises it
+   * in the transaction that applies the other side's change (continueSequences), so a counter at
+   * or past an event's sequence means that event, or a newer write, is applied there.
+   */
+  const counters = async (database: string, keys: string[]): Promise<Map<string, number> | undefined> => {
+    const pairs = keys.map((k) => k.split('/', 2) as [string, string]);
+    try {
+      const { rows } = await pool(database).raw<{ rows: Array<{ aggregate_type: string; aggregate_id: string; last_sequence: string }> }>(
+        `SELECT s.aggregate_type, s.aggregate_id, s.last_sequence FROM outbox.aggregate_sequences s
+          JOIN unnest(?::text[], ?::text[]) AS k(aggregate_type, aggregate_id) USING (aggregate_type, aggregate_id)`,
+        [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      );
+      return new Map(rows.map((r) => [`${r.aggregate_type}/${r.aggregate_id}`, Number(r.last_sequence)]));
+    } catch (err) {
+      if (ABSENT.has((err as { code?: string }).code ?? '')) return undefined;
+      throw err;
+    }
+  };
+
+  const aggregateTypesOf = (domain: Domain) => {
+    const spec = syncSpecOf(domain);
+    const types = spec ? [...new Set(spec.tables.map((t) => t.aggregateType).filter((t): t is string => !!t))] : [];
+    return spec && types.length > 0 ? { spec, types } : undefined;
+  };
+  const databaseOf = (domain: Domain, side: Side, targetDatabase: string) =>
+    side === 'monolith' ? (env.MONOLITH_DATABASE ?? 'banyan_monolith') : (env[`${domain.toUpperCase()}_DATABASE`] ?? targetDatabase);
+
   return {
     drained: async (domain: Domain, sides: Side[]): Promise<boolean> => {
-      const spec = syncSpecOf(domain);
-      const types = spec ? [...new Set(spec.tables.map((t) => t.aggregateType).filter((t): t is string => !!t))] : [];
-      if (!spec || types.length === 0) return true;
-      const databases = sides.map((side) => (side === 'monolith' ? (env.MONOLITH_DATABASE ?? 'banyan_monolith') : (env[`${domain.toUpperCase()}_DATABASE`] ?? spec.targetDatabase)));
-      const counts = await Promise.all(databases.map((d) => unpublished(d, types)));
+      const synced = aggregateTypesOf(domain);
+      if (!synced) return true;
+      const counts = await Promise.all(sides.map((side) => unpublished(databaseOf(domain, side, synced.spec.targetDatabase), synced.types)));
       return counts.every((n) => n === 0);
+    },
+    /**
+     * Whether the new side has applied every event the old sides published since `sinceMs`: for
+     * each aggregate written there, its counter on the new side has reached that write's
+     * sequence. `undefined` (cannot tell) for a domain without a sync spec or a new side without
+     * a database or outbox: the fence then waits its settle period instead.
+     */
+    applied: async (domain: Domain, oldSides: Side[], newSide: Side, sinceMs: number): Promise<boolean | undefined> => {
+      const synced = aggregateTypesOf(domain);
+      if (!synced) return undefined;
+      const written = new Map<string, number>();
+      for (const side of oldSides) {
+        for (const [key, sequence] of await publishedSince(databaseOf(domain, side, synced.spec.targetDatabase), synced.types, new Date(sinceMs))) {
+          written.set(key, Math.max(sequence, written.get(key) ?? 0));
+        }
+      }
+      if (written.size === 0) return true;
+      const reached = await counters(databaseOf(domain, newSide, synced.spec.targetDatabase), [...written.keys()]);
+      if (!reached) return undefined;
+      for (const [key, sequence] of written) if ((reached.get(key) ?? 0) < sequence) return false;
+      return true;
     },
     async close() {
       await Promise.all([...pools.values()].map((k) => k.destroy()));

@@ -12,7 +12,10 @@ export function writesTo(row: RouteRow): Side {
 }
 
 export interface FenceOptions {
-  /** After the old side's writes finished (and its outbox drained), wait this long for consumers to apply them. */
+  /**
+   * After the old side's writes finished and its outbox drained, wait this long for the new
+   * side's consumer to apply them, when `applied` cannot tell whether it has.
+   */
   settleMs: number;
   /** Held requests proceed after this long whatever the state of the old side. */
   maxMs: number;
@@ -21,7 +24,12 @@ export interface FenceOptions {
    * when the gateway cannot look (no sync spec), then only the settle period covers the relay.
    */
   drained?: (domain: Domain, sides: Side[]) => Promise<boolean>;
-  /** How often `drained` is asked while the fence waits for it. */
+  /**
+   * Whether `newSide` has applied what the old sides published for the domain since `sinceMs`;
+   * `undefined` when it cannot tell (no sync spec, no such database), then `settleMs` stands in.
+   */
+  applied?: (domain: Domain, oldSides: Side[], newSide: Side, sinceMs: number) => Promise<boolean | undefined>;
+  /** How often `drained` and `applied` are asked while the fence waits for them. */
   pollMs?: number;
   metrics: Metrics;
   logger: Logger;
@@ -30,7 +38,8 @@ export interface FenceOptions {
 interface DomainFence {
   since: number;
   oldSides: Side[];
-  phase: 'in-flight' | 'outbox' | 'settle';
+  newSide: Side;
+  phase: 'in-flight' | 'outbox' | 'applied' | 'settle';
   waiters: Array<() => void>;
   deadline: NodeJS.Timeout;
   step?: NodeJS.Timeout;
@@ -39,8 +48,9 @@ interface DomainFence {
 /**
  * The write fence of a switch (ADR 0303). When the side receiving a domain's writes changes, the
  * domain's unsafe requests are held until the unsafe requests already in flight have answered,
- * the old side's outbox has published their events, and a settle period has let the other side
- * apply them, so the first write on the new side numbers after them. Bounded by `maxMs`.
+ * the old side's outbox has published their events, and the new side has applied them (its
+ * sequence counters have caught up; a settle period where that cannot be read), so the first
+ * write on the new side numbers after them. Bounded by `maxMs`.
  *
  * Cost outside a switch: `active` is false and the handler checks nothing else but the in-flight
  * count of unsafe requests (an integer per domain, needed to know what is in flight when a switch
@@ -74,26 +84,49 @@ export function createWriteFence(options: FenceOptions) {
     f.step = setTimeout(() => release(domain, 'settled'), settleMs);
   };
 
-  const waitForOutbox = (domain: Domain, f: DomainFence) => {
-    const drained = options.drained;
-    if (!drained) return settle(domain, f);
-    f.phase = 'outbox';
+  /**
+   * Ask `question` every `pollMs` until it answers true (then `next`) or cannot tell (`undefined`,
+   * then `otherwise`); an error is asked again. Stops when the fence is gone (released by the
+   * bound, or replaced).
+   */
+  const poll = (domain: Domain, f: DomainFence, question: () => Promise<boolean | undefined>, next: () => void, otherwise: () => void) => {
     const ask = () => {
       f.step = undefined;
-      drained(domain, f.oldSides).then(
-        (done) => {
-          if (fences.get(domain) !== f) return; // released by the bound, or replaced by a newer switch
-          if (done) settle(domain, f);
+      question().then(
+        (answer) => {
+          if (fences.get(domain) !== f) return;
+          if (answer === true) next();
+          else if (answer === undefined) otherwise();
           else f.step = setTimeout(ask, pollMs);
         },
         (err: Error) => {
           if (fences.get(domain) !== f) return;
-          logger.debug({ domain, err: err.message }, 'switch fence: outbox not readable; asking again');
+          logger.debug({ domain, phase: f.phase, err: err.message }, 'switch fence: could not read a side; asking again');
           f.step = setTimeout(ask, pollMs);
         },
       );
     };
     ask();
+  };
+
+  const waitForOutbox = (domain: Domain, f: DomainFence) => {
+    const drained = options.drained;
+    if (!drained) return settle(domain, f);
+    f.phase = 'outbox';
+    poll(domain, f, () => drained(domain, f.oldSides), () => waitForApplied(domain, f), () => settle(domain, f));
+  };
+
+  const waitForApplied = (domain: Domain, f: DomainFence) => {
+    const applied = options.applied;
+    if (!applied) return settle(domain, f);
+    f.phase = 'applied';
+    poll(
+      domain,
+      f,
+      () => applied(domain, f.oldSides.filter((side) => side !== f.newSide), f.newSide, f.since - maxMs),
+      () => release(domain, 'settled'),
+      () => settle(domain, f),
+    );
   };
 
   const api = {
@@ -122,20 +155,22 @@ export function createWriteFence(options: FenceOptions) {
       metrics.fenceHeld.labels(domain).inc();
       return true;
     },
-    /** The side receiving `domain`'s writes changed: raise its fence. */
-    switched(domain: Domain, previous: RouteRow): void {
+    /** The side receiving `domain`'s writes changed from `previous`'s to `next`'s: raise its fence. */
+    switched(domain: Domain, previous: RouteRow, next: RouteRow): void {
       const existing = fences.get(domain);
       if (existing) {
         // A switch while the fence is up changes nothing it waits for: no write of the domain has
         // been sent anywhere since it went up, so the writes in flight and the events to publish
-        // are the same ones. It keeps its phase and its deadline; only the sides to ask grow.
+        // are the same ones. It keeps its phase and its deadline; the sides to ask follow.
         const side = writesTo(previous);
         if (!existing.oldSides.includes(side)) existing.oldSides.push(side);
+        existing.newSide = writesTo(next);
         return;
       }
       const f: DomainFence = {
         since: Date.now(),
         oldSides: [writesTo(previous)],
+        newSide: writesTo(next),
         phase: 'in-flight',
         waiters: [],
         deadline: setTimeout(() => release(domain, 'timeout'), maxMs),

@@ -40,6 +40,8 @@ export interface GatewayDeps {
    * Tests with stub upstreams pass their own.
    */
   outboxDrained?: (domain: Domain, sides: Side[]) => Promise<boolean>;
+  /** With `outboxDrained`: the fence's other question, whether the new side has applied them (absent: the settle period). */
+  switchApplied?: (domain: Domain, oldSides: Side[], newSide: Side, sinceMs: number) => Promise<boolean | undefined>;
 }
 
 export interface Gateway {
@@ -82,6 +84,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     settleMs: config.GATEWAY_SWITCH_SETTLE_MS,
     maxMs: config.GATEWAY_SWITCH_FENCE_MAX_MS,
     drained: deps.outboxDrained ?? drainCheck!.drained,
+    applied: deps.outboxDrained ? deps.switchApplied : drainCheck!.applied,
     metrics,
     logger,
   });
@@ -98,7 +101,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     if (loaded && next.version !== table.version) {
       for (const [domain, row] of next.rows) {
         const before = table.rows.get(domain);
-        if (before && writesTo(before) !== writesTo(row)) fence.switched(domain, before);
+        if (before && writesTo(before) !== writesTo(row)) fence.switched(domain, before, row);
       }
     }
     table = next;

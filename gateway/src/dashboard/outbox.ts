@@ -41,7 +41,7 @@ export function createOutboxReader(options: {
   const pools = new Map<string, Knex>();
   const pool = (database: string) => {
     let knex = pools.get(database);
-    if (!knex) pools.set(database, (knex = createKnex(readOnly(connection(database)), { max: 2 })));
+    if (!knex) pools.set(database, (knex = createKnex(readOnly(connection(database)), { max: 2, quiet: true })));
     return knex;
   };
   let last: { at: number; entries: Promise<OutboxEntry[]> } | undefined;

@@ -47,13 +47,20 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-export function createKnex(settings: ConnectionSettings, pool: { min?: number; max?: number } = {}): Knex {
+/**
+ * `quiet`: knex's own console warnings off ("Acquire connection error", "Connection Error"), for
+ * pools on other processes' databases whose every failure reaches a caller that decides what it
+ * means (a database not created yet is an answer there, not a fault) and logs it through pino.
+ */
+export function createKnex(settings: ConnectionSettings, pool: { min?: number; max?: number; quiet?: boolean } = {}): Knex {
   return knexFactory({
     client: 'pg',
     connection: { ...settings, application_name: process.env.OTEL_SERVICE_NAME ?? 'banyan' },
     pool: { min: pool.min ?? 0, max: pool.max ?? 10 },
+    ...(pool.quiet ? { log: QUIET } : {}),
   });
 }
+const QUIET = { warn() {}, error() {}, deprecate() {}, debug() {} };
 
 /** A migration written as code, so it runs the same from ts-jest and from compiled output. */
 export interface Migration {
