@@ -128,6 +128,7 @@ const DEFAULT_PORTS: Record<string, number> = {
   ANALYTICS_SERVICE_PORT: 3106,
   SMTP_PORT: 1025,
   BANYAN_MAIL_WEB_PORT: 8025,
+  BANYAN_TRACES_PORT: 4318,
 };
 
 export interface System {
@@ -188,6 +189,7 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}): Promise<Sy
     GATEWAY: url(ports.GATEWAY_PORT),
     ADMIN: url(ports.GATEWAY_ADMIN_PORT),
     MAIL: url(ports.BANYAN_MAIL_WEB_PORT),
+    TRACES: url(ports.BANYAN_TRACES_PORT),
     PAYMENTS_PORT: String(ports.PAYMENTS_SERVICE_PORT),
     BANYAN_ADMIN_URL: url(ports.GATEWAY_ADMIN_PORT),
     BANYAN_GATEWAY_URL: url(ports.GATEWAY_PORT),

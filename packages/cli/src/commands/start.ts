@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import concurrently from 'concurrently';
 import { startMailCatcherIfFree } from '../dev/mail-catcher';
+import { startTraceCatcherIfFree, type TraceCatcher } from '../dev/trace-catcher';
 import { checkDependencies } from '../dev/preflight';
 import { processTable, type ProcessSpec } from '../dev/processes';
 import { repoRoot } from '../dev/root';
@@ -21,6 +22,14 @@ async function waitReady(spec: ProcessSpec, timeoutMs: number): Promise<boolean>
     await new Promise((r) => setTimeout(r, 250));
   }
   return false;
+}
+
+function tracesRow(env: NodeJS.ProcessEnv, traces: TraceCatcher | undefined, exporting: boolean, off: boolean): string {
+  if (traces) return `caught here: ${traces.url} (OTLP ${traces.endpoint})`;
+  if (off) return 'off (OTEL_SDK_DISABLED=true)';
+  if (exporting) return `exported to ${env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT}`;
+  const port = env.BANYAN_TRACES_PORT ?? 4318;
+  return `not exported: 127.0.0.1:${port} is taken (a Jaeger? set OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${port})`;
 }
 
 /**
@@ -64,6 +73,19 @@ export function registerStart(program: Command): void {
         return undefined;
       });
 
+      // Without a collector configured, catch the processes' spans here so a newcomer can see a
+      // whole trace (ADR 0406); a configured endpoint, or anything on the port, always wins.
+      let traces: TraceCatcher | undefined;
+      const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
+      const tracingOff = String(env.OTEL_SDK_DISABLED).trim().toLowerCase() === 'true';
+      if (!exporting && !tracingOff) {
+        traces = await startTraceCatcherIfFree({ host: '127.0.0.1', port: Number(env.BANYAN_TRACES_PORT ?? 4318) }).catch((err: Error) => {
+          console.error(`[traces] no trace catcher (${err.message}); spans are not exported`);
+          return undefined;
+        });
+        if (traces) env.OTEL_EXPORTER_OTLP_ENDPOINT = traces.endpoint;
+      }
+
       const specs = processTable(root, env);
       // Stopped by the user (Ctrl-C, SIGTERM): a clean exit. A process ending on its own is not.
       let stopping = false;
@@ -90,13 +112,14 @@ export function registerStart(program: Command): void {
       lines.push(
         row('admin token', generatedToken ? `${adminToken}  (generated for this session; set BANYAN_ADMIN_TOKEN to choose it)` : '(from BANYAN_ADMIN_TOKEN)'),
         row('mail', mail ? `caught here: ${mail.url} (SMTP ${mail.smtp})` : `sent to SMTP ${env.SMTP_HOST ?? '127.0.0.1'}:${env.SMTP_PORT ?? 1025} (Mailpit: http://127.0.0.1:8025)`),
+        row('traces', tracesRow(env, traces, exporting, tracingOff)),
         row('RabbitMQ', 'http://127.0.0.1:15672 (management UI, when enabled)'),
         '  Send traffic to the gateway. Stop with Ctrl-C.',
         '',
       );
       console.log(lines.join('\n'));
 
-      // Exiting ends the mail catcher too; it holds nothing that needs flushing.
+      // Exiting ends the mail and trace catchers too; they hold nothing that needs flushing.
       await result.then(
         () => process.exit(0),
         () => {
