@@ -29,7 +29,15 @@ export interface FenceOptions {
    * `undefined` when it cannot tell (no sync spec, no such database), then `settleMs` stands in.
    */
   applied?: (domain: Domain, oldSides: Side[], newSide: Side, sinceMs: number) => Promise<boolean | undefined>;
-  /** How often `drained` and `applied` are asked while the fence waits for them. */
+  /**
+   * Whether no other gateway instance may still send the domain's writes to the side the switch
+   * at `version` moved them from (each has loaded that version and has no such write in flight).
+   * Absent for a lone instance.
+   */
+  others?: (domain: Domain, version: number) => Promise<boolean>;
+  /** This instance's own writes to an old side have all answered for some domain: tell the others. */
+  onOwnWritesSettled?: () => void;
+  /** How often `others`, `drained` and `applied` are asked while the fence waits for them. */
   pollMs?: number;
   metrics: Metrics;
   logger: Logger;
@@ -39,7 +47,9 @@ interface DomainFence {
   since: number;
   oldSides: Side[];
   newSide: Side;
-  phase: 'in-flight' | 'outbox' | 'applied' | 'settle';
+  /** The routing version of the latest switch it covers: other instances must have loaded it. */
+  version: number;
+  phase: 'in-flight' | 'instances' | 'outbox' | 'applied' | 'settle';
   waiters: Array<() => void>;
   deadline: NodeJS.Timeout;
   step?: NodeJS.Timeout;
@@ -47,7 +57,8 @@ interface DomainFence {
 
 /**
  * The write fence of a switch (ADR 0303). When the side receiving a domain's writes changes, the
- * domain's unsafe requests are held until the unsafe requests already in flight have answered,
+ * domain's unsafe requests are held until the unsafe requests already in flight have answered
+ * (this instance's, then those of the other gateway instances sharing the routing table),
  * the old side's outbox has published their events, and the new side has applied them (its
  * sequence counters have caught up; a settle period where that cannot be read), so the first
  * write on the new side numbers after them. Bounded by `maxMs`.
@@ -109,6 +120,15 @@ export function createWriteFence(options: FenceOptions) {
     ask();
   };
 
+  /** This instance's writes to the old side have answered: now the other instances' ones. */
+  const ownWritesSettled = (domain: Domain, f: DomainFence) => {
+    options.onOwnWritesSettled?.();
+    const others = options.others;
+    if (!others) return waitForOutbox(domain, f);
+    f.phase = 'instances';
+    poll(domain, f, () => others(domain, f.version), () => waitForOutbox(domain, f), () => waitForOutbox(domain, f));
+  };
+
   const waitForOutbox = (domain: Domain, f: DomainFence) => {
     const drained = options.drained;
     if (!drained) return settle(domain, f);
@@ -142,10 +162,12 @@ export function createWriteFence(options: FenceOptions) {
       inFlight.set(domain, n);
       if (n === 0 && api.active) {
         const f = fences.get(domain);
-        if (f && f.phase === 'in-flight') waitForOutbox(domain, f);
+        if (f && f.phase === 'in-flight') ownWritesSettled(domain, f);
       }
     },
     inFlight: (domain: Domain) => inFlight.get(domain) ?? 0,
+    /** Domains whose writes this instance still has in flight to the side a switch moved them from. */
+    writingOld: (): Domain[] => [...fences].filter(([, f]) => f.phase === 'in-flight').map(([domain]) => domain),
     isFenced: (domain: Domain) => fences.has(domain),
     /** Hold an unsafe request of `domain` if its fence is up; `go` runs when it comes down. */
     hold(domain: Domain, go: () => void): boolean {
@@ -165,12 +187,14 @@ export function createWriteFence(options: FenceOptions) {
         const side = writesTo(previous);
         if (!existing.oldSides.includes(side)) existing.oldSides.push(side);
         existing.newSide = writesTo(next);
+        existing.version = Math.max(existing.version, next.version);
         return;
       }
       const f: DomainFence = {
         since: Date.now(),
         oldSides: [writesTo(previous)],
         newSide: writesTo(next),
+        version: next.version,
         phase: 'in-flight',
         waiters: [],
         deadline: setTimeout(() => release(domain, 'timeout'), maxMs),
@@ -178,7 +202,7 @@ export function createWriteFence(options: FenceOptions) {
       fences.set(domain, f);
       api.active = true;
       logger.info({ domain, inFlight: inFlight.get(domain) ?? 0, from: writesTo(previous) }, 'switch fence raised: writes held until the old side settles');
-      if ((inFlight.get(domain) ?? 0) === 0) waitForOutbox(domain, f);
+      if ((inFlight.get(domain) ?? 0) === 0) ownWritesSettled(domain, f);
     },
     /** Shutdown: nothing stays held. */
     stop(): void {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
@@ -62,6 +63,10 @@ export interface Gateway {
 }
 
 /** Build the gateway without listening (tests serve it on port 0; main.ts on the configured ports). */
+/** How often an instance reports itself, and how long another counts it as alive after that. */
+const INSTANCE_HEARTBEAT_MS = 1_000;
+const INSTANCE_LIVE_MS = 3_000;
+
 export function buildGateway(deps: GatewayDeps): Gateway {
   const { config, logger, knex } = deps;
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
@@ -80,11 +85,38 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   });
 
   const drainCheck = deps.outboxDrained ? undefined : createOutboxDrainCheck(config);
+  // Other gateway instances on the same routing table (ADR 0303): each reports what it routes by
+  // and which domains' writes it still sends to an old side, so every instance's fence waits for
+  // all of them. Serialised and coalesced like reload: the row always ends with the latest state.
+  const instanceId = randomUUID();
+  let reporting: Promise<void> | undefined;
+  let reportAgain = false;
+  const report = (): Promise<void> => {
+    if (reporting) {
+      reportAgain = true;
+      return reporting;
+    }
+    reporting = (async () => {
+      do {
+        reportAgain = false;
+        // Read when it runs, not when asked: a switch reports once its new table is in place.
+        await new Promise((r) => setImmediate(r));
+        try {
+          await store.reportInstance(instanceId, table.version, fence.writingOld());
+        } catch (err) {
+          logger.debug({ err: (err as Error).message }, 'gateway instance heartbeat failed');
+        }
+      } while (reportAgain);
+    })().finally(() => (reporting = undefined));
+    return reporting;
+  };
   const fence = createWriteFence({
     settleMs: config.GATEWAY_SWITCH_SETTLE_MS,
     maxMs: config.GATEWAY_SWITCH_FENCE_MAX_MS,
     drained: deps.outboxDrained ?? drainCheck!.drained,
     applied: deps.outboxDrained ? deps.switchApplied : drainCheck!.applied,
+    others: async (domain, version) => (await store.instancesWritingOld(instanceId, domain, version, INSTANCE_LIVE_MS)).length === 0,
+    onOwnWritesSettled: () => void report(),
     metrics,
     logger,
   });
@@ -104,9 +136,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
         if (before && writesTo(before) !== writesTo(row)) fence.switched(domain, before, row);
       }
     }
+    const changed = next.version !== table.version;
     table = next;
     loaded = true;
     metrics.tableVersion.set(next.version);
+    if (changed) void report();
   };
 
   // Reloads are serialised and coalesced: a burst of notifications costs at most two reads.
@@ -136,6 +170,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
 
   const listener = listenForChanges(deps.connection, () => void reload(), logger);
   let poll: NodeJS.Timeout | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
 
   const handler = createHandler({
     config,
@@ -201,9 +236,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       await listener.start();
       poll = setInterval(() => void reload(), config.GATEWAY_ROUTES_POLL_MS);
       poll.unref();
+      await report();
+      heartbeat = setInterval(() => void report(), INSTANCE_HEARTBEAT_MS);
+      heartbeat.unref();
     },
     async stop() {
       if (poll) clearInterval(poll);
+      if (heartbeat) clearInterval(heartbeat);
+      await reporting;
+      await store.forgetInstance(instanceId).catch(() => undefined);
       await listener.stop();
       fence.stop();
       await drainCheck?.close();

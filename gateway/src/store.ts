@@ -46,6 +46,22 @@ export const gatewaySchema: SchemaOwner = {
           FOR EACH ROW EXECUTE FUNCTION gateway.notify_route_change()`);
       },
     },
+    {
+      // The gateway instances sharing this table, each reporting which routing version it routes
+      // by and which domains' writes it still has in flight to the side a switch moved them from,
+      // so a switch's fence on one instance can wait for the writes another sent (ADR 0303).
+      // Unlogged: it is rebuilt by the heartbeats within a second after a crash.
+      name: '0002_instances',
+      async up(knex) {
+        await knex.raw(`
+          CREATE UNLOGGED TABLE gateway.instances (
+            id text PRIMARY KEY,
+            table_version bigint NOT NULL,
+            writing_old text[] NOT NULL DEFAULT '{}',
+            seen_at timestamptz NOT NULL DEFAULT now()
+          )`);
+      },
+    },
   ],
 };
 
@@ -122,6 +138,33 @@ export function createRouteStore(knex: Knex) {
         });
         return { row: toRow(updated), changed: true };
       });
+    },
+
+    /** This instance's heartbeat: the version it routes by, the domains it still writes to an old side. */
+    async reportInstance(id: string, tableVersion: number, writingOld: Domain[]): Promise<void> {
+      await knex('gateway.instances')
+        .insert({ id, table_version: tableVersion, writing_old: writingOld, seen_at: knex.fn.now() })
+        .onConflict('id')
+        .merge({ table_version: tableVersion, writing_old: writingOld, seen_at: knex.fn.now() });
+    },
+
+    async forgetInstance(id: string): Promise<void> {
+      await knex('gateway.instances').where({ id }).delete();
+    },
+
+    /**
+     * The other live instances (a heartbeat within `liveMs`) that may still send `domain`'s writes
+     * to the side the switch at `version` moved them from: they have not loaded that version yet,
+     * or they still have such writes in flight. Instances silent for longer are forgotten.
+     */
+    async instancesWritingOld(selfId: string, domain: Domain, version: number, liveMs: number): Promise<string[]> {
+      await knex('gateway.instances').where('seen_at', '<', knex.raw(`now() - make_interval(secs => ?)`, [(liveMs * 10) / 1000])).delete();
+      const rows: Array<{ id: string }> = await knex('gateway.instances')
+        .whereNot({ id: selfId })
+        .andWhere('seen_at', '>=', knex.raw(`now() - make_interval(secs => ?)`, [liveMs / 1000]))
+        .andWhere((q) => q.where('table_version', '<', version).orWhereRaw('? = ANY(writing_old)', [domain]))
+        .select('id');
+      return rows.map((r) => r.id);
     },
 
     async audit(domain?: Domain, limit = 50): Promise<AuditEntry[]> {
