@@ -63,6 +63,28 @@ export interface Gateway {
 }
 
 /** Build the gateway without listening (tests serve it on port 0; main.ts on the configured ports). */
+/**
+ * `run`, never twice at once: a call while it runs asks for one more run after it (however many
+ * calls came meanwhile) and gets the promise of the runs in progress.
+ */
+function coalesced(run: () => Promise<void>): () => Promise<void> {
+  let running: Promise<void> | undefined;
+  let again = false;
+  return () => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await run();
+      } while (again);
+    })().finally(() => (running = undefined));
+    return running;
+  };
+}
+
 /** How often an instance reports itself, and how long another counts it as alive after that. */
 const INSTANCE_HEARTBEAT_MS = 1_000;
 const INSTANCE_LIVE_MS = 3_000;
@@ -89,27 +111,15 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   // and which domains' writes it still sends to an old side, so every instance's fence waits for
   // all of them. Serialised and coalesced like reload: the row always ends with the latest state.
   const instanceId = randomUUID();
-  let reporting: Promise<void> | undefined;
-  let reportAgain = false;
-  const report = (): Promise<void> => {
-    if (reporting) {
-      reportAgain = true;
-      return reporting;
+  const report = coalesced(async () => {
+    // Read when it runs, not when asked: a switch reports once its new table is in place.
+    await new Promise((r) => setImmediate(r));
+    try {
+      await store.reportInstance(instanceId, table.version, fence.writingOld());
+    } catch (err) {
+      logger.debug({ err: (err as Error).message }, 'gateway instance heartbeat failed');
     }
-    reporting = (async () => {
-      do {
-        reportAgain = false;
-        // Read when it runs, not when asked: a switch reports once its new table is in place.
-        await new Promise((r) => setImmediate(r));
-        try {
-          await store.reportInstance(instanceId, table.version, fence.writingOld());
-        } catch (err) {
-          logger.debug({ err: (err as Error).message }, 'gateway instance heartbeat failed');
-        }
-      } while (reportAgain);
-    })().finally(() => (reporting = undefined));
-    return reporting;
-  };
+  });
   const fence = createWriteFence({
     settleMs: config.GATEWAY_SWITCH_SETTLE_MS,
     maxMs: config.GATEWAY_SWITCH_FENCE_MAX_MS,
@@ -144,29 +154,17 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   };
 
   // Reloads are serialised and coalesced: a burst of notifications costs at most two reads.
-  let running: Promise<void> | undefined;
-  let again = false;
-  const reload = async (): Promise<void> => {
-    if (running) {
-      again = true;
-      return running;
+  const reload = coalesced(async () => {
+    try {
+      swap(tableFrom(await store.load()));
+      if (!databaseReachable) logger.info('routing database reachable');
+      databaseReachable = true;
+    } catch (err) {
+      // Keep serving with the last known table; say so once, not per poll.
+      if (databaseReachable || !loaded) logger.error({ err: (err as Error).message }, 'routing database unreachable: serving the last known routing table');
+      databaseReachable = false;
     }
-    running = (async () => {
-      do {
-        again = false;
-        try {
-          swap(tableFrom(await store.load()));
-          if (!databaseReachable) logger.info('routing database reachable');
-          databaseReachable = true;
-        } catch (err) {
-          // Keep serving with the last known table; say so once, not per poll.
-          if (databaseReachable || !loaded) logger.error({ err: (err as Error).message }, 'routing database unreachable: serving the last known routing table');
-          databaseReachable = false;
-        }
-      } while (again);
-    })().finally(() => (running = undefined));
-    return running;
-  };
+  });
 
   const listener = listenForChanges(deps.connection, () => void reload(), logger);
   let poll: NodeJS.Timeout | undefined;
@@ -243,7 +241,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     async stop() {
       if (poll) clearInterval(poll);
       if (heartbeat) clearInterval(heartbeat);
-      await reporting;
+      await report();
       await store.forgetInstance(instanceId).catch(() => undefined);
       await listener.stop();
       fence.stop();

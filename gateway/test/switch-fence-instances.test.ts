@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
 import { sleep, startGateway, type GatewayHarness } from './support/gateway';
-import { echo, startStub, type Behaviour, type Stub } from './support/stub';
+import { startStub, timeline, type Stub } from './support/stub';
 
 /**
  * The switch fence across gateway instances (ADR 0303): two instances share one routing table.
@@ -13,18 +13,7 @@ let service: Stub;
 let db: TestDatabase;
 let a: GatewayHarness;
 let b: GatewayHarness;
-const arrived = new Map<string, number>();
-const finished = new Map<string, number>();
-
-const timed =
-  (name: string, ms: number): Behaviour =>
-  (req, res, body) => {
-    arrived.set(body, Date.now());
-    setTimeout(() => {
-      finished.set(body, Date.now());
-      echo(name)(req, res, body);
-    }, ms);
-  };
+const { arrived, finished, answer: timed } = timeline();
 
 beforeAll(async () => {
   monolith = await startStub('monolith');

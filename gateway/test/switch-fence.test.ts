@@ -3,7 +3,7 @@ import { serve, type Served } from '@banyan/http';
 import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
 import { buildGateway, gatewayConfigSchema, listen, type Gateway, type Mode } from '../src';
 import { ADMIN_TOKEN, adminClient, sleep } from './support/gateway';
-import { echo, startStub, type Behaviour, type Stub } from './support/stub';
+import { startStub, timeline, type Stub } from './support/stub';
 
 /**
  * The write fence of a switch (ADR 0303), with stub upstreams slow on purpose so the order of
@@ -23,25 +23,10 @@ let api: ReturnType<typeof http>;
 let outboxDrained = true;
 const asked: string[][] = [];
 
-/** When each stub finished answering each request, by body marker, to order the two sides. */
-const finished = new Map<string, number>();
-const arrived = new Map<string, number>();
-const slow =
-  (name: string, ms: number): Behaviour =>
-  (req, res, body) => {
-    arrived.set(body, Date.now());
-    setTimeout(() => {
-      finished.set(body, Date.now());
-      echo(name)(req, res, body);
-    }, ms);
-  };
-const quick =
-  (name: string): Behaviour =>
-  (req, res, body) => {
-    arrived.set(body, Date.now());
-    finished.set(body, Date.now());
-    echo(name)(req, res, body);
-  };
+/** When each stub received and finished answering each request, by body marker, to order the two sides. */
+const { arrived, finished, answer } = timeline();
+const slow = answer;
+const quick = (name: string) => answer(name);
 
 async function route(mode: Mode, percent?: number) {
   const res = await adminClient(admin.url).put('/routes/orders', percent === undefined ? { mode } : { mode, percent });

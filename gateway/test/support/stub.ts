@@ -76,3 +76,25 @@ export async function startStub(name: string, port = 0): Promise<Stub> {
     close: () => (server.listening ? stop() : Promise.resolve()),
   };
 }
+
+/**
+ * When each request reached a stub and when the stub answered it, by request body: tests that
+ * must order writes across sides and instances read these instead of trusting the scheduler.
+ * `answer(name, ms)` is a behaviour that echoes after `ms`.
+ */
+export function timeline() {
+  const arrived = new Map<string, number>();
+  const finished = new Map<string, number>();
+  const answer =
+    (name: string, ms = 0): Behaviour =>
+    (req, res, body) => {
+      arrived.set(body, Date.now());
+      const done = () => {
+        finished.set(body, Date.now());
+        echo(name)(req, res, body);
+      };
+      if (ms > 0) setTimeout(done, ms);
+      else done();
+    };
+  return { arrived, finished, answer };
+}
