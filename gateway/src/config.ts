@@ -44,6 +44,11 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_SWITCH_FENCE_MAX_MS: ms(5_000),
   GATEWAY_STICKY_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('banyan_sticky'),
   /**
+   * Canary: after a user's write to a domain, how long their reads of it stay with the writer
+   * (the monolith) so they see their own change; 0 turns it off (ADR 0304).
+   */
+  GATEWAY_READ_YOUR_WRITES_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  /**
    * The databases whose outbox the dashboard shows (comma-separated). Unset: the monolith's and
    * each extracted service's, by the names below.
    */

@@ -18,6 +18,7 @@ import { createHandler } from './handler';
 import { createMetrics } from './metrics';
 import { createOverrideCheck } from './override';
 import { createForwarder, type Attempt } from './proxy';
+import { createRecentWrites } from './recent-write';
 import { createShadowRecorder } from './shadow';
 import { createRouteStore, gatewaySchema, listenForChanges } from './store';
 import { INITIAL_TABLE, tableFrom, type RouteTable } from './table';
@@ -181,6 +182,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     overrideCheck: createOverrideCheck(config.BANYAN_ADMIN_TOKEN, verifier),
     shadow,
     fence,
+    recentWrites: config.GATEWAY_READ_YOUR_WRITES_MS > 0 ? createRecentWrites(config.BANYAN_ADMIN_TOKEN, config.GATEWAY_READ_YOUR_WRITES_MS) : undefined,
   });
 
   const app = express();

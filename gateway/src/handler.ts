@@ -7,6 +7,7 @@ import type { Domain, Side } from './domains';
 import type { WriteFence } from './fence';
 import type { Metrics } from './metrics';
 import { ROUTE_HEADER, TOKEN_HEADER } from './override';
+import type { RecentWrites } from './recent-write';
 import { classifyPath } from './paths';
 import { UpstreamStatusError, UpstreamTimeoutError, type Attempt, type Forwarder } from './proxy';
 import { MAX_BODY, decodeBody, fetchSample, type ShadowRecorder, type ShadowSample } from './shadow';
@@ -34,6 +35,8 @@ export interface HandlerDeps {
   overrideCheck: (headers: IncomingMessage['headers']) => Promise<Side | undefined>;
   shadow: ShadowRecorder;
   fence: WriteFence;
+  /** Read-your-writes in canary; absent when GATEWAY_READ_YOUR_WRITES_MS is 0. */
+  recentWrites?: RecentWrites;
 }
 
 interface Capture {
@@ -46,6 +49,10 @@ interface Routed extends Decision {
   override?: boolean;
   fallback?: string;
   cookie?: string;
+  /** Set-Cookie marking this user's write (canary, read-your-writes). */
+  writeMark?: string;
+  /** A read kept on the writer because this user wrote to the domain moments ago. */
+  recentWrite?: boolean;
   traceId?: string;
 }
 
@@ -74,6 +81,7 @@ function routeHeader(r: Routed, side: Side): string {
   let value = `${side}; mode=${r.mode}`;
   if (r.bucket !== undefined) value += `; bucket=${r.bucket}`;
   if (r.writer) value += '; writer';
+  if (r.recentWrite) value += '; recent-write';
   if (r.override) value += '; override';
   if (r.fallback) value += `; fallback=${r.fallback}`;
   return value;
@@ -99,7 +107,7 @@ function sanitise(req: Req): string {
 }
 
 export function createHandler(deps: HandlerDeps) {
-  const { config, logger, metrics, forwarder, fence } = deps;
+  const { config, logger, metrics, forwarder, fence, recentWrites } = deps;
   const retryAfter = Math.max(1, Math.ceil(config.GATEWAY_BREAKER_RESET_MS / 1000));
   let shadowInFlight = 0;
 
@@ -117,6 +125,7 @@ export function createHandler(deps: HandlerDeps) {
     out.push('x-banyan-route', routeHeader(routed, side));
     if (!sawRequestId) out.push('x-request-id', requestId);
     if (routed.cookie) out.push('set-cookie', stickyCookieHeader(config.GATEWAY_STICKY_COOKIE, routed.cookie));
+    if (routed.writeMark) out.push('set-cookie', routed.writeMark);
     const status = upstreamRes.statusCode ?? 502;
     res.writeHead(status, out);
     if (capture) {
@@ -317,12 +326,23 @@ export function createHandler(deps: HandlerDeps) {
       routed = { domain, side: forced, mode: row.mode, override: true };
     } else {
       let cookie: string | undefined;
+      let key = '';
+      const unsafe = !SAFE.has(req.method);
       const decision = decide(row, () => {
         const sticky = stickyKey(req.headers, config.GATEWAY_STICKY_COOKIE);
         cookie = sticky.newCookie;
-        return bucketOf(sticky.key);
-      }, !SAFE.has(req.method));
+        key = sticky.key;
+        return bucketOf(key);
+      }, unsafe);
       routed = { domain, ...decision, cookie };
+      // Canary: a write marks its user; the user's next reads stay with the writer (ADR 0304).
+      if (decision.mode === 'canary' && recentWrites) {
+        if (unsafe) routed.writeMark = recentWrites.mark(domain, key);
+        else if (decision.side !== 'monolith' && recentWrites.recent(req.headers.cookie, domain, key)) {
+          routed.side = 'monolith';
+          routed.recentWrite = true;
+        }
+      }
     }
     routed.traceId = hop.traceId;
 

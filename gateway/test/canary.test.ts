@@ -99,3 +99,72 @@ describe('Canary mode', () => {
     await gw.route('products', 'canary', 30);
   });
 });
+
+describe('Canary read-your-writes (ADR 0304)', () => {
+  let monolith: Stub;
+  let service: Stub;
+  let gw: GatewayHarness;
+  const WINDOW_MS = 1_500;
+
+  beforeAll(async () => {
+    monolith = await startStub('monolith');
+    service = await startStub('products-service');
+    gw = await startGateway({ label: 'gw_ryw', monolith: monolith.url, services: { products: service.url }, env: { GATEWAY_READ_YOUR_WRITES_MS: String(WINDOW_MS) } });
+    await gw.route('products', 'canary', 100);
+  });
+  afterAll(async () => {
+    await gw.close();
+    await monolith.close();
+    await service.close();
+  });
+
+  const write = async (token: string) => {
+    const res = await fetch(`${gw.url}/api/products`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
+    await res.arrayBuffer();
+    const mark = res.headers.getSetCookie().find((c) => c.startsWith('banyan_w_products='));
+    return { route: res.headers.get('x-banyan-route'), mark, cookie: mark?.split(';')[0] ?? '' };
+  };
+
+  test('When a user whose reads go to the service writes, then their reads of that domain go to the writer for the window, saying so, and then back to the service', async () => {
+    const token = unsignedToken('reader-who-writes');
+    const bucket = bucketOf('sub:reader-who-writes');
+    expect((await sideFor(gw, { authorization: `Bearer ${token}` })).route).toBe(`extracted; mode=canary; bucket=${bucket}`);
+
+    const written = await write(token);
+
+    expect(written.route).toBe(`monolith; mode=canary; bucket=${bucket}; writer`);
+    expect(written.mark).toMatch(/^banyan_w_products=\d+\.[A-Za-z0-9_-]{22}; Path=\/; Max-Age=2; HttpOnly; SameSite=Lax$/);
+    const read = await sideFor(gw, { authorization: `Bearer ${token}`, cookie: written.cookie });
+    expect(read.route).toBe(`monolith; mode=canary; bucket=${bucket}; recent-write`);
+    await new Promise((r) => setTimeout(r, WINDOW_MS + 50));
+    expect((await sideFor(gw, { authorization: `Bearer ${token}`, cookie: written.cookie })).route).toBe(`extracted; mode=canary; bucket=${bucket}`);
+  });
+
+  test('When the mark is another user’s, tampered, stretched past the window, or for another domain, then it steers nothing', async () => {
+    const mine = await write(unsignedToken('mark-owner'));
+    const [name, value] = mine.cookie.split('=');
+    const [expires, signature] = value.split('.');
+    const other = { authorization: `Bearer ${unsignedToken('someone-else')}` };
+    const owner = { authorization: `Bearer ${unsignedToken('mark-owner')}` };
+    // The first character carries six bits of the signature (the last one partly padding).
+    const flipped = `${signature.startsWith('A') ? 'B' : 'A'}${signature.slice(1)}`;
+    const cases: Array<[string, Record<string, string>]> = [
+      ['another user', { ...other, cookie: mine.cookie }],
+      ['tampered signature', { ...owner, cookie: `${name}=${expires}.${flipped}` }],
+      ['stretched expiry', { ...owner, cookie: `${name}=${Number(expires) + 3_600_000}.${signature}` }],
+      ['another domain', { ...owner, cookie: `banyan_w_orders=${expires}.${signature}` }],
+    ];
+    for (const [label, headers] of cases) expect([label, (await sideFor(gw, headers)).route]).toEqual([label, expect.stringMatching(/^extracted; mode=canary; bucket=\d+$/)]);
+    // The owner's own, untouched mark still works.
+    expect((await sideFor(gw, { ...owner, cookie: mine.cookie })).route).toMatch(/; recent-write$/);
+  });
+
+  test('When the client has no token, then the mark is bound to its sticky cookie, given with the first write', async () => {
+    const res = await fetch(`${gw.url}/api/products`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    await res.arrayBuffer();
+    const cookies = res.headers.getSetCookie().map((c) => c.split(';')[0]);
+    expect(cookies.map((c) => c.split('=')[0])).toEqual(['banyan_sticky', 'banyan_w_products']);
+    expect((await sideFor(gw, { cookie: cookies.join('; ') })).route).toMatch(/^monolith; mode=canary; bucket=\d+; recent-write$/);
+    expect((await sideFor(gw, { cookie: cookies[0] })).route).toMatch(/^extracted; mode=canary; bucket=\d+$/);
+  });
+});
