@@ -4,6 +4,10 @@ import { connectionFor, syncEnv, syncSpecOf } from './dashboard/databases';
 import { readOnly } from './dashboard/outbox';
 import type { Domain, Side } from './domains';
 
+/** An aggregate as one map key; ids are UUIDs, and no id or type holds a NUL. */
+const SEPARATOR = '\u0000';
+const keyOf = (aggregateType: string, aggregateId: string) => `${aggregateType}${SEPARATOR}${aggregateId}`;
+
 /** Missing database, schema or table: nothing there can be waiting to be published. */
 const ABSENT = new Set(['3D000', '3F000', '42P01']);
 
@@ -40,16 +44,21 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
     }
   };
 
-  /** The latest sequence each aggregate reached in the events `database` published since `since`. */
-  const publishedSince = async (database: string, aggregateTypes: string[], since: Date): Promise<Map<string, number>> => {
+  /**
+   * The latest sequence each aggregate reached in the events `database` wrote in the last
+   * `seconds` and published. The window is measured on the database's clock (created_at is its
+   * clock_timestamp()), so a gateway whose clock differs asks about the same rows; the BRIN
+   * index on created_at keeps it to the window's pages.
+   */
+  const writtenWithin = async (database: string, aggregateTypes: string[], seconds: number): Promise<Map<string, number>> => {
     try {
       const { rows } = await pool(database).raw<{ rows: Array<{ aggregate_type: string; aggregate_id: string; sequence: string }> }>(
-        // The published_at index bounds this to the rows of the last few seconds.
         `SELECT aggregate_type, aggregate_id, max(sequence) AS sequence FROM outbox.events
-          WHERE published_at >= ? AND aggregate_type = ANY(?) GROUP BY aggregate_type, aggregate_id`,
-        [since, aggregateTypes],
+          WHERE created_at >= now() - make_interval(secs => ?) AND published_at IS NOT NULL AND aggregate_type = ANY(?)
+          GROUP BY aggregate_type, aggregate_id`,
+        [seconds, aggregateTypes],
       );
-      return new Map(rows.map((r) => [`${r.aggregate_type}/${r.aggregate_id}`, Number(r.sequence)]));
+      return new Map(rows.map((r) => [keyOf(r.aggregate_type, r.aggregate_id), Number(r.sequence)]));
     } catch (err) {
       if (ABSENT.has((err as { code?: string }).code ?? '')) return new Map();
       throw err;
@@ -62,14 +71,14 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
    * or past an event's sequence means that event, or a newer write, is applied there.
    */
   const counters = async (database: string, keys: string[]): Promise<Map<string, number> | undefined> => {
-    const pairs = keys.map((k) => k.split('/', 2) as [string, string]);
+    const pairs = keys.map((k) => k.split(SEPARATOR, 2) as [string, string]);
     try {
       const { rows } = await pool(database).raw<{ rows: Array<{ aggregate_type: string; aggregate_id: string; last_sequence: string }> }>(
         `SELECT s.aggregate_type, s.aggregate_id, s.last_sequence FROM outbox.aggregate_sequences s
           JOIN unnest(?::text[], ?::text[]) AS k(aggregate_type, aggregate_id) USING (aggregate_type, aggregate_id)`,
         [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
       );
-      return new Map(rows.map((r) => [`${r.aggregate_type}/${r.aggregate_id}`, Number(r.last_sequence)]));
+      return new Map(rows.map((r) => [keyOf(r.aggregate_type, r.aggregate_id), Number(r.last_sequence)]));
     } catch (err) {
       if (ABSENT.has((err as { code?: string }).code ?? '')) return undefined;
       throw err;
@@ -92,7 +101,8 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
       return counts.every((n) => n === 0);
     },
     /**
-     * Whether the new side has applied every event the old sides published since `sinceMs`: for
+     * Whether the new side has applied every event the old sides wrote since `sinceMs` (a span
+     * measured back from the database's own clock) and published: for
      * each aggregate written there, its counter on the new side has reached that write's
      * sequence. `undefined` (cannot tell) for a domain without a sync spec or a new side without
      * a database or outbox: the fence then waits its settle period instead.
@@ -101,8 +111,9 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
       const synced = aggregateTypesOf(domain);
       if (!synced) return undefined;
       const written = new Map<string, number>();
+      const seconds = Math.max(0, Date.now() - sinceMs) / 1000;
       for (const side of oldSides) {
-        for (const [key, sequence] of await publishedSince(databaseOf(domain, side, synced.spec.targetDatabase), synced.types, new Date(sinceMs))) {
+        for (const [key, sequence] of await writtenWithin(databaseOf(domain, side, synced.spec.targetDatabase), synced.types, seconds)) {
           written.set(key, Math.max(sequence, written.get(key) ?? 0));
         }
       }

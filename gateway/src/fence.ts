@@ -50,6 +50,8 @@ interface DomainFence {
   /** The routing version of the latest switch it covers: other instances must have loaded it. */
   version: number;
   phase: 'in-flight' | 'instances' | 'outbox' | 'applied' | 'settle';
+  /** Bumped when a newer switch restarts the phases: an older poll chain then stops by itself. */
+  generation: number;
   waiters: Array<() => void>;
   deadline: NodeJS.Timeout;
   step?: NodeJS.Timeout;
@@ -80,6 +82,8 @@ export function createWriteFence(options: FenceOptions) {
     if (f.step) clearTimeout(f.step);
     fences.delete(domain);
     api.active = fences.size > 0;
+    // Released by the bound with its own writes still out: no longer one to wait for, say so.
+    if (f.phase === 'in-flight') options.onOwnWritesSettled?.();
     const ms = Date.now() - f.since;
     metrics.fences.labels(domain, outcome).inc();
     if (outcome === 'timeout') {
@@ -101,17 +105,19 @@ export function createWriteFence(options: FenceOptions) {
    * bound, or replaced).
    */
   const poll = (domain: Domain, f: DomainFence, question: () => Promise<boolean | undefined>, next: () => void, otherwise: () => void) => {
+    const generation = f.generation;
+    const current = () => fences.get(domain) === f && f.generation === generation;
     const ask = () => {
       f.step = undefined;
       question().then(
         (answer) => {
-          if (fences.get(domain) !== f) return;
+          if (!current()) return;
           if (answer === true) next();
           else if (answer === undefined) otherwise();
           else f.step = setTimeout(ask, pollMs);
         },
         (err: Error) => {
-          if (fences.get(domain) !== f) return;
+          if (!current()) return;
           logger.debug({ domain, phase: f.phase, err: err.message }, 'switch fence: could not read a side; asking again');
           f.step = setTimeout(ask, pollMs);
         },
@@ -187,7 +193,18 @@ export function createWriteFence(options: FenceOptions) {
         const side = writesTo(previous);
         if (!existing.oldSides.includes(side)) existing.oldSides.push(side);
         existing.newSide = writesTo(next);
-        existing.version = Math.max(existing.version, next.version);
+        if (next.version > existing.version) {
+          existing.version = next.version;
+          // Other instances may have let writes through to the side this switch leaves (their own
+          // fence for the previous switch came down already): past its own writes, this fence
+          // asks them again, and everything after.
+          if (existing.phase !== 'in-flight') {
+            if (existing.step) clearTimeout(existing.step);
+            existing.step = undefined;
+            existing.generation++;
+            ownWritesSettled(domain, existing);
+          }
+        }
         return;
       }
       const f: DomainFence = {
@@ -196,6 +213,7 @@ export function createWriteFence(options: FenceOptions) {
         newSide: writesTo(next),
         version: next.version,
         phase: 'in-flight',
+        generation: 0,
         waiters: [],
         deadline: setTimeout(() => release(domain, 'timeout'), maxMs),
       };

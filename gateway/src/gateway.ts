@@ -77,11 +77,17 @@ function coalesced(run: () => Promise<void>): () => Promise<void> {
       return running;
     }
     running = (async () => {
-      do {
-        again = false;
-        await run();
-      } while (again);
-    })().finally(() => (running = undefined));
+      try {
+        do {
+          again = false;
+          await run();
+        } while (again);
+      } finally {
+        // Cleared here, not in a .finally() a microtask later: a call in between would set
+        // `again` on a loop that has already ended, and its run would be lost.
+        running = undefined;
+      }
+    })();
     return running;
   };
 }
@@ -112,9 +118,12 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   // and which domains' writes it still sends to an old side, so every instance's fence waits for
   // all of them. Serialised and coalesced like reload: the row always ends with the latest state.
   const instanceId = randomUUID();
+  let stopped = false;
   const report = coalesced(async () => {
     // Read when it runs, not when asked: a switch reports once its new table is in place.
     await new Promise((r) => setImmediate(r));
+    // A stopping instance's row is deleted, and must not come back from a late report.
+    if (stopped) return;
     try {
       await store.reportInstance(instanceId, table.version, fence.writingOld());
     } catch (err) {
@@ -170,6 +179,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const listener = listenForChanges(deps.connection, () => void reload(), logger);
   let poll: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
+  let cookieKey: Buffer | undefined;
 
   const handler = createHandler({
     config,
@@ -182,7 +192,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     overrideCheck: createOverrideCheck(config.BANYAN_ADMIN_TOKEN, verifier),
     shadow,
     fence,
-    recentWrites: config.GATEWAY_READ_YOUR_WRITES_MS > 0 ? createRecentWrites(config.BANYAN_ADMIN_TOKEN, config.GATEWAY_READ_YOUR_WRITES_MS) : undefined,
+    recentWrites: config.GATEWAY_READ_YOUR_WRITES_MS > 0 ? createRecentWrites(() => cookieKey, config.GATEWAY_READ_YOUR_WRITES_MS) : undefined,
   });
 
   const app = express();
@@ -232,6 +242,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     async start() {
       await migrate(knex, [gatewaySchema]);
       await store.seed();
+      cookieKey = await store.sharedKey('read-your-writes');
       await reload();
       await listener.start();
       poll = setInterval(() => void reload(), config.GATEWAY_ROUTES_POLL_MS);
@@ -243,9 +254,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     async stop() {
       if (poll) clearInterval(poll);
       if (heartbeat) clearInterval(heartbeat);
-      await report();
-      await store.forgetInstance(instanceId).catch(() => undefined);
       await listener.stop();
+      stopped = true;
+      await report(); // waits for a report in progress; reports nothing more
+      await store.forgetInstance(instanceId).catch(() => undefined);
       fence.stop();
       await drainCheck?.close();
       upstreams.shutdown();

@@ -12,22 +12,24 @@ const SIGNATURE_BYTES = 16;
  * to the user's sticky key, and sends that user's reads of the domain to the writer until it
  * expires: Rails' database selector does the same with a 2 s "last write" cookie.
  *
- * The cookie cannot steer anyone else: its signature (HMAC with a key derived from
- * BANYAN_ADMIN_TOKEN, which every instance shares) covers the domain, the expiry and the sticky
- * key, so it is worth nothing for another user, another domain or after it expires; at most it
- * keeps its own user's reads on the monolith, the side every request went to before the canary.
+ * The cookie cannot steer anyone else: its signature (HMAC with a random key kept in the
+ * gateway's database, so every instance shares it and no configured secret is exposed to offline
+ * guessing) covers the domain, the expiry and the sticky key, so it is worth nothing for another
+ * user, another domain or after it expires; at most it keeps its own user's reads on the
+ * monolith, the side every request went to before the canary.
  */
-export function createRecentWrites(secret: string, windowMs: number) {
-  const key = createHmac('sha256', secret).update('banyan read-your-writes cookie').digest();
-  const sign = (domain: Domain, expires: number, stickyKey: string) =>
-    createHmac('sha256', key).update(`${domain}|${expires}|${stickyKey}`).digest().subarray(0, SIGNATURE_BYTES);
+export function createRecentWrites(key: () => Buffer | undefined, windowMs: number) {
+  const sign = (secret: Buffer, domain: Domain, expires: number, stickyKey: string) =>
+    createHmac('sha256', secret).update(`${domain}|${expires}|${stickyKey}`).digest().subarray(0, SIGNATURE_BYTES);
   const maxAge = Math.max(1, Math.ceil(windowMs / 1000));
 
   return {
-    /** The Set-Cookie value that marks this user's write to `domain`. */
-    mark(domain: Domain, stickyKey: string, now = Date.now()): string {
+    /** The Set-Cookie value that marks this user's write to `domain` (none before the key is loaded). */
+    mark(domain: Domain, stickyKey: string, now = Date.now()): string | undefined {
+      const secret = key();
+      if (!secret) return undefined;
       const expires = now + windowMs;
-      return `${PREFIX}${domain}=${expires}.${sign(domain, expires, stickyKey).toString('base64url')}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax`;
+      return `${PREFIX}${domain}=${expires}.${sign(secret, domain, expires, stickyKey).toString('base64url')}; Path=/; Max-Age=${maxAge}; HttpOnly; SameSite=Lax`;
     },
     /** Whether the request carries this user's unexpired mark for `domain`. */
     recent(cookieHeader: string | undefined, domain: Domain, stickyKey: string, now = Date.now()): boolean {
@@ -40,7 +42,8 @@ export function createRecentWrites(secret: string, windowMs: number) {
       // A mark expires on its own; one claiming to last longer than the window was not made here.
       if (!Number.isSafeInteger(expires) || expires <= now || expires > now + windowMs) return false;
       const given = Buffer.from(value.slice(dot + 1), 'base64url');
-      return given.length === SIGNATURE_BYTES && timingSafeEqual(given, sign(domain, expires, stickyKey));
+      const secret = key();
+      return secret !== undefined && given.length === SIGNATURE_BYTES && timingSafeEqual(given, sign(secret, domain, expires, stickyKey));
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { ConnectionSettings, Knex, SchemaOwner } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
@@ -60,6 +61,15 @@ export const gatewaySchema: SchemaOwner = {
             writing_old text[] NOT NULL DEFAULT '{}',
             seen_at timestamptz NOT NULL DEFAULT now()
           )`);
+      },
+    },
+    {
+      // Keys every instance must share, made by the first one to ask (the read-your-writes
+      // cookie's HMAC key): nothing to configure, and never derived from a secret a client
+      // could then guess offline from the values it is given.
+      name: '0003_keys',
+      async up(knex) {
+        await knex.raw(`CREATE TABLE gateway.keys (name text PRIMARY KEY, key bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
       },
     },
   ],
@@ -146,6 +156,13 @@ export function createRouteStore(knex: Knex) {
         .insert({ id, table_version: tableVersion, writing_old: writingOld, seen_at: knex.fn.now() })
         .onConflict('id')
         .merge({ table_version: tableVersion, writing_old: writingOld, seen_at: knex.fn.now() });
+    },
+
+    /** The shared key called `name`, created (32 random bytes) by the first instance that asks. */
+    async sharedKey(name: string): Promise<Buffer> {
+      await knex('gateway.keys').insert({ name, key: randomBytes(32) }).onConflict('name').ignore();
+      const row: { key: Buffer } = await knex('gateway.keys').where({ name }).first('key');
+      return row.key;
     },
 
     async forgetInstance(id: string): Promise<void> {

@@ -67,9 +67,9 @@ describe("The fence's questions to the two outboxes", () => {
     expect(await check.applied('products', ['monolith'], 'extracted', since)).toBe(true);
   });
 
-  test('When the old side published nothing since the fence’s horizon, then there is nothing to wait for', async () => {
+  test('When the old side wrote nothing since the fence’s horizon (on the database’s clock), then there is nothing to wait for', async () => {
     await withTransaction(mono.knex, (trx) => outbox.add(trx, stockChanged(P2, 3)));
-    await mono.knex('outbox.events').whereNull('published_at').update({ published_at: mono.knex.raw(`now() - interval '1 hour'`) });
+    await mono.knex('outbox.events').whereNull('published_at').update({ created_at: mono.knex.raw(`now() - interval '1 hour'`), published_at: mono.knex.raw(`now() - interval '1 hour'`) });
     expect(await check.applied('products', ['monolith'], 'extracted', Date.now() - 5_000)).toBe(true);
   });
 

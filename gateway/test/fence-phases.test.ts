@@ -84,6 +84,30 @@ describe('The write fence waits until the new side has applied the old side’s 
     fence.stop();
   });
 
+  test('When a second switch lands after the fence has heard from the other instances, then it asks them again about the newer version before coming down', async () => {
+    const asked: number[] = [];
+    let drained = false;
+    const fence = fenceWith({
+      others: async (_domain, version) => {
+        asked.push(version);
+        return true;
+      },
+      drained: async () => drained,
+      applied: async () => true,
+    });
+    fence.switched('products', { ...row('monolith'), version: 1 }, { ...row('extracted'), version: 2 });
+    const held = holdOne(fence);
+    for (let i = 0; i < 100 && asked.length === 0; i++) await sleep(10);
+    expect(asked).toEqual([2]); // heard from the others; now waiting for the outbox
+
+    // Switched back before the fence came down: other instances may already be writing to the service.
+    fence.switched('products', { ...row('extracted'), version: 2 }, { ...row('monolith'), version: 3 });
+    drained = true;
+    await held;
+    expect(asked).toEqual([2, 3]);
+    fence.stop();
+  });
+
   test('When a domain is switched and switched back while its fence is up, then the side it returned to is not asked about as an old side', async () => {
     const asked: Array<{ oldSides: string[]; newSide: string }> = [];
     let drained = false;

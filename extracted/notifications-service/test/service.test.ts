@@ -177,6 +177,9 @@ describe('notifications service: keeping current from the monolith', () => {
     });
     await sleep(500);
     expect(mailsTo(event.data.to)).toHaveLength(0);
+    // Its counter for the notification reached the event: what a switch's fence reads (ADR 0303).
+    const [counter] = await db.knex('outbox.aggregate_sequences').where({ aggregate_type: 'notifications', aggregate_id: event.data.notificationId });
+    expect(Number(counter?.last_sequence)).toBe(event.sequence);
   });
 
   test('When the service\'s own notification.sent comes back on the shared exchange, then it is not applied again', async () => {
@@ -198,6 +201,8 @@ describe('notifications service: keeping current from the monolith', () => {
 
     const [row] = await db.knex('notifications.notifications').where({ id: newer.data.notificationId });
     expect(row.version).toBe(2);
+    const [counter] = await db.knex('outbox.aggregate_sequences').where({ aggregate_type: 'notifications', aggregate_id: newer.data.notificationId });
+    expect(Number(counter.last_sequence)).toBe(2);
     expect(new Date(row.sent_at).toISOString()).toBe('2026-01-02T03:10:00.000Z');
   });
 

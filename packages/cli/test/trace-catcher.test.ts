@@ -93,6 +93,41 @@ describe('The trace catcher of npm start', () => {
 
     const broken = await fetch(`${catcher.endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"resourceSpans": [' });
     expect(broken.status).toBe(400);
+
+    // A web page's request (it carries Origin, and may pass text/plain off as anything).
+    const fromPage = await fetch(`${catcher.endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'http://evil.example' }, body: '{}' });
+    expect(fromPage.status).toBe(403);
+    const plain = await fetch(`${catcher.endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'text/plain; x=json' }, body: '{}' });
+    expect(plain.status).toBe(415);
+  });
+
+  test('When an export is malformed (spans that are their own parent, or parents in a cycle), then the tree is still drawn and the catcher answers', async () => {
+    const traceId = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+    const span = (spanId: string, parentSpanId: string, db = false) => ({
+      traceId,
+      spanId,
+      parentSpanId,
+      name: `span ${spanId.slice(-1)}`,
+      kind: 1,
+      startTimeUnixNano: '1000000',
+      endTimeUnixNano: '2000000',
+      attributes: db ? [{ key: 'db.system', value: { stringValue: 'postgresql' } }] : [],
+    });
+    const body = {
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'broken' } }] },
+          scopeSpans: [{ spans: [span('00000000000000a1', '00000000000000a1'), span('00000000000000b1', '00000000000000b2', true), span('00000000000000b2', '00000000000000b1', true), span('00000000000000c1', '00000000000000b1')] }],
+        },
+      ],
+    };
+    const posted = await fetch(`${catcher.endpoint}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(posted.status).toBe(200);
+    const shown = await get(`/traces/${traceId}`);
+    expect(shown.status).toBe(200);
+    expect(shown.text).toContain('span 1  1.0 ms'); // the self-parented span, drawn as a root
+    expect(shown.text).toContain(`4 spans from 1 services in trace ${traceId}`);
+    expect((await get(`/traces/${traceId}?all`)).status).toBe(200);
   });
 
   test('When something already listens on the port (a Jaeger), then no catcher starts', async () => {

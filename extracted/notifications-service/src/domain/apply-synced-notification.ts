@@ -1,4 +1,5 @@
 import type { Knex } from '@banyan/db';
+import { continueSequences } from '@banyan/outbox';
 import type { EventData, EventEnvelope } from '@banyan/events';
 import type { Logger } from '@banyan/telemetry';
 import { notificationsRepository } from '../data/repository';
@@ -18,6 +19,15 @@ export async function applySyncedNotification(
   logger: Logger,
 ): Promise<SyncOutcome> {
   if (event.origin !== origin) return 'not-ours';
+  const outcome = await apply(trx, event, logger);
+  // Whatever became of it, this side has dealt with the other side's change: its counter says so
+  // (a switch's fence reads it, ADR 0303) and its next own event on the aggregate numbers after
+  // it. After the row, as every writer orders its locks: row, then counter.
+  await continueSequences(trx, [{ aggregateType: 'notifications', aggregateId: event.data.notificationId, sequence: event.sequence }]);
+  return outcome;
+}
+
+async function apply(trx: Knex.Transaction, event: EventEnvelope<EventData<'notification.sent'>>, logger: Logger): Promise<Exclude<SyncOutcome, 'not-ours'>> {
   const data = event.data;
   // Events published before the sync fields existed cannot rebuild a row; backfill copies those.
   if (!data.userId || !data.sourceEventId || !data.createdAt || data.body === undefined) {

@@ -76,11 +76,13 @@ export function registerStart(program: Command): void {
       // Without a collector configured, catch the processes' spans here so a newcomer can see a
       // whole trace (ADR 0406); a configured endpoint, or anything on the port, always wins.
       let traces: TraceCatcher | undefined;
+      let catcherFailed = false;
       const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
       const tracingOff = String(env.OTEL_SDK_DISABLED).trim().toLowerCase() === 'true';
       if (!exporting && !tracingOff) {
         traces = await startTraceCatcherIfFree({ host: '127.0.0.1', port: Number(env.BANYAN_TRACES_PORT ?? 4318) }).catch((err: Error) => {
           console.error(`[traces] no trace catcher (${err.message}); spans are not exported`);
+          catcherFailed = true;
           return undefined;
         });
         if (traces) env.OTEL_EXPORTER_OTLP_ENDPOINT = traces.endpoint;
@@ -112,7 +114,7 @@ export function registerStart(program: Command): void {
       lines.push(
         row('admin token', generatedToken ? `${adminToken}  (generated for this session; set BANYAN_ADMIN_TOKEN to choose it)` : '(from BANYAN_ADMIN_TOKEN)'),
         row('mail', mail ? `caught here: ${mail.url} (SMTP ${mail.smtp})` : `sent to SMTP ${env.SMTP_HOST ?? '127.0.0.1'}:${env.SMTP_PORT ?? 1025} (Mailpit: http://127.0.0.1:8025)`),
-        row('traces', tracesRow(env, traces, exporting, tracingOff)),
+        row('traces', catcherFailed ? 'not exported: the trace catcher could not start (see [traces] above)' : tracesRow(env, traces, exporting, tracingOff)),
         row('RabbitMQ', 'http://127.0.0.1:15672 (management UI, when enabled)'),
         '  Send traffic to the gateway. Stop with Ctrl-C.',
         '',

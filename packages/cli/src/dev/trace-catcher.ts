@@ -31,6 +31,8 @@ export interface TraceCatcher {
 
 const MAX_TRACES = 500;
 const MAX_SPANS_PER_TRACE = 5_000;
+/** All traces together: the oldest go first beyond it (a span is a few hundred bytes here). */
+const MAX_SPANS = 100_000;
 const MAX_BODY = 16 * 1024 * 1024;
 const KIND = ['', '', 'server', 'client', 'producer', 'consumer'];
 
@@ -97,8 +99,9 @@ export function renderTrace(spans: CaughtSpan[], all = false): string {
   /** The nearest ancestor shown, or undefined for a root (its parent is the caller's, or was not exported). */
   const shownParent = (s: CaughtSpan) => {
     let p = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
-    while (p && hidden(p)) p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined;
-    return p?.spanId;
+    // Bounded: spans come from outside, and a malformed export may make parents a cycle.
+    for (let hops = 0; p && hidden(p) && hops < spans.length; hops++) p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined;
+    return p && !hidden(p) && p.spanId !== s.spanId ? p.spanId : undefined;
   };
   const children = new Map<string | undefined, CaughtSpan[]>();
   const queries = new Map<string | undefined, number>();
@@ -109,9 +112,12 @@ export function renderTrace(spans: CaughtSpan[], all = false): string {
   }
   const width = Math.max(...spans.filter((s) => !hidden(s)).map((s) => s.service.length), 7);
   const lines: string[] = [];
+  const printed = new Set<CaughtSpan>();
   const walk = (parent: string | undefined, depth: number) => {
     const list = (children.get(parent) ?? []).sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
     for (const s of list) {
+      if (printed.has(s)) continue; // a cycle in a malformed export
+      printed.add(s);
       const ms = Number(s.endNs - s.startNs) / 1e6;
       const kind = KIND[s.kind] ? ` [${KIND[s.kind]}]` : '';
       const db = queries.get(s.spanId) ? `  (+${queries.get(s.spanId)} db)` : '';
@@ -136,15 +142,20 @@ export async function startTraceCatcherIfFree(options: { host: string; port: num
   if (await tcpReachable(options.host, options.port, 500)) return undefined;
   const traces = new Map<string, CaughtSpan[]>();
 
+  let total = 0;
   const keep = (spans: CaughtSpan[]) => {
     for (const span of spans) {
       let trace = traces.get(span.traceId);
-      if (!trace) {
-        traces.set(span.traceId, (trace = []));
-        // Oldest trace out first: a Map iterates in insertion order.
-        if (traces.size > MAX_TRACES) traces.delete(traces.keys().next().value!);
+      if (!trace) traces.set(span.traceId, (trace = []));
+      if (trace.length >= MAX_SPANS_PER_TRACE) continue;
+      trace.push(span);
+      total++;
+      // Oldest trace out first (a Map iterates in insertion order), never the one just added to.
+      while ((traces.size > MAX_TRACES || total > MAX_SPANS) && traces.keys().next().value !== span.traceId) {
+        const oldest = traces.keys().next().value!;
+        total -= traces.get(oldest)!.length;
+        traces.delete(oldest);
       }
-      if (trace.length < MAX_SPANS_PER_TRACE) trace.push(span);
     }
   };
 
@@ -154,9 +165,14 @@ export async function startTraceCatcherIfFree(options: { host: string; port: num
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://catcher');
     if (req.method === 'POST' && url.pathname === '/v1/traces') {
-      if (!String(req.headers['content-type'] ?? '').includes('json')) {
+      // Exporters do not send Origin; a browser does, and no web page gets to write spans here.
+      if (req.headers.origin !== undefined) {
         req.resume();
-        return text(res, 415, 'This catcher reads OTLP/HTTP JSON (@opentelemetry/exporter-trace-otlp-http), not protobuf.');
+        return text(res, 403, 'Spans are accepted from OTLP exporters, not from web pages.');
+      }
+      if (!/^application\/json\s*(;|$)/i.test(String(req.headers['content-type'] ?? ''))) {
+        req.resume();
+        return text(res, 415, 'This catcher reads OTLP/HTTP JSON (@opentelemetry/exporter-trace-otlp-http, content-type application/json), not protobuf.');
       }
       const chunks: Buffer[] = [];
       let size = 0;
@@ -187,7 +203,8 @@ export async function startTraceCatcherIfFree(options: { host: string; port: num
     if (req.method === 'GET' && url.pathname === '/') {
       const recent = [...traces.entries()].slice(-20).reverse();
       const lines = recent.map(([id, spans]) => {
-        const root = spans.find((s) => !spans.some((p) => p.spanId === s.parentSpanId)) ?? spans[0];
+        const ids = new Set(spans.map((s) => s.spanId));
+        const root = spans.find((s) => !s.parentSpanId || !ids.has(s.parentSpanId)) ?? spans[0];
         return `${id}  ${root.service} ${root.name}  (${spans.length} spans)`;
       });
       return text(res, 200, [`The last ${recent.length} of ${traces.size} traces caught; open /traces/<trace id> for one.`, ...lines].join('\n'));
