@@ -13,19 +13,11 @@ const { fork } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { gatewayEnv, startChild } = require('./processes');
 
-const TOKEN = 'bench-admin-token-0123456789abcdef';
 const PORTS = { upstream: 18100, banyan: 18130, admin: 18131 };
 const PATH = '/api/products/0190a3b4-7c1d-7000-8000-000000000001';
 
-function start(file, args, options = {}) {
-  const child = fork(path.join(__dirname, file), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], ...options });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not start in 30 s`)), 30_000);
-    child.once('message', () => (clearTimeout(timer), resolve(child)));
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
 
 /** Which part of the process a profile node's code belongs to. */
 function partOf(callFrame) {
@@ -46,17 +38,9 @@ function partOf(callFrame) {
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'banyan-gw-profile-'));
-  const upstream = await start('upstream.js', [String(PORTS.upstream)]);
-  const gateway = await start('banyan.js', [], {
-    env: {
-      ...process.env,
-      BANYAN_ADMIN_TOKEN: TOKEN,
-      GATEWAY_PORT: String(PORTS.banyan),
-      GATEWAY_ADMIN_PORT: String(PORTS.admin),
-      GATEWAY_DATABASE: 'banyan_bench_gateway',
-      MONOLITH_URL: `http://127.0.0.1:${PORTS.upstream}`,
-      OTEL_SDK_DISABLED: 'true',
-    },
+  const upstream = await startChild('upstream.js', [String(PORTS.upstream)]);
+  const gateway = await startChild('banyan.js', [], {
+    env: { ...gatewayEnv({ port: PORTS.banyan, adminPort: PORTS.admin, monolith: `http://127.0.0.1:${PORTS.upstream}` }), OTEL_SDK_DISABLED: 'true' },
     execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   });
   const load = fork(path.join(__dirname, 'load.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });

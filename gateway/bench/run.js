@@ -16,7 +16,8 @@
  * as a goal met. CPU: the proxy's user+system time during the throughput run divided by the
  * requests answered, which a shared machine disturbs far less than req/s. RSS: peak (VmHWM).
  */
-const { fork, spawn, execFileSync } = require('node:child_process');
+const { spawn, execFileSync } = require('node:child_process');
+const { TOKEN, gatewayEnv, startChild } = require('./processes');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
@@ -32,22 +33,13 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FIXED_WARMUP = 0.5;
 const ADDED_P99_GOAL_MS = 2;
 const PATH = '/api/products/0190a3b4-7c1d-7000-8000-000000000001';
-const TOKEN = 'bench-admin-token-0123456789abcdef';
 const PORTS = { upstream: 18000, upstream2: 18001, nginx: 18010, naive: 18020, banyan: 18030, admin: 18031 };
 const TICK_S = 1 / 100; // /proc/<pid>/stat counts in clock ticks (USER_HZ, 100 on Linux)
 const children = [];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function start(file, args, options = {}) {
-  const child = fork(path.join(__dirname, file), args, { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], ...options });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} did not start in 30 s`)), 30_000);
-    child.once('message', () => (clearTimeout(timer), resolve(child)));
-    child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
-  });
-}
+const start = (file, args, options = {}) => startChild(file, args, options, children);
 
 function stop(child) {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
@@ -241,13 +233,7 @@ async function main() {
   })();
   if (!telemetry) console.log('  @banyan/telemetry/register is not built: every Banyan line runs without tracing');
   const base = {
-    ...process.env,
-    BANYAN_ADMIN_TOKEN: TOKEN,
-    GATEWAY_PORT: String(PORTS.banyan),
-    GATEWAY_ADMIN_PORT: String(PORTS.admin),
-    GATEWAY_DATABASE: 'banyan_bench_gateway',
-    MONOLITH_URL: `http://127.0.0.1:${PORTS.upstream}`,
-    PRODUCTS_SERVICE_URL: `http://127.0.0.1:${PORTS.upstream2}`,
+    ...gatewayEnv({ port: PORTS.banyan, adminPort: PORTS.admin, monolith: `http://127.0.0.1:${PORTS.upstream}`, products: `http://127.0.0.1:${PORTS.upstream2}` }),
     OTEL_SERVICE_NAME: 'banyan-gateway-bench',
   };
   for (const name of ['OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_SDK_DISABLED', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_NODE_DISABLED_INSTRUMENTATIONS', 'OTEL_NODE_ENABLED_INSTRUMENTATIONS']) delete base[name];

@@ -1,6 +1,7 @@
 import { createKnex, type Knex } from '@banyan/db';
 import type { GatewayConfig } from './config';
-import { connectionFor, syncEnv, syncSpecOf } from './dashboard/databases';
+import type { DomainSyncSpec } from '@banyan/cli';
+import { connectionFor, sideDatabase, syncEnv, syncSpecOf } from './dashboard/databases';
 import { readOnly } from './dashboard/outbox';
 import type { Domain, Side } from './domains';
 
@@ -90,14 +91,13 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
     const types = spec ? [...new Set(spec.tables.map((t) => t.aggregateType).filter((t): t is string => !!t))] : [];
     return spec && types.length > 0 ? { spec, types } : undefined;
   };
-  const databaseOf = (domain: Domain, side: Side, targetDatabase: string) =>
-    side === 'monolith' ? (env.MONOLITH_DATABASE ?? 'banyan_monolith') : (env[`${domain.toUpperCase()}_DATABASE`] ?? targetDatabase);
+  const databaseOf = (domain: Domain, side: Side, spec: DomainSyncSpec) => sideDatabase(env, domain, side, spec);
 
   return {
     drained: async (domain: Domain, sides: Side[]): Promise<boolean> => {
       const synced = aggregateTypesOf(domain);
       if (!synced) return true;
-      const counts = await Promise.all(sides.map((side) => unpublished(databaseOf(domain, side, synced.spec.targetDatabase), synced.types)));
+      const counts = await Promise.all(sides.map((side) => unpublished(databaseOf(domain, side, synced.spec), synced.types)));
       return counts.every((n) => n === 0);
     },
     /**
@@ -113,12 +113,12 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
       const written = new Map<string, number>();
       const seconds = Math.max(0, Date.now() - sinceMs) / 1000;
       for (const side of oldSides) {
-        for (const [key, sequence] of await writtenWithin(databaseOf(domain, side, synced.spec.targetDatabase), synced.types, seconds)) {
+        for (const [key, sequence] of await writtenWithin(databaseOf(domain, side, synced.spec), synced.types, seconds)) {
           written.set(key, Math.max(sequence, written.get(key) ?? 0));
         }
       }
       if (written.size === 0) return true;
-      const reached = await counters(databaseOf(domain, newSide, synced.spec.targetDatabase), [...written.keys()]);
+      const reached = await counters(databaseOf(domain, newSide, synced.spec), [...written.keys()]);
       if (!reached) return undefined;
       for (const [key, sequence] of written) if ((reached.get(key) ?? 0) < sequence) return false;
       return true;

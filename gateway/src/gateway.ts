@@ -63,7 +63,6 @@ export interface Gateway {
   fence: Pick<WriteFence, 'active' | 'isFenced' | 'inFlight'>;
 }
 
-/** Build the gateway without listening (tests serve it on port 0; main.ts on the configured ports). */
 /**
  * `run`, never twice at once: a call while it runs asks for one more run after it (however many
  * calls came meanwhile) and gets the promise of the runs in progress.
@@ -96,6 +95,7 @@ function coalesced(run: () => Promise<void>): () => Promise<void> {
 const INSTANCE_HEARTBEAT_MS = 1_000;
 const INSTANCE_LIVE_MS = 3_000;
 
+/** Build the gateway without listening (tests serve it on port 0; main.ts on the configured ports). */
 export function buildGateway(deps: GatewayDeps): Gateway {
   const { config, logger, knex } = deps;
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
@@ -242,6 +242,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     async start() {
       await migrate(knex, [gatewaySchema]);
       await store.seed();
+      await store.forgetSilentInstances(INSTANCE_LIVE_MS * 10);
       cookieKey = await store.sharedKey('read-your-writes');
       await reload();
       await listener.start();

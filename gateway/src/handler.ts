@@ -51,8 +51,6 @@ interface Routed extends Decision {
   cookie?: string;
   /** Set-Cookie marking this user's write (canary, read-your-writes). */
   writeMark?: string;
-  /** A read kept on the writer because this user wrote to the domain moments ago. */
-  recentWrite?: boolean;
   traceId?: string;
 }
 
@@ -328,21 +326,21 @@ export function createHandler(deps: HandlerDeps) {
       let cookie: string | undefined;
       let key = '';
       const unsafe = !SAFE.has(req.method);
-      const decision = decide(row, () => {
-        const sticky = stickyKey(req.headers, config.GATEWAY_STICKY_COOKIE);
-        cookie = sticky.newCookie;
-        key = sticky.key;
-        return bucketOf(key);
-      }, unsafe);
+      const canaryReads = row.mode === 'canary' && recentWrites && !unsafe;
+      const decision = decide(
+        row,
+        () => {
+          const sticky = stickyKey(req.headers, config.GATEWAY_STICKY_COOKIE);
+          cookie = sticky.newCookie;
+          key = sticky.key;
+          return bucketOf(key);
+        },
+        unsafe,
+        canaryReads ? () => recentWrites.recent(req.headers.cookie, domain, key) : undefined,
+      );
       routed = { domain, ...decision, cookie };
-      // Canary: a write marks its user; the user's next reads stay with the writer (ADR 0304).
-      if (decision.mode === 'canary' && recentWrites) {
-        if (unsafe) routed.writeMark = recentWrites.mark(domain, key);
-        else if (decision.side !== 'monolith' && recentWrites.recent(req.headers.cookie, domain, key)) {
-          routed.side = 'monolith';
-          routed.recentWrite = true;
-        }
-      }
+      // Canary: a write marks its user, whose next reads `decide` then keeps with the writer (ADR 0304).
+      if (decision.writer && recentWrites) routed.writeMark = recentWrites.mark(domain, key);
     }
     routed.traceId = hop.traceId;
 

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Domain } from './domains';
+import { cookieValue } from './sticky';
 
 const PREFIX = 'banyan_w_';
 const SIGNATURE_BYTES = 16;
@@ -35,7 +36,7 @@ export function createRecentWrites(key: () => Buffer | undefined, windowMs: numb
     recent(cookieHeader: string | undefined, domain: Domain, stickyKey: string, now = Date.now()): boolean {
       // The common case costs one substring search.
       if (!cookieHeader || !cookieHeader.includes(PREFIX)) return false;
-      const value = readCookie(cookieHeader, `${PREFIX}${domain}`);
+      const value = cookieValue(cookieHeader, `${PREFIX}${domain}`);
       const dot = value ? value.indexOf('.') : -1;
       if (!value || dot < 1) return false;
       const expires = Number(value.slice(0, dot));
@@ -49,11 +50,3 @@ export function createRecentWrites(key: () => Buffer | undefined, windowMs: numb
 }
 
 export type RecentWrites = ReturnType<typeof createRecentWrites>;
-
-function readCookie(header: string, name: string): string | undefined {
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
-}

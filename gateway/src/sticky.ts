@@ -56,12 +56,16 @@ function subjectKey(token: string): string | undefined {
 const COOKIE_VALUE = /^[A-Za-z0-9-]{8,64}$/;
 
 function readCookie(header: string | undefined, name: string): string | undefined {
+  const value = cookieValue(header, name);
+  return value !== undefined && COOKIE_VALUE.test(value) ? value : undefined;
+}
+
+/** The first cookie called `name` in a Cookie header, unvalidated (each caller checks its own format). */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (!header) return undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
-    const value = part.slice(eq + 1).trim();
-    return COOKIE_VALUE.test(value) ? value : undefined;
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
   }
   return undefined;
 }

@@ -169,13 +169,17 @@ export function createRouteStore(knex: Knex) {
       await knex('gateway.instances').where({ id }).delete();
     },
 
+    /** Rows of instances silent for longer than `ms` (crashed ones): housekeeping at start. */
+    async forgetSilentInstances(ms: number): Promise<void> {
+      await knex('gateway.instances').where('seen_at', '<', knex.raw(`now() - make_interval(secs => ?)`, [ms / 1000])).delete();
+    },
+
     /**
      * The other live instances (a heartbeat within `liveMs`) that may still send `domain`'s writes
      * to the side the switch at `version` moved them from: they have not loaded that version yet,
-     * or they still have such writes in flight. Instances silent for longer are forgotten.
+     * or they still have such writes in flight. Silent ones are left out (and forgotten at start).
      */
     async instancesWritingOld(selfId: string, domain: Domain, version: number, liveMs: number): Promise<string[]> {
-      await knex('gateway.instances').where('seen_at', '<', knex.raw(`now() - make_interval(secs => ?)`, [(liveMs * 10) / 1000])).delete();
       const rows: Array<{ id: string }> = await knex('gateway.instances')
         .whereNot({ id: selfId })
         .andWhere('seen_at', '>=', knex.raw(`now() - make_interval(secs => ?)`, [liveMs / 1000]))

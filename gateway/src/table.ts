@@ -43,14 +43,17 @@ export interface Decision {
   shadowTo?: Side;
   /** Canary: an unsafe request, sent to the domain's one writer whatever the bucket (ADR 0304). */
   writer?: boolean;
+  /** Canary: a read kept on the writer because its user wrote to the domain moments ago (ADR 0304). */
+  recentWrite?: boolean;
 }
 
 /**
  * The side a mode sends a request to; `bucket` only matters in canary. A canary splits reads
  * only: a domain has one writer until it is switched (ADR 0304), the monolith, which is also
- * where the domain's other writers (checkout's stock reservations) still write.
+ * where the domain's other writers (checkout's stock reservations) still write. A read whose
+ * bucket says the service goes to the writer too when `recentWrite` says its user just wrote.
  */
-export function decide(row: RouteRow, bucket: () => number, unsafe = false): Decision {
+export function decide(row: RouteRow, bucket: () => number, unsafe = false, recentWrite?: () => boolean): Decision {
   switch (row.mode) {
     case 'monolith':
       return { side: 'monolith', mode: 'monolith' };
@@ -62,7 +65,9 @@ export function decide(row: RouteRow, bucket: () => number, unsafe = false): Dec
     case 'canary': {
       const b = bucket();
       if (unsafe) return { side: 'monolith', mode: 'canary', bucket: b, writer: true };
-      return { side: b < row.percent ? 'extracted' : 'monolith', mode: 'canary', bucket: b };
+      if (b >= row.percent) return { side: 'monolith', mode: 'canary', bucket: b };
+      if (recentWrite?.()) return { side: 'monolith', mode: 'canary', bucket: b, recentWrite: true };
+      return { side: 'extracted', mode: 'canary', bucket: b };
     }
   }
 }

@@ -2,16 +2,30 @@ import { databaseConnection } from '@banyan/config';
 import { loadSyncSpec, type DomainSyncSpec } from '@banyan/cli';
 import type { ConnectionSettings } from '@banyan/db';
 import type { GatewayConfig } from '../config';
-import { DOMAINS, type Domain } from '../domains';
+import { DOMAINS, type Domain, type Side } from '../domains';
 
-/** A domain's backfill/verify spec, or undefined when the domain has none (it was never extracted). */
+const specs = new Map<Domain, DomainSyncSpec | undefined>();
+
+/**
+ * A domain's backfill/verify spec, or undefined when the domain has none (it was never extracted).
+ * Remembered: the switch fence asks every 50 ms, and a domain without a spec is a failed
+ * `require`, which Node does not cache and probes the file system for again each time.
+ */
 export function syncSpecOf(domain: Domain): DomainSyncSpec | undefined {
+  if (specs.has(domain)) return specs.get(domain);
+  let spec: DomainSyncSpec | undefined;
   try {
-    return loadSyncSpec(domain);
+    spec = loadSyncSpec(domain);
   } catch (err) {
-    if (/no backfill\/verify spec/.test((err as Error).message)) return undefined;
-    throw err;
+    if (!/no backfill\/verify spec/.test((err as Error).message)) throw err;
   }
+  specs.set(domain, spec);
+  return spec;
+}
+
+/** The database of `domain`'s `side`, with the same overrides as `banyan verify` (MONOLITH_DATABASE, <DOMAIN>_DATABASE). */
+export function sideDatabase(env: NodeJS.ProcessEnv, domain: Domain, side: Side, spec: DomainSyncSpec): string {
+  return side === 'monolith' ? (env.MONOLITH_DATABASE ?? 'banyan_monolith') : (env[`${domain.toUpperCase()}_DATABASE`] ?? spec.targetDatabase);
 }
 
 /** The variables `banyan verify` reads, taken from the gateway's validated config. */
@@ -40,7 +54,7 @@ export function outboxDatabases(config: GatewayConfig): string[] {
   const names = [env.MONOLITH_DATABASE ?? 'banyan_monolith'];
   for (const domain of DOMAINS) {
     const spec = syncSpecOf(domain);
-    if (spec) names.push(env[`${domain.toUpperCase()}_DATABASE`] ?? spec.targetDatabase);
+    if (spec) names.push(sideDatabase(env, domain, 'extracted', spec));
   }
   return [...new Set(names)];
 }

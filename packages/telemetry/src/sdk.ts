@@ -25,7 +25,8 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
-const isDisabled = (env: NodeJS.ProcessEnv) => env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
+/** OTEL_SDK_DISABLED=true, as the OpenTelemetry spec reads it (case-insensitive, trimmed). */
+export const telemetryDisabled = (env: NodeJS.ProcessEnv) => env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true';
 
 /** Probes and scrapes every few seconds would bury the traces people actually look for. */
 const NOISE = /^\/(healthz|readyz|metrics)(\?|$)/;
@@ -127,7 +128,7 @@ let active: Telemetry | undefined;
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (active) return active;
   const env = process.env;
-  if (isDisabled(env)) {
+  if (telemetryDisabled(env)) {
     active = { exporting: false, shutdown: async () => {} };
     return active;
   }

@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import concurrently from 'concurrently';
 import { startMailCatcherIfFree } from '../dev/mail-catcher';
 import { startTraceCatcherIfFree, type TraceCatcher } from '../dev/trace-catcher';
+import { otlpTracesUrl, telemetryDisabled } from '@banyan/telemetry';
 import { checkDependencies } from '../dev/preflight';
 import { processTable, type ProcessSpec } from '../dev/processes';
 import { repoRoot } from '../dev/root';
@@ -24,10 +25,12 @@ async function waitReady(spec: ProcessSpec, timeoutMs: number): Promise<boolean>
   return false;
 }
 
-function tracesRow(env: NodeJS.ProcessEnv, traces: TraceCatcher | undefined, exporting: boolean, off: boolean): string {
-  if (traces) return `caught here: ${traces.url} (OTLP ${traces.endpoint})`;
-  if (off) return 'off (OTEL_SDK_DISABLED=true)';
-  if (exporting) return `exported to ${env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT}`;
+/** Where the processes' spans go, for the summary: the catcher, a configured endpoint, or nowhere and why. */
+function tracesRow(env: NodeJS.ProcessEnv, catcher: TraceCatcher | 'failed' | undefined): string {
+  if (catcher === 'failed') return 'not exported: the trace catcher could not start (see [traces] above)';
+  if (catcher) return `caught here: ${catcher.url} (OTLP ${catcher.endpoint})`;
+  if (telemetryDisabled(env)) return 'off (OTEL_SDK_DISABLED=true)';
+  if (otlpTracesUrl(env)) return `exported to ${env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT}`;
   const port = env.BANYAN_TRACES_PORT ?? 4318;
   return `not exported: 127.0.0.1:${port} is taken (a Jaeger? set OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:${port})`;
 }
@@ -75,17 +78,13 @@ export function registerStart(program: Command): void {
 
       // Without a collector configured, catch the processes' spans here so a newcomer can see a
       // whole trace (ADR 0406); a configured endpoint, or anything on the port, always wins.
-      let traces: TraceCatcher | undefined;
-      let catcherFailed = false;
-      const exporting = Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
-      const tracingOff = String(env.OTEL_SDK_DISABLED).trim().toLowerCase() === 'true';
-      if (!exporting && !tracingOff) {
+      let traces: TraceCatcher | 'failed' | undefined;
+      if (!otlpTracesUrl(env) && !telemetryDisabled(env)) {
         traces = await startTraceCatcherIfFree({ host: '127.0.0.1', port: Number(env.BANYAN_TRACES_PORT ?? 4318) }).catch((err: Error) => {
           console.error(`[traces] no trace catcher (${err.message}); spans are not exported`);
-          catcherFailed = true;
-          return undefined;
+          return 'failed' as const;
         });
-        if (traces) env.OTEL_EXPORTER_OTLP_ENDPOINT = traces.endpoint;
+        if (traces && traces !== 'failed') env.OTEL_EXPORTER_OTLP_ENDPOINT = traces.endpoint;
       }
 
       const specs = processTable(root, env);
@@ -114,7 +113,7 @@ export function registerStart(program: Command): void {
       lines.push(
         row('admin token', generatedToken ? `${adminToken}  (generated for this session; set BANYAN_ADMIN_TOKEN to choose it)` : '(from BANYAN_ADMIN_TOKEN)'),
         row('mail', mail ? `caught here: ${mail.url} (SMTP ${mail.smtp})` : `sent to SMTP ${env.SMTP_HOST ?? '127.0.0.1'}:${env.SMTP_PORT ?? 1025} (Mailpit: http://127.0.0.1:8025)`),
-        row('traces', catcherFailed ? 'not exported: the trace catcher could not start (see [traces] above)' : tracesRow(env, traces, exporting, tracingOff)),
+        row('traces', tracesRow(env, traces)),
         row('RabbitMQ', 'http://127.0.0.1:15672 (management UI, when enabled)'),
         '  Send traffic to the gateway. Stop with Ctrl-C.',
         '',
