@@ -124,7 +124,8 @@ describe('docker-compose.yml', () => {
     // wherever it points, and is left alone.
     const absent = (key: string) => /^[A-Z]+_SERVICE_URL$/.test(key) && !(`${key.split('_')[0].toLowerCase()}-service` in services);
     const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, resolve(v)]));
-    const effective = configSchemaOf(workspaceOf(entryOf(service))).parse(env) as Record<string, unknown>;
+    // Parsing keeps only what the schema knows; OTEL_* (read by the SDK, not the schema) stay as set.
+    const effective = { ...env, ...(configSchemaOf(workspaceOf(entryOf(service))).parse(env) as Record<string, unknown>) };
     const targets = Object.entries(effective).flatMap(([key, value]) => {
       if (typeof value !== 'string' || absent(key)) return [];
       if (/^(PGHOST|SMTP_HOST)$/.test(key)) return [[key, value]];

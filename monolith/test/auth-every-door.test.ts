@@ -65,7 +65,7 @@ const forgeries: Array<[string, () => Promise<string | undefined>]> = [
     },
   ],
   [
-    'the real key, with its signature tampered',
+    'a payload swapped under a signature of the real key',
     async () => {
       const { kid, key } = await realKey();
       const token = await adminClaims().setProtectedHeader({ alg: 'ES256', kid }).setIssuedAt().setExpirationTime('10m').sign(key);

@@ -306,7 +306,9 @@ describe('notifications: SMTP failures', () => {
     // ...and sends it once the claim has run out.
     await sweeper.start!();
     await eventually(async () => mailsTo(event.data.customerEmail), (m) => m.length === 1);
-    await eventually(() => notificationsOfOrder(event.data.orderId), (rows) => rows[0]?.status === 'sent');
+    const [sent] = await eventually(() => notificationsOfOrder(event.data.orderId), (rows) => rows[0]?.status === 'sent');
+    // Not before the lease the dead consumer held had run out.
+    expect(new Date(sent.sent_at).getTime()).toBeGreaterThanOrEqual(new Date(claimed.claimed_until).getTime());
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(mailsTo(event.data.customerEmail)).toHaveLength(1);
     expect(await sentEventsOfOrder(event.data.orderId)).toHaveLength(1);

@@ -62,7 +62,7 @@ describe('banyan backfill / verify for products', () => {
     expect(again).toEqual({ read: total, written: 0, skipped: total });
   });
 
-  test('When the sync consumer has inserted the same row, uncommitted, as the backfill copies it, then the batch waits for it and keeps the newer copy: 0 differences', async () => {
+  test('When the sync consumer has inserted the same row, uncommitted, as the backfill copies it, then the batch waits for it and keeps the copy the consumer committed: 0 differences', async () => {
     // Arrange: a product in the monolith only.
     const { token } = await mono.admin();
     const created = await mono.api.post('/api/products', { sku: `RACE-${Date.now()}`, name: 'Raced', priceCents: 900, stock: 3 }, token);
@@ -74,12 +74,14 @@ describe('banyan backfill / verify for products', () => {
     const consumer = await db.knex.transaction();
     await consumer('products.products').insert(copy);
     const copying = backfill(spec, stores(), { batchSize: 500 });
-    await new Promise((r) => setTimeout(r, 300)); // the backfill's batch now waits on the sku index
+    await waitUntilBlocked(db.knex); // the backfill's batch now waits on the sku index
     await consumer.commit();
 
     // Assert
     await expect(copying).resolves.toMatchObject({ read: expect.any(Number) });
     expect((await verify(spec, stores())).differences).toEqual([]);
+    const kept = await db.knex('products.products').where({ id: copy.id }).first(Object.keys(copy));
+    expect({ ...kept, version: Number(kept.version) }).toEqual({ ...copy, version: Number(copy.version) });
   });
 
   test("When the sync consumer applies a product.updated for a row a backfill batch has just written, then it waits for the batch and neither deadlocks: both lock the row before the product's sequence counter", async () => {

@@ -1,5 +1,6 @@
 import { compareTargets, gatewaySide, productScenarios, renderReport } from '@banyan/parity';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
+import { eventually } from './support/pair';
 import { startProductsSystem, type ProductsSystem } from './support/system';
 
 /**
@@ -21,6 +22,11 @@ describe('products parity through the gateway', () => {
   test('When the products scenarios run on the monolith side and on the service side, then they are identical in every routing mode (monolith, shadow, canary 50, extracted)', async () => {
     for (const [mode, percent] of [['monolith'], ['shadow'], ['canary', 50], ['extracted']] as const) {
       await system.gateway.route('products', mode, percent);
+      // The monolith follows the gateway's table by its own poll: compare once it has.
+      await eventually(async () => {
+        await system.routing.refresh();
+        expect(system.routing.get('products').mode).toBe(mode);
+      });
       const report = await compareTargets(productScenarios, side('monolith'), side('extracted'));
 
       if (!report.identical) console.log(`products routed ${mode}:\n${renderReport(report)}`);

@@ -127,6 +127,12 @@ export function renderTrace(spans: CaughtSpan[], all = false): string {
     }
   };
   walk(undefined, 0);
+  // Spans no root leads to (parents in a cycle, in a malformed export) are drawn as roots.
+  for (const s of spans) {
+    if (hidden(s) || printed.has(s)) continue;
+    children.set(`unreached:${s.spanId}`, [s]);
+    walk(`unreached:${s.spanId}`, 0);
+  }
   const services = new Set(spans.map((s) => s.service));
   lines.push(`${spans.length} spans from ${services.size} services in trace ${spans[0]?.traceId ?? '?'}${all ? '' : ' (?all shows the middleware and database spans too)'}`);
   return lines.join('\n');
