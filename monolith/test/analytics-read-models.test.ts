@@ -21,7 +21,9 @@ import { staticRoutes } from '@banyan/routing-client';
 let db: TestDatabase;
 let served: Served;
 let analytics: Module;
+/** The reports are for admins; `customerToken` is for the test that they refuse anyone else. */
 let token: string;
+let customerToken: string;
 let api: ReturnType<typeof http>;
 
 beforeAll(async () => {
@@ -41,14 +43,17 @@ beforeAll(async () => {
   app.use('/api/analytics', analytics.router);
   served = await serve(finishHttpApp(app));
   api = http(served.url);
-  token = await new SignJWT({ email: 'customer@example.com', role: 'customer' })
-    .setProtectedHeader({ alg: 'ES256', kid: 'test' })
-    .setSubject(uuidv7())
-    .setIssuer(TOKEN_ISSUER)
-    .setAudience(TOKEN_AUDIENCE)
-    .setIssuedAt()
-    .setExpirationTime('1h')
-    .sign(privateKey);
+  const sign = (role: string) =>
+    new SignJWT({ email: `${role}@example.com`, role })
+      .setProtectedHeader({ alg: 'ES256', kid: 'test' })
+      .setSubject(uuidv7())
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(privateKey);
+  token = await sign('admin');
+  customerToken = await sign('customer');
 });
 
 afterAll(async () => {
@@ -303,5 +308,11 @@ describe('analytics: authentication', () => {
       expect(res.status).toBe(401);
       expect(res.body.code).toBe('AUTH.UNAUTHORIZED');
     }
+  });
+
+  test.each([['/api/analytics/sales'], ['/api/analytics/top-products']])('%s with a valid customer token answers 403 AUTH.FORBIDDEN', async (path) => {
+    const res = await api.get(path, customerToken);
+
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 403, code: 'AUTH.FORBIDDEN' });
   });
 });

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { authenticate, type TokenVerifier } from '@banyan/auth';
+import { authenticate, requireRole, type TokenVerifier } from '@banyan/auth';
 import type { Knex } from '@banyan/db';
 import { parse } from '@banyan/http';
 import { z } from 'zod';
@@ -25,7 +25,8 @@ const topQuery = z.object({ limit: z.coerce.number().int().min(1).max(50).defaul
 
 export function analyticsRouter(deps: { knex: Knex; verifier: TokenVerifier }): Router {
   const router = Router();
-  router.use(authenticate(deps.verifier));
+  // The whole shop's revenue and best sellers are the business's figures, not a customer's.
+  router.use(authenticate(deps.verifier), requireRole('admin'));
 
   router.get('/sales', async (req, res) => {
     const { from, to } = parse(salesQuery, req.query);
