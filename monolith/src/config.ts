@@ -37,8 +37,15 @@ export const monolithConfigSchema = z.object({
   ORDERS_RECONCILE_INTERVAL_MS: z.coerce.number().int().positive().default(30_000),
   /** How long an order must sit in `pending`/`payment_failed` before the reconciler settles it: longer than any live checkout. */
   ORDERS_RECONCILE_AFTER_MS: z.coerce.number().int().nonnegative().default(60_000),
-  /** The monolith's credential at the payments service's internal API; defaults to BANYAN_ADMIN_TOKEN (see ADR 0311). */
+  /**
+   * The payments door's own credential at the payments service's internal API (ADR 0311), the
+   * service's PAYMENTS_SERVICE_TOKEN; never the admin token. Needed once payments is routed to
+   * the service: without it the service refuses the door and checkout answers 503.
+   */
   PAYMENTS_SERVICE_TOKEN: z.string().min(16).optional(),
+}).refine((env) => env.PAYMENTS_SERVICE_TOKEN === undefined || env.PAYMENTS_SERVICE_TOKEN !== env.BANYAN_ADMIN_TOKEN, {
+  path: ['PAYMENTS_SERVICE_TOKEN'],
+  message: 'must not be BANYAN_ADMIN_TOKEN: give the payments door a credential of its own',
 });
 
 export type MonolithConfig = z.infer<typeof monolithConfigSchema>;

@@ -15,7 +15,7 @@ export const SERVICE_NAME = 'payments-service';
 export interface PaymentsServiceOptions {
   /** The card processor (a third party); the test-card fake by default. */
   cardProcessor?: CardProcessor;
-  /** The credential the monolith's door must present at POST /charges and /refunds. */
+  /** The credential the monolith's door must present at POST /charges, /refunds and /cancellations (PAYMENTS_SERVICE_TOKEN). */
   callerToken?: string;
 }
 

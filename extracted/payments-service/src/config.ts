@@ -1,14 +1,27 @@
-import { loadServiceConfig, serviceEnv } from '@banyan/service-kit';
-import { z } from '@banyan/config';
+import { loadConfig, z } from '@banyan/config';
+import { serviceEnv } from '@banyan/service-kit';
 
 export const paymentsServiceEnv = {
   ...serviceEnv({ port: 3104, database: 'banyan_payments' }),
-  /** The credential the monolith's payments door presents (ADR 0311). */
-  PAYMENTS_SERVICE_TOKEN: z.string().min(16).optional(),
-  /** `npm start` gives every process the session's admin token; used when no dedicated one is set. */
-  BANYAN_ADMIN_TOKEN: z.string().min(16).optional(),
+  /**
+   * The credential the monolith's payments door presents at POST /charges, /refunds and
+   * /cancellations (ADR 0311): the door's own, shared with nothing else. Required: without it
+   * the service could charge for no one. `npm start` generates one per session.
+   */
+  PAYMENTS_SERVICE_TOKEN: z.string().min(16),
+  /**
+   * Read only to be refused as the caller credential: `npm start` gives every process the
+   * session's admin token, and a PAYMENTS_SERVICE_TOKEN equal to it would let whoever holds the
+   * admin API's token charge and refund too.
+   */
+  BANYAN_ADMIN_TOKEN: z.string().optional(),
 };
 
-export const loadPaymentsServiceConfig = (env: NodeJS.ProcessEnv = process.env) => loadServiceConfig(paymentsServiceEnv, env);
+const paymentsServiceSchema = z.object(paymentsServiceEnv).refine((env) => env.PAYMENTS_SERVICE_TOKEN !== env.BANYAN_ADMIN_TOKEN, {
+  path: ['PAYMENTS_SERVICE_TOKEN'],
+  message: 'must not be BANYAN_ADMIN_TOKEN: give the payments door a credential of its own',
+});
+
+export const loadPaymentsServiceConfig = (env: NodeJS.ProcessEnv = process.env) => loadConfig(paymentsServiceSchema, env);
 
 export type PaymentsServiceConfig = ReturnType<typeof loadPaymentsServiceConfig>;

@@ -4,10 +4,11 @@ import { bearerToken } from '@banyan/auth';
 import { Errors } from '@banyan/errors';
 
 /**
- * Only the monolith's payments door may charge and refund (ADR 0311): these routes are reachable
- * through the gateway like every /api/payments path, and a customer's own token must not be
- * enough to refund an order without cancelling it. Without a configured credential they refuse
- * everyone.
+ * Only the monolith's payments door may charge and refund (ADR 0311): a customer's own token must
+ * not be enough to refund an order without cancelling it. The door presents a credential of its
+ * own (PAYMENTS_SERVICE_TOKEN), never the admin token; the public gateway answers 404 for these
+ * paths before routing (gateway/src/domains.ts), so this check guards the service's own port.
+ * Without a configured credential they refuse everyone.
  */
 export function requireCaller(token: string | undefined): RequestHandler {
   const expected = token ? Buffer.from(token) : undefined;

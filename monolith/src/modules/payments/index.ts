@@ -41,7 +41,7 @@ export function createPaymentsModule(
   const deps: PaymentsDeps = { knex: ctx.knex, events: paymentEvents(ctx.outbox), processor: options.cardProcessor };
   const remote = paymentsServiceClient({
     url: ctx.config.PAYMENTS_SERVICE_URL,
-    token: ctx.config.PAYMENTS_SERVICE_TOKEN ?? ctx.config.BANYAN_ADMIN_TOKEN,
+    token: ctx.config.PAYMENTS_SERVICE_TOKEN,
     timeoutMs: ctx.config.PAYMENTS_TIMEOUT_MS,
     breakerThreshold: ctx.config.PAYMENTS_BREAKER_THRESHOLD,
     breakerResetMs: ctx.config.PAYMENTS_BREAKER_RESET_MS,

@@ -56,7 +56,10 @@ export function registerStart(program: Command): void {
       // A session token for the admin API when none is configured; printed once, never logged.
       const generatedToken = !process.env.BANYAN_ADMIN_TOKEN;
       const adminToken = process.env.BANYAN_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
-      const env: NodeJS.ProcessEnv = { ...process.env, BANYAN_ADMIN_TOKEN: adminToken };
+      // The payments door's own credential at the payments service (ADR 0311): processes call
+      // each other with credentials of their own, never the admin token. Nobody types it: not printed.
+      const paymentsToken = process.env.PAYMENTS_SERVICE_TOKEN ?? randomBytes(24).toString('base64url');
+      const env: NodeJS.ProcessEnv = { ...process.env, BANYAN_ADMIN_TOKEN: adminToken, PAYMENTS_SERVICE_TOKEN: paymentsToken };
 
       if (options.seed) {
         const seed = spawnSync(process.execPath, [path.join(root, 'monolith/dist/seed-main.js')], { env, encoding: 'utf8' });

@@ -5,7 +5,7 @@ import { createBreaker } from '@banyan/http-client';
 
 export interface PaymentsServiceOptions {
   url: string;
-  /** The monolith's credential at the service's internal API (ADR 0311). */
+  /** The door's own credential at the service's internal API, PAYMENTS_SERVICE_TOKEN (ADR 0311); never the admin token. */
   token?: string;
   timeoutMs: number;
   breakerThreshold: number;
@@ -25,11 +25,13 @@ export function paymentsServiceClient(options: PaymentsServiceOptions) {
   const base = options.url.replace(/\/$/, '');
 
   const post = async (path: 'charges' | 'refunds' | 'cancellations', body: unknown): Promise<unknown> => {
+    // The service would answer 401; saying why here is what the operator needs to read.
+    if (!options.token) throw new RemoteFailure(`POST ${path}: PAYMENTS_SERVICE_TOKEN is not set, and the payments service refuses a door without its credential`);
     let res: Response;
     try {
       res = await fetch(`${base}/api/payments/${path}`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs),
       });
