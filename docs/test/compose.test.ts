@@ -17,11 +17,13 @@ interface Service {
   restart?: string;
   environment?: Record<string, string | number | boolean | null>;
   ports?: string[];
+  network_mode?: string;
   depends_on?: Record<string, { condition?: string }>;
   healthcheck?: { test?: string[] };
 }
 
-const compose = parse(readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, Service> };
+const composeText = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
+const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
 const appServices = Object.entries(services).filter(([, s]) => s.build !== undefined);
 
@@ -46,8 +48,21 @@ const INFRA_PORTS: Record<string, number[]> = {
   jaeger: [16686, 4318],
 };
 
-/** `${VAR:-fallback}` as compose would resolve it with VAR unset. */
-const resolve = (value: unknown) => String(value ?? '').replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+/**
+ * A value as compose would resolve it: `${VAR:-fallback}` with VAR unset, and `${VAR:?message}`
+ * (a variable that must be set, in .env) with a stand-in of its own per variable, long enough for
+ * any schema and safe inside a URL.
+ */
+const standIn = (name: string) => `${name.toLowerCase().replace(/_/g, '-')}-from-env`;
+const resolve = (value: unknown) =>
+  String(value ?? '')
+    .replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')
+    .replace(/\$\{([A-Z_][A-Z0-9_]*):\?[^}]*\}/g, (_, name: string) => standIn(name));
+
+/** `${VAR:?message}`: compose refuses to start while VAR is unset or empty, printing the message. */
+const REQUIRED = /^\$\{([A-Z_][A-Z0-9_]*):\?([^}]*)\}$/;
+/** Variables (of the processes and of the postgres and rabbitmq images) that hold a secret. */
+const SECRET_NAME = /(PASSWORD|TOKEN|SECRET|_PASS|_KEY)$/;
 
 function entryOf(service: Service): string {
   const entry = (service.command ?? []).find((arg) => /\/dist\/[\w-]+\.js$/.test(arg));
@@ -158,8 +173,55 @@ describe('docker-compose.yml', () => {
     expect(admin?.hostIp).toBe('127.0.0.1');
   });
 
-  test('the admin token comes from BANYAN_ADMIN_TOKEN with a development fallback', () => {
-    expect(services.gateway.environment?.BANYAN_ADMIN_TOKEN).toBe('${BANYAN_ADMIN_TOKEN:-change-me-please-0123456789}');
+  test('When compose reads the file, then no secret has a default: every one is ${VAR:?…} saying to set it in .env', () => {
+    // Every interpolation anywhere in the file (extension fields and comments included) is required.
+    const interpolations = [...composeText.matchAll(/\$\{[^}]*\}|\$[A-Za-z_]\w*/g)].map((m) => m[0]);
+    expect(interpolations.length).toBeGreaterThan(0);
+    expect(interpolations.filter((i) => !REQUIRED.test(i) || !/ \.env\b/.test(REQUIRED.exec(i)![2]))).toEqual([]);
+
+    // Every secret a service is given is exactly one such variable, and so is every password in a URL.
+    const secrets = Object.entries(services).flatMap(([name, s]) =>
+      Object.entries(s.environment ?? {}).flatMap(([key, value]) => {
+        const text = String(value ?? '');
+        const inUrl = /^[a-z]+:\/\/[^/@:]*:([^@]*)@/.exec(text)?.[1];
+        if (inUrl !== undefined) return [[name, key, inUrl]];
+        return SECRET_NAME.test(key) ? [[name, key, text]] : [];
+      }),
+    );
+    expect(secrets.map(([name, key]) => `${name} ${key}`)).toEqual(
+      expect.arrayContaining(['postgres POSTGRES_PASSWORD', 'rabbitmq RABBITMQ_DEFAULT_PASS', 'monolith PGPASSWORD', 'monolith RABBITMQ_URL', 'gateway BANYAN_ADMIN_TOKEN', 'payments-service PAYMENTS_SERVICE_TOKEN', 'seed BANYAN_ADMIN_PASSWORD']),
+    );
+    expect(secrets.filter(([, , value]) => !REQUIRED.test(value))).toEqual([]);
+  });
+
+  test('When a developer copies .env.example, then it names exactly the variables compose requires, with no values', () => {
+    const required = new Set([...composeText.matchAll(/\$\{([A-Z_][A-Z0-9_]*):\?/g)].map((m) => m[1]));
+    const lines = readFileSync(path.join(root, '.env.example'), 'utf8').split('\n').filter((l) => l.trim() && !l.trim().startsWith('#'));
+    const entries = lines.map((l) => /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(l.trim())).map((m, i) => (m ? [m[1], m[2]] : ['(not KEY=value)', lines[i]]));
+    expect(entries.map(([key]) => key).sort()).toEqual([...required].sort());
+    expect(entries.filter(([, value]) => value !== '')).toEqual([]);
+    // And git never takes the filled-in copy.
+    expect(readFileSync(path.join(root, '.gitignore'), 'utf8').split('\n')).toContain('.env');
+  });
+
+  test('When the containers start, then each process holds the credentials its dependency was created with, and services call each other with their own', () => {
+    const env = (name: string) => services[name].environment ?? {};
+    for (const [name] of appServices) expect([name, env(name).PGPASSWORD]).toEqual([name, env('postgres').POSTGRES_PASSWORD]);
+    const broker = `amqp://${String(env('rabbitmq').RABBITMQ_DEFAULT_USER)}:${String(env('rabbitmq').RABBITMQ_DEFAULT_PASS)}@rabbitmq:5672`;
+    for (const [name, s] of appServices.filter(([, s]) => s.environment?.RABBITMQ_URL !== undefined)) expect([name, s.environment?.RABBITMQ_URL]).toEqual([name, broker]);
+
+    // The payments door's credential is its own: the same variable at both ends, not the admin
+    // token's, and the payments service is not given the admin token at all.
+    expect(env('monolith').PAYMENTS_SERVICE_TOKEN).toBe(env('payments-service').PAYMENTS_SERVICE_TOKEN);
+    expect(REQUIRED.exec(String(env('payments-service').PAYMENTS_SERVICE_TOKEN))?.[1]).toBe('PAYMENTS_SERVICE_TOKEN');
+    expect(env('payments-service').BANYAN_ADMIN_TOKEN).toBeUndefined();
+  });
+
+  test('When the system runs, then only the gateway\'s public port is published on all interfaces; the rest on the host\'s loopback or not at all', () => {
+    const everywhere = Object.entries(services).flatMap(([name, s]) => published(s).filter((p) => p.hostIp !== '127.0.0.1').map((p) => [name, p.container, p.hostIp ?? 'all interfaces']));
+    expect(everywhere).toEqual([['gateway', 8080, 'all interfaces']]);
+    // Host networking would publish every port the process listens on, whatever `ports` says.
+    expect(Object.entries(services).filter(([, s]) => s.network_mode !== undefined).map(([name]) => name)).toEqual([]);
   });
 
   test('exports traces to Jaeger over OTLP/HTTP, with a service name per process', () => {
