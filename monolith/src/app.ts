@@ -63,6 +63,10 @@ export function buildMonolith(deps: MonolithDeps): Monolith {
   const all: Module[] = Object.values(modules);
 
   const app = createHttpApp({ logger: deps.logger, metrics: true, readinessChecks: { database: () => ping(deps.knex) } });
+  // Which connections may name the client in X-Forwarded-For (the gateway's). req.ip, which the
+  // login and registration limits count, is then the right-most address not trusted: a client
+  // cannot choose its own unless it connects from a trusted proxy. Never `true` (config.ts refuses it).
+  app.set('trust proxy', deps.config.TRUST_PROXY);
   for (const module of all) app.use(`/api/${module.name}`, module.router);
   finishHttpApp(app);
 

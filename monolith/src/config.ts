@@ -1,4 +1,14 @@
+import { isIP } from 'node:net';
 import { inboxEnv, loadConfig, logEnv, port, postgresEnv, rabbitEnv, smtpEnv, z } from '@banyan/config';
+
+/** What express's `trust proxy` (proxy-addr) accepts by name, address or CIDR; never `true`, which would trust anyone's X-Forwarded-For. */
+const isProxyEntry = (entry: string) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+};
 
 export const monolithConfigSchema = z.object({
   PORT: port(3000),
@@ -13,6 +23,44 @@ export const monolithConfigSchema = z.object({
   MAIL_FROM: z.string().default('Banyan Shop <shop@banyan.local>'),
   /** Lifetime of the JWTs the users module issues. */
   TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  /**
+   * The proxies whose X-Forwarded-For is believed (comma-separated: `loopback`, `linklocal`,
+   * `uniquelocal`, addresses, CIDRs). The client address the login and registration limits count
+   * is the right-most address not in this list, so a client can only choose its own address by
+   * connecting from a trusted one. Loopback by default: the gateway (http-proxy, `xfwd`) runs on
+   * the same machine under `npm start`; where it reaches the monolith over a network (compose),
+   * name that network, or every client counts as the gateway's one address.
+   */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine(isProxyEntry, 'Use loopback, linklocal, uniquelocal, IP addresses or CIDRs, comma-separated.')).min(1)),
+  /**
+   * The users throttle's window: counts start at an account's or address's first attempt and are
+   * forgotten when the window ends (Retry-After says when). 15 minutes, OWASP's usual lockout span.
+   */
+  USERS_THROTTLE_WINDOW_MS: z.coerce.number().int().positive().default(15 * 60_000),
+  /**
+   * Failed logins one account (its normalised email, existing or not) may have per window before
+   * every login to it answers 429; a successful login forgets them. 10 lets a person mistype for a
+   * while and holds a password guesser to 10 guesses per window, whichever address it uses.
+   */
+  USERS_LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
+  /**
+   * Logins (failed or not: each costs a 16 MiB scrypt) one client address may attempt per window,
+   * across all accounts. 100 per 15 minutes is ~0.1 hash/s, against the ~80/s that saturates
+   * the pool, and leaves room for many people behind one NAT and for `banyan parity` runs (~35
+   * logins each, all from loopback).
+   */
+  USERS_LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().positive().default(100),
+  /**
+   * Registrations (valid bodies only: each costs a scrypt) one client address may attempt per
+   * window. Bounds one source's bulk sign-ups and hash load while a `banyan parity all` run (~31
+   * sign-ups from loopback) fits three times; real spam protection needs more (email
+   * verification, a CAPTCHA), see ADR 0331.
+   */
+  USERS_REGISTRATIONS_PER_ADDRESS: z.coerce.number().int().positive().default(100),
   /** Where the gateway's admin API answers; the monolith follows its routing table from there. */
   GATEWAY_ADMIN_URL: z.string().url().default('http://127.0.0.1:8081'),
   /** Without it the monolith does not watch the gateway and serves every domain itself. */

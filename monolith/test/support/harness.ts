@@ -8,10 +8,12 @@ import type { EventEnvelope } from '@banyan/events';
 import { envelopeFromRow } from '@banyan/outbox';
 import type { CardProcessor } from '../../src/modules/payments';
 import { buildMonolith, type Monolith } from '../../src/app';
-import { monolithConfigSchema } from '../../src/config';
+import { monolithConfigSchema, type MonolithConfig } from '../../src/config';
 
 export interface MonolithHarness {
   db: TestDatabase;
+  /** The configuration it was built with, for a second instance on the same database. */
+  config: MonolithConfig;
   monolith: Monolith;
   served: Served;
   smtp: SmtpCapture;
@@ -46,6 +48,11 @@ export async function startMonolith(
     SMTP_HOST: smtp.host,
     SMTP_PORT: String(smtp.port),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Every client of a test file is one address (loopback), and tests fail logins on purpose:
+    // the login and registration throttle stays out of reach unless a test sets its own limits.
+    USERS_LOGIN_FAILURES_PER_ACCOUNT: '1000000',
+    USERS_LOGIN_ATTEMPTS_PER_ADDRESS: '1000000',
+    USERS_REGISTRATIONS_PER_ADDRESS: '1000000',
     ...options.env,
   });
   const logger = createLogger('monolith-test', config.LOG_LEVEL);
@@ -63,6 +70,7 @@ export async function startMonolith(
 
   return {
     db,
+    config,
     monolith,
     served,
     smtp,

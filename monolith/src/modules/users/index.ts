@@ -2,11 +2,13 @@ import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
 import type { JSONWebKeySet } from 'jose';
 import type { Module, ModuleContext } from '../../kernel';
 import { migrations } from './data/migrations';
+import { throttleRepository } from './data/throttle-repository';
 import type { UsersContext } from './domain/context';
 import { ensureUser, type EnsureUserInput } from './domain/ensure-user';
 import { findUserByEmail, getUser } from './domain/get-user';
 import { issueServiceToken } from './domain/issue-service-token';
 import { createKeyRing } from './domain/signing-keys';
+import { createAttemptThrottle } from './domain/throttle';
 import type { User } from './domain/user';
 import { usersRouter } from './http/routes';
 
@@ -35,11 +37,19 @@ export interface UsersApi {
  * is built first and needs no verifier of its own in its context.
  */
 export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<UsersApi> & { verifier: TokenVerifier } {
+  const { config } = ctx;
+  const counter = throttleRepository(ctx.knex);
   const users: UsersContext = {
     knex: ctx.knex,
     outbox: ctx.outbox,
     keys: createKeyRing(ctx.knex, ctx.logger),
-    tokenTtlSeconds: ctx.config.TOKEN_TTL_SECONDS,
+    tokenTtlSeconds: config.TOKEN_TTL_SECONDS,
+    throttle: createAttemptThrottle(counter, {
+      windowMs: config.USERS_THROTTLE_WINDOW_MS,
+      loginFailuresPerAccount: config.USERS_LOGIN_FAILURES_PER_ACCOUNT,
+      loginAttemptsPerAddress: config.USERS_LOGIN_ATTEMPTS_PER_ADDRESS,
+      registrationsPerAddress: config.USERS_REGISTRATIONS_PER_ADDRESS,
+    }),
   };
   const api: UsersApi = {
     ensureUser: (input) => ensureUser(users, input),
@@ -50,6 +60,7 @@ export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<
   };
   // jwks() creates the first key when there is none, so the verifier never caches an empty set.
   const verifier = createTokenVerifier({ getKey: () => api.jwks() });
+  let sweeper: NodeJS.Timeout | undefined;
   return {
     name: 'users',
     schema: { schema: 'users', migrations },
@@ -57,5 +68,16 @@ export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<
     api,
     subscriptions: [],
     verifier,
+    async start() {
+      // Ended windows are dead rows (a hit restarts them anyway); every instance sweeps, which is
+      // harmless. At most once a minute, however short the window.
+      sweeper = setInterval(() => {
+        counter.sweep().catch((err) => ctx.logger.warn({ err }, 'sweeping ended throttle windows failed'));
+      }, Math.max(config.USERS_THROTTLE_WINDOW_MS, 60_000));
+      sweeper.unref();
+    },
+    async stop() {
+      clearInterval(sweeper);
+    },
   };
 }

@@ -35,4 +35,24 @@ export const migrations: Migration[] = [
       await knex.raw('DROP TABLE users.signing_keys; DROP TABLE users.users');
     },
   },
+  {
+    name: '002_throttle',
+    async up(knex) {
+      await knex.raw(`
+        -- Login and registration attempts per account or client address, in fixed windows (ADR 0331).
+        -- UNLOGGED: no WAL for the write every login makes; a crash or a failover empties the
+        -- table, which forgives at most one window of attempts.
+        CREATE UNLOGGED TABLE users.throttle (
+          -- '<scope>:<sha-256 of the email or address>': fixed length, and no email kept in clear.
+          key text PRIMARY KEY,
+          hits integer NOT NULL,
+          -- On the database's clock, so every instance agrees when a window ends.
+          window_ends timestamptz NOT NULL
+        );
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE users.throttle');
+    },
+  },
 ];

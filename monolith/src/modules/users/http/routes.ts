@@ -4,7 +4,7 @@ import { parse } from '@banyan/http';
 import type { UsersContext } from '../domain/context';
 import { getUser } from '../domain/get-user';
 import { logIn } from '../domain/log-in';
-import { registerUser } from '../domain/register-user';
+import { signUp } from '../domain/sign-up';
 import { updateProfile } from '../domain/update-profile';
 import { loginBody, profileBody, registerBody } from './dto';
 
@@ -13,11 +13,13 @@ export function usersRouter(ctx: UsersContext, verifier: TokenVerifier): Router 
   const signedIn = authenticate(verifier);
 
   router.post('/', async (req, res) => {
-    res.status(201).json(await registerUser(ctx, parse(registerBody, req.body)));
+    res.status(201).json(await signUp(ctx, parse(registerBody, req.body), { address: req.ip }));
   });
 
   router.post('/login', async (req, res) => {
-    res.json(await logIn(ctx, parse(loginBody, req.body)));
+    // req.ip follows the app's `trust proxy` (TRUST_PROXY): the gateway's X-Forwarded-For is
+    // believed only when the connection comes from a trusted proxy.
+    res.json(await logIn(ctx, parse(loginBody, req.body), { address: req.ip }));
   });
 
   router.get('/me', signedIn, async (req, res) => {
