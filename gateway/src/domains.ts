@@ -5,6 +5,24 @@ export const DOMAINS = ['users', 'products', 'orders', 'payments', 'notification
 export type Domain = (typeof DOMAINS)[number];
 export const isDomain = (value: string): value is Domain => (DOMAINS as readonly string[]).includes(value);
 
+/**
+ * Paths under a domain's prefix that only the system's own processes call: what a monolith door
+ * called in-process before extraction, now an HTTP API of the service (stock reservations, ADR
+ * 0302; charges, refunds and cancellations, ADR 0311). Each is the first segment after
+ * `/api/<domain>/` and covers everything below it; every domain's `internal` segment is one too,
+ * for the next such API. The gateway answers 404 for them before routing, in every mode: they are
+ * no part of the public API, so a leaked or guessed caller credential is still no way in from
+ * outside, and the callers reach the services directly, never through the public port.
+ */
+export const INTERNAL_SEGMENTS: Record<Domain, readonly string[]> = {
+  users: ['internal'],
+  products: ['internal', 'reservations', 'releases'],
+  orders: ['internal'],
+  payments: ['internal', 'charges', 'refunds', 'cancellations'],
+  notifications: ['internal'],
+  analytics: ['internal'],
+};
+
 export type Side = 'monolith' | 'extracted';
 export const MODES = ['monolith', 'extracted', 'canary', 'shadow'] as const;
 export type Mode = (typeof MODES)[number];

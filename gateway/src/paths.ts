@@ -1,4 +1,4 @@
-import { isDomain, type Domain } from './domains';
+import { INTERNAL_SEGMENTS, isDomain, type Domain } from './domains';
 
 export type PathVerdict =
   | { ok: true; domain: Domain }
@@ -36,7 +36,28 @@ export function classifyPath(url: string): PathVerdict {
   const end = path.indexOf('/', 5);
   const segment = end === -1 ? path.slice(5) : path.slice(5, end);
   if (!isDomain(segment)) return NOT_FOUND('no such domain prefix');
+  if (end !== -1 && isInternal(segment, path.slice(end + 1))) return NOT_FOUND('internal endpoint');
   return { ok: true, domain: segment };
+}
+
+/**
+ * Whether the path after `/api/<domain>/` is one of the domain's internal paths (domains.ts). The
+ * upstreams are express apps, which match routes case-insensitively and ignore a trailing slash
+ * (`/api/payments/Charges/` reaches `/charges`), so the segment is compared as loosely: lowercased,
+ * percent-decoded, and without a `;…` parameter some other framework would drop. A false positive
+ * costs a 404 on a path no public route has; a false negative would open the internal API.
+ */
+function isInternal(domain: Domain, rest: string): boolean {
+  const end = rest.indexOf('/');
+  let segment = end === -1 ? rest : rest.slice(0, end);
+  if (segment.includes('%')) {
+    try {
+      segment = decodeURIComponent(segment);
+    } catch {
+      return true;
+    }
+  }
+  return INTERNAL_SEGMENTS[domain].includes(segment.split(';', 1)[0].toLowerCase());
 }
 
 function suspiciousReason(path: string): string | undefined {

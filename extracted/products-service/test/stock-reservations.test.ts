@@ -20,13 +20,16 @@ afterAll(() => system?.close());
 const serviceStock = async () => (await productRow(system.service.db, productId)).stock as number;
 
 describe("The products service's stock endpoints for the monolith's door", () => {
-  test('When a customer or an admin calls them, even through the gateway, then 403 and no stock moves', async () => {
+  test('When a customer or an admin calls them, then the service answers 403, the public gateway 404 before routing, and no stock moves', async () => {
     const customer = await system.mono.signUp();
     const body = { orderId: uuidv7(), items: [{ productId, quantity: 1 }] };
     for (const token of [customer.token, system.adminToken]) {
-      expect((await system.gateway.api.post('/api/products/reservations', body, token)).status).toBe(403);
+      expect((await system.service.api.post('/api/products/reservations', body, token)).status).toBe(403);
       expect((await system.service.api.post('/api/products/releases', body, token)).status).toBe(403);
+      expect((await system.gateway.api.post('/api/products/reservations', body, token)).status).toBe(404);
     }
+    // Not even the monolith's own service token opens them through the public port.
+    expect((await system.gateway.api.post('/api/products/reservations', body, serviceToken)).status).toBe(404);
     expect((await system.service.api.post('/api/products/reservations', body)).status).toBe(401);
     expect(await serviceStock()).toBe(50);
   });
