@@ -15,7 +15,7 @@ async function main() {
   const gateway = buildGateway({ config, logger: createLogger('gateway-bench', 'warn'), knex, connection, defaultMetrics: true });
   await gateway.start();
   await serve(gateway.adminApp, config.GATEWAY_ADMIN_PORT);
-  await listen(gateway.handler, config.GATEWAY_PORT);
+  await listen(gateway.handler, config.GATEWAY_PORT, undefined, gateway.frontDoor);
   process.send?.('ready');
 }
 process.on('SIGTERM', () => process.exit(0));

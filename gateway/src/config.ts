@@ -25,6 +25,28 @@ export const gatewayConfigSchema = z.object({
   /** From sending the request to the upstream's response headers (and between body chunks). */
   GATEWAY_UPSTREAM_TIMEOUT_MS: ms(10_000),
   GATEWAY_MAX_SOCKETS: z.coerce.number().int().positive().default(256),
+  /**
+   * How long a request may wait for one of those sockets before it is answered 503 with
+   * Retry-After, instead of queueing without bound behind the others (issue 10).
+   */
+  GATEWAY_SOCKET_WAIT_MS: ms(2_000),
+  /** The largest request body the gateway takes (413 beyond): the contract's 1 MiB. */
+  GATEWAY_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  /** The whole body must arrive within this time after the headers (408 after; ADR 0210). */
+  GATEWAY_BODY_TIMEOUT_MS: ms(10_000),
+  /** All of a request's headers within this time (slowloris; 408 after). */
+  GATEWAY_HEADERS_TIMEOUT_MS: ms(10_000),
+  /** The whole request within this time: node:http's backstop behind the two above. */
+  GATEWAY_REQUEST_TIMEOUT_MS: ms(30_000),
+  /** An idle kept-alive client connection is closed after this. */
+  GATEWAY_KEEP_ALIVE_TIMEOUT_MS: ms(5_000),
+  /** Request line and headers together (431 beyond); node:http's default. */
+  GATEWAY_MAX_HEADER_BYTES: z.coerce.number().int().min(1_024).max(1_048_576).default(16_384),
+  /**
+   * Open connections from one client address (the next is closed unread); 0 turns the cap off,
+   * as it must be behind a load balancer that does not keep client addresses.
+   */
+  GATEWAY_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).default(256),
   GATEWAY_BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
   /** Requests in the rolling window before the breaker may open, so one early failure does not trip it. */
   GATEWAY_BREAKER_VOLUME: z.coerce.number().int().min(1).default(10),

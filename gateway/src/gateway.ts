@@ -23,6 +23,7 @@ import { createShadowRecorder } from './shadow';
 import { createRouteStore, gatewaySchema, listenForChanges } from './store';
 import { INITIAL_TABLE, tableFrom, type RouteTable } from './table';
 import { createAgent, createUpstreams, type Upstream } from './upstreams';
+import type { FrontDoor } from './server';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -49,6 +50,8 @@ export interface GatewayDeps {
 export interface Gateway {
   /** Public traffic, for node:http's server directly (see `listen`); no body parser runs before it. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The public port's deadlines and caps from the config, for `listen` (server.ts). */
+  frontDoor: FrontDoor;
   /** The same handler as an express app, for a host that wants to mount it (costs express's per-request work). */
   app: Express;
   /** The admin API and dashboard, for its own (loopback) port. */
@@ -101,7 +104,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
   const store = createRouteStore(knex);
   const agent = createAgent(config.GATEWAY_MAX_SOCKETS);
-  const forwarder = createForwarder({ agent, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS });
+  const forwarder = createForwarder({ agent, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS, socketWaitMs: config.GATEWAY_SOCKET_WAIT_MS });
   const upstreams = createUpstreams(config, metrics, forwarder.attempt);
   const services = serviceUrls(config);
   const upstream = (domain: Domain, side: Side) => upstreams.get(side === 'monolith' ? config.MONOLITH_URL : services[domain]) as Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>;
@@ -232,8 +235,18 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     dashboard: { rates: createTrafficRates(metrics), breakers, outbox, verifier: createVerifyRunner(syncEnv(config)) },
   });
 
+  const frontDoor: FrontDoor = {
+    headersTimeoutMs: config.GATEWAY_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: config.GATEWAY_REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: config.GATEWAY_KEEP_ALIVE_TIMEOUT_MS,
+    maxHeaderBytes: config.GATEWAY_MAX_HEADER_BYTES,
+    maxConnectionsPerClient: config.GATEWAY_MAX_CONNECTIONS_PER_CLIENT,
+    onRefused: () => metrics.rejected.labels('connection-cap').inc(),
+  };
+
   return {
     handler,
+    frontDoor,
     app,
     adminApp,
     table: () => table,

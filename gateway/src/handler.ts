@@ -9,7 +9,8 @@ import type { Metrics } from './metrics';
 import { ROUTE_HEADER, TOKEN_HEADER } from './override';
 import type { RecentWrites } from './recent-write';
 import { classifyPath } from './paths';
-import { UpstreamStatusError, UpstreamTimeoutError, type Attempt, type Forwarder } from './proxy';
+import { readBody, type BodyLimits } from './body';
+import { BODY, UpstreamStatusError, UpstreamTimeoutError, type Attempt, type Forwarder } from './proxy';
 import { MAX_BODY, decodeBody, fetchSample, type ShadowRecorder, type ShadowSample } from './shadow';
 import { bucketOf, stickyCookieHeader, stickyKey } from './sticky';
 import { decide, type Decision, type RouteTable } from './table';
@@ -18,6 +19,8 @@ import type { Upstream } from './upstreams';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const SHADOWED = new Set(['GET', 'HEAD']);
+/** No Content-Length is sent for these when they carry no body (body.ts refuses one on them). */
+const BODILESS = new Set(['GET', 'HEAD']);
 /** RFC 9110 §7.6.1 connection-specific fields, plus the proxy ones; never forwarded either way. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -58,17 +61,21 @@ const gatewayError = {
   badPath: (reason: string) => new AppError('GATEWAY.BAD_PATH', 400, `The request path is not acceptable: ${reason}.`),
   timeout: (side: Side) => new AppError('GATEWAY.UPSTREAM_TIMEOUT', 504, `The ${side} side did not answer in time.`),
   unreachable: (side: Side) => new AppError('GATEWAY.UPSTREAM_UNREACHABLE', 502, `The ${side} side could not be reached.`),
+  busy: (side: Side) =>
+    new AppError('GATEWAY.UPSTREAM_BUSY', 503, `Every connection to the ${side} side is in use; retry shortly.`, { retryAfter: 1 }),
   open: (side: Side, retryAfter: number) =>
     new AppError('GATEWAY.UPSTREAM_UNAVAILABLE', 503, `The ${side} side is failing and its circuit breaker is open; retry later.`, { retryAfter }),
 };
 
 /** Requests that came through node:http's server always have both. */
-type Req = IncomingMessage & { url: string; method: string };
+type Req = IncomingMessage & { url: string; method: string; [BODY]?: Buffer };
 
 /** problem+json without express: the public port runs on node:http directly (ADR 0207). */
-function sendProblem(res: ServerResponse, error: AppError, instance?: string): void {
+function sendProblem(res: ServerResponse, error: AppError, instance?: string, close = false): void {
   const body = JSON.stringify(toProblem(error, instance));
   res.statusCode = error.status;
+  // After a framing doubt nothing more is read from this connection (ADR 0210).
+  if (close) res.setHeader('connection', 'close');
   res.setHeader('content-type', 'application/problem+json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(body));
   if (typeof error.details.retryAfter === 'number') res.setHeader('retry-after', String(error.details.retryAfter));
@@ -96,6 +103,20 @@ function sanitise(req: Req): string {
     }
   }
   for (const name of HOP_BY_HOP) if (h[name] !== undefined) delete h[name];
+  // The body is already here (body.ts): the upstream gets it whole behind an exact length, and
+  // no 100-continue exchange (which would also skip httpxy's proxyReq event).
+  delete h.expect;
+  const body = req[BODY];
+  if (body) h['content-length'] = String(body.length);
+  else if (BODILESS.has(req.method)) delete h['content-length'];
+  else h['content-length'] = '0';
+  // The client's address appended, as nginx's $proxy_add_x_forwarded_for does; the other
+  // X-Forwarded-* fields are the gateway's to state (httpxy's xfwd sets them when absent).
+  const peer = req.socket.remoteAddress;
+  if (peer) h['x-forwarded-for'] = h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${peer}` : peer;
+  delete h['x-forwarded-host'];
+  delete h['x-forwarded-proto'];
+  delete h['x-forwarded-port'];
   delete h[ROUTE_HEADER];
   delete h[TOKEN_HEADER];
   const incoming = h['x-request-id'];
@@ -107,6 +128,7 @@ function sanitise(req: Req): string {
 export function createHandler(deps: HandlerDeps) {
   const { config, logger, metrics, forwarder, fence, recentWrites } = deps;
   const retryAfter = Math.max(1, Math.ceil(config.GATEWAY_BREAKER_RESET_MS / 1000));
+  const bodyLimits: BodyLimits = { maxBytes: config.GATEWAY_MAX_BODY_BYTES, timeoutMs: config.GATEWAY_BODY_TIMEOUT_MS };
   let shadowInFlight = 0;
 
   /** Copy the upstream's response to the client, minus hop-by-hop fields, plus the route header. */
@@ -160,9 +182,10 @@ export function createHandler(deps: HandlerDeps) {
     return status;
   }
 
-  function failureKind(err: unknown): 'open' | 'timeout' | 'status' | 'connect' {
+  function failureKind(err: unknown): 'open' | 'timeout' | 'status' | 'busy' | 'connect' {
     if (err instanceof UpstreamStatusError) return 'status';
     if (err instanceof UpstreamTimeoutError) return 'timeout';
+    if ((err as { code?: string }).code === 'EUPSTREAMBUSY') return 'busy';
     if ((err as { code?: string }).code === 'EOPENBREAKER') return 'open';
     return 'connect';
   }
@@ -171,7 +194,8 @@ export function createHandler(deps: HandlerDeps) {
     if (kind === 'status') return relay(res, (err as UpstreamStatusError).response, routed, side, requestId, capture?.resolve);
     capture?.reject(err as Error);
     if (kind === 'connect') logger.warn({ err: (err as Error).message, side, domain: routed.domain, requestId, trace_id: routed.traceId }, 'upstream unreachable');
-    const error = kind === 'open' ? gatewayError.open(side, retryAfter) : kind === 'timeout' ? gatewayError.timeout(side) : gatewayError.unreachable(side);
+    const error =
+      kind === 'open' ? gatewayError.open(side, retryAfter) : kind === 'timeout' ? gatewayError.timeout(side) : kind === 'busy' ? gatewayError.busy(side) : gatewayError.unreachable(side);
     res.setHeader('x-banyan-route', routeHeader(routed, side));
     res.setHeader('x-request-id', requestId);
     sendProblem(res, error, req.url);
@@ -286,7 +310,8 @@ export function createHandler(deps: HandlerDeps) {
     }
     const kind = failureKind(err);
     metrics.errors.labels(routed.domain, flow.side, routed.mode, kind).inc();
-    if (flow.side === 'extracted' && SAFE.has(req.method) && !routed.override) {
+    // A full pool is answered as it is: falling back would move the load, not relieve it.
+    if (flow.side === 'extracted' && SAFE.has(req.method) && !routed.override && kind !== 'busy') {
       // The monolith still has the domain's code: a read it can answer beats an error page.
       if (kind === 'status') (err as UpstreamStatusError).response.resume();
       routed.fallback = kind === 'open' ? 'breaker-open' : kind;
@@ -359,9 +384,29 @@ export function createHandler(deps: HandlerDeps) {
 
   /** A held write, released: routed by the table as it is now; a client that left meanwhile is not. */
   function resume(req: Req, res: ServerResponse, domain: Domain, started: number, forced: Side | undefined): void {
-    if (res.destroyed || req.destroyed) return;
+    // Not req.destroyed: a request whose body was read whole is destroyed once it ended.
+    if (res.destroyed || req.socket.destroyed) return;
     try {
       route(req, res, domain, started, forced);
+    } catch (err) {
+      bug(err as Error, req, res);
+    }
+  }
+
+  /** Route a request whose body has arrived, after the tester-override check when it asks for one. */
+  function dispatch(req: Req, res: ServerResponse, domain: Domain, started: number): void {
+    try {
+      if (req.headers[ROUTE_HEADER] === undefined) return route(req, res, domain, started, undefined);
+      deps.overrideCheck(req.headers).then(
+        (forced) => {
+          try {
+            route(req, res, domain, started, forced);
+          } catch (err) {
+            bug(err as Error, req, res);
+          }
+        },
+        (err: Error) => bug(err, req, res),
+      );
     } catch (err) {
       bug(err as Error, req, res);
     }
@@ -378,17 +423,17 @@ export function createHandler(deps: HandlerDeps) {
         sendProblem(res, verdict.status === 400 ? gatewayError.badPath(verdict.reason) : Errors.routeNotFound(req.method, req.url.split('?')[0].slice(0, 512)));
         return;
       }
-      if (req.headers[ROUTE_HEADER] === undefined) return route(req, res, verdict.domain, started, undefined);
-      deps.overrideCheck(req.headers).then(
-        (forced) => {
-          try {
-            route(req, res, verdict.domain, started, forced);
-          } catch (err) {
-            bug(err as Error, req, res);
-          }
-        },
-        (err: Error) => bug(err, req, res),
-      );
+      // One request in, one request out: the body is taken whole before anything is sent upstream.
+      readBody(req, bodyLimits, (outcome) => {
+        if ('aborted' in outcome) return;
+        if ('error' in outcome) {
+          metrics.rejected.labels(String(outcome.error.status)).inc();
+          logger.warn({ method: req.method, url: req.url.slice(0, 512), code: outcome.error.code, remote: req.socket.remoteAddress }, 'request body refused');
+          return sendProblem(res, outcome.error, undefined, true);
+        }
+        if (outcome.body) req[BODY] = outcome.body;
+        dispatch(req, res, verdict.domain, started);
+      });
     } catch (err) {
       bug(err as Error, req, res);
     }

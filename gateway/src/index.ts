@@ -1,5 +1,5 @@
 export { buildGateway, type Gateway, type GatewayDeps } from './gateway';
-export { listen } from './server';
+export { listen, DEFAULT_FRONT_DOOR, type FrontDoor } from './server';
 export { gatewayConfigSchema, loadGatewayConfig, type GatewayConfig } from './config';
 export { DOMAINS, MODES, DEFAULT_COMPARE_RULES, type Domain, type Mode, type Side, type CompareRules } from './domains';
 export { classifyPath } from './paths';

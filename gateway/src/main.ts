@@ -36,7 +36,7 @@ async function main() {
   onShutdown('routing', () => gateway.stop());
   const admin = await serve(gateway.adminApp, config.GATEWAY_ADMIN_PORT, config.GATEWAY_ADMIN_HOST);
   onShutdown('admin server', () => admin.close());
-  const publicServer = await listen(gateway.handler, config.GATEWAY_PORT, config.GATEWAY_HOST);
+  const publicServer = await listen(gateway.handler, config.GATEWAY_PORT, config.GATEWAY_HOST, gateway.frontDoor);
   onShutdown('public server', () => publicServer.close());
   logger.info({ url: publicServer.url, admin: admin.url, monolith: config.MONOLITH_URL }, 'gateway listening');
 }

@@ -57,7 +57,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   });
   const rejected = new Counter({
     name: 'banyan_gateway_rejected_requests_total',
-    help: 'Requests refused before routing (path escapes, malformed targets, unknown prefixes).',
+    help: 'Requests refused before routing (path escapes, malformed targets, unknown prefixes, bad framing, bodies too large or too slow) and connections over the per-client cap (status="connection-cap").',
     labelNames: ['status'] as const,
     registers: [registry],
   });

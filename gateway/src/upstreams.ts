@@ -63,6 +63,8 @@ export function createUpstreams<A extends unknown[], R>(config: GatewayConfig, m
         // Latency percentiles are never read here (the gateway has its own histogram); keeping
         // them stores every call's duration in the rolling window.
         rollingPercentilesEnabled: false,
+        // A full socket pool is the gateway's own load, not the upstream failing (proxy.ts).
+        errorFilter: (err: Error) => (err as { code?: string }).code === 'EUPSTREAMBUSY',
       });
       const gauge = metrics.breakerState.labels(name);
       gauge.set(BREAKER_STATE.closed);

@@ -66,7 +66,7 @@ export async function startGateway(options: {
     : createLogger('gateway-test', process.env.TEST_LOG_LEVEL ?? 'silent');
   const gateway = buildGateway({ config, logger, knex: db.knex, connection: db.settings, compareRules: options.compareRules });
   await gateway.start();
-  const served = await listen(gateway.handler, 0);
+  const served = await listen(gateway.handler, 0, '127.0.0.1', gateway.frontDoor);
   const admin = await serve(gateway.adminApp, 0);
   const adminApi = adminClient(admin.url);
   return {
