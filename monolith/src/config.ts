@@ -1,7 +1,10 @@
 import { isIP } from 'node:net';
 import { inboxEnv, loadConfig, logEnv, port, postgresEnv, rabbitEnv, smtpEnv, z } from '@banyan/config';
 
-/** What express's `trust proxy` (proxy-addr) accepts by name, address or CIDR; never `true`, which would trust anyone's X-Forwarded-For. */
+/**
+ * What express's `trust proxy` (proxy-addr) accepts by name, address or CIDR. Never `true` nor a
+ * hop count: either trusts whoever connects, so any client could name its own address.
+ */
 const isProxyEntry = (entry: string) => {
   if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
   const [address, prefix, ...rest] = entry.split('/');

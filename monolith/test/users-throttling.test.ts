@@ -13,7 +13,7 @@ import { serve, type Served } from '@banyan/http';
 import { createLogger } from '@banyan/telemetry';
 import { http, type HttpResult } from '@banyan/testing';
 import { buildMonolith, type Monolith } from '../src/app';
-import { monolithConfigSchema } from '../src/config';
+import { loadMonolithConfig, monolithConfigSchema } from '../src/config';
 import { startMonolith, type MonolithHarness } from './support/harness';
 
 const PASSWORD = 'correct horse battery staple';
@@ -237,6 +237,18 @@ describe('Client addresses', () => {
     // X-Forwarded-For grows rightwards: the right-most untrusted entry is the client the proxy saw.
     expectThrottled(sameClient);
     expect(otherClient.status).toBe(401);
+  });
+
+  test.each([['true'], ['*'], ['2'], ['10.0.0.0/33'], ['loopback, not-an-address']])(
+    'When TRUST_PROXY is %p, then the configuration is refused naming TRUST_PROXY (trusting anyone would let every client pick its address)',
+    (value) => {
+      expect(() => loadMonolithConfig({ TRUST_PROXY: value })).toThrow(/TRUST_PROXY/);
+    },
+  );
+
+  test('When TRUST_PROXY lists names, addresses and CIDRs, then express gets them as a list', () => {
+    expect(loadMonolithConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8 ,192.0.2.1' }).TRUST_PROXY).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8', '192.0.2.1']);
+    expect(loadMonolithConfig({}).TRUST_PROXY).toEqual(['loopback']);
   });
 
   test('When IPv6 attempts come from one /64, then they count as one address', async () => {
