@@ -30,9 +30,10 @@ export const monolithConfigSchema = z.object({
    * The proxies whose X-Forwarded-For is believed (comma-separated: `loopback`, `linklocal`,
    * `uniquelocal`, addresses, CIDRs). The client address the login and registration limits count
    * is the right-most address not in this list, so a client can only choose its own address by
-   * connecting from a trusted one. Loopback by default: the gateway (http-proxy, `xfwd`) runs on
-   * the same machine under `npm start`; where it reaches the monolith over a network (compose),
-   * name that network, or every client counts as the gateway's one address.
+   * connecting from a trusted one. Loopback by default: the gateway, which appends the address
+   * it saw to X-Forwarded-For, runs on the same machine under `npm start`; where it reaches the
+   * monolith over a network (compose), name that network, or every client counts as the
+   * gateway's one address.
    */
   TRUST_PROXY: z
     .string()
