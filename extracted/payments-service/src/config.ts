@@ -8,7 +8,9 @@ export const paymentsServiceEnv = {
    * /cancellations (ADR 0311): the door's own, shared with nothing else. Required: without it
    * the service could charge for no one. `npm start` generates one per session.
    */
-  PAYMENTS_SERVICE_TOKEN: z.string().min(16),
+  PAYMENTS_SERVICE_TOKEN: z
+    .string({ error: "is required: the credential the monolith's payments door presents (its PAYMENTS_SERVICE_TOKEN too), a random secret of at least 16 characters (e.g. `openssl rand -hex 24`)" })
+    .min(16, 'must be at least 16 characters long'),
   /**
    * Read only to be refused as the caller credential: `npm start` gives every process the
    * session's admin token, and a PAYMENTS_SERVICE_TOKEN equal to it would let whoever holds the

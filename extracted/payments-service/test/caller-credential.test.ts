@@ -60,7 +60,7 @@ describe("The payments service's caller credential", () => {
   });
 
   test('When PAYMENTS_SERVICE_TOKEN is missing or is the admin token, then the service and the monolith refuse to start, naming it', () => {
-    expect(() => loadPaymentsServiceConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN })).toThrow(/PAYMENTS_SERVICE_TOKEN: /);
+    expect(() => loadPaymentsServiceConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN })).toThrow(/PAYMENTS_SERVICE_TOKEN: is required/);
     expect(() => loadPaymentsServiceConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN, PAYMENTS_SERVICE_TOKEN: ADMIN_TOKEN })).toThrow(/PAYMENTS_SERVICE_TOKEN: must not be BANYAN_ADMIN_TOKEN/);
     expect(() => loadMonolithConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN, PAYMENTS_SERVICE_TOKEN: ADMIN_TOKEN })).toThrow(/PAYMENTS_SERVICE_TOKEN: must not be BANYAN_ADMIN_TOKEN/);
     expect(loadMonolithConfig(SESSION_ENV).PAYMENTS_SERVICE_TOKEN).toBe(DOOR_TOKEN);
