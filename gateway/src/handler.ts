@@ -130,6 +130,12 @@ export function createHandler(deps: HandlerDeps) {
   const retryAfter = Math.max(1, Math.ceil(config.GATEWAY_BREAKER_RESET_MS / 1000));
   const bodyLimits: BodyLimits = { maxBytes: config.GATEWAY_MAX_BODY_BYTES, timeoutMs: config.GATEWAY_BODY_TIMEOUT_MS };
   let shadowInFlight = 0;
+  /**
+   * Connections whose framing is in doubt: their refusal is the last answer they get. Requests the
+   * parser had already read behind the refused one (pipelined in the same packet) are dropped
+   * unanswered, never forwarded.
+   */
+  const doubted = new WeakSet<object>();
 
   /** Copy the upstream's response to the client, minus hop-by-hop fields, plus the route header. */
   function relay(res: ServerResponse, upstreamRes: IncomingMessage, routed: Routed, side: Side, requestId: string, capture?: (sample: ShadowSample) => void) {
@@ -414,6 +420,7 @@ export function createHandler(deps: HandlerDeps) {
 
   return function handle(incoming: IncomingMessage, res: ServerResponse): void {
     const req = incoming as Req;
+    if (doubted.has(req.socket)) return void res.destroy();
     try {
       const started = performance.now();
       const verdict = classifyPath(req.url);
@@ -429,7 +436,9 @@ export function createHandler(deps: HandlerDeps) {
         if ('error' in outcome) {
           metrics.rejected.labels(String(outcome.error.status)).inc();
           logger.warn({ method: req.method, url: req.url.slice(0, 512), code: outcome.error.code, remote: req.socket.remoteAddress }, 'request body refused');
-          return sendProblem(res, outcome.error, undefined, true);
+          doubted.add(req.socket);
+          sendProblem(res, outcome.error, undefined, true);
+          return;
         }
         if (outcome.body) req[BODY] = outcome.body;
         dispatch(req, res, verdict.domain, started);
