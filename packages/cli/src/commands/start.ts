@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import type { Command } from 'commander';
-import concurrently from 'concurrently';
 import { startMailCatcherIfFree } from '../dev/mail-catcher';
 import { startTraceCatcherIfFree, type TraceCatcher } from '../dev/trace-catcher';
 import { otlpTracesUrl, telemetryDisabled } from '@banyan/telemetry';
 import { checkDependencies } from '../dev/preflight';
 import { processTable, type ProcessSpec } from '../dev/processes';
 import { repoRoot } from '../dev/root';
+import { DEFAULT_SUPERVISION, Supervisor } from '../dev/supervisor';
 
 async function waitReady(spec: ProcessSpec, timeoutMs: number): Promise<boolean> {
   if (!spec.readyUrl) return true;
@@ -73,7 +73,7 @@ export function registerStart(program: Command): void {
         host: env.SMTP_HOST ?? '127.0.0.1',
         smtpPort: Number(env.SMTP_PORT ?? 1025),
         webPort: Number(env.BANYAN_MAIL_WEB_PORT ?? 8025),
-        log: (line) => console.log(`[mail] ${line}`),
+        log: (line) => console.log(`[mail] ${line.replace(/[\x00-\x1f\x7f]/g, ' ')}`),
       }).catch((err: Error) => {
         console.error(`[mail] no mail catcher (${err.message}); emails stay pending until an SMTP server listens on SMTP_PORT`);
         return undefined;
@@ -83,7 +83,8 @@ export function registerStart(program: Command): void {
       // whole trace (ADR 0406); a configured endpoint, or anything on the port, always wins.
       let traces: TraceCatcher | 'failed' | undefined;
       if (!otlpTracesUrl(env) && !telemetryDisabled(env)) {
-        traces = await startTraceCatcherIfFree({ host: '127.0.0.1', port: Number(env.BANYAN_TRACES_PORT ?? 4318) }).catch((err: Error) => {
+        const log = (line: string) => console.error(`[traces] ${line.replace(/[\x00-\x1f\x7f]/g, ' ')}`);
+        traces = await startTraceCatcherIfFree({ host: '127.0.0.1', port: Number(env.BANYAN_TRACES_PORT ?? 4318), log }).catch((err: Error) => {
           console.error(`[traces] no trace catcher (${err.message}); spans are not exported`);
           return 'failed' as const;
         });
@@ -91,17 +92,45 @@ export function registerStart(program: Command): void {
       }
 
       const specs = processTable(root, env);
-      // Stopped by the user (Ctrl-C, SIGTERM): a clean exit. A process ending on its own is not.
-      let stopping = false;
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => (stopping = true));
-      const { result } = concurrently(
+      // Each child in its own process group, restarted when it ends, all stopped together (ADR 0407).
+      const guard = path.join(__dirname, '../dev/orphan-guard.js');
+      const supervisor = new Supervisor(
         specs.map((spec) => ({
           name: spec.name,
-          command: `node ${JSON.stringify(path.join(root, spec.entry))}`,
-          env: { ...env, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? `banyan-${spec.name}`, ...spec.env },
+          command: process.execPath,
+          args: ['--require', guard, path.join(root, spec.entry)],
+          env: { ...env, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? `banyan-${spec.name}`, ...spec.env, BANYAN_SUPERVISOR_PID: String(process.pid) },
         })),
-        { prefix: 'name', killOthersOn: ['failure'], killSignal: 'SIGTERM', handleInput: false },
+        { ...DEFAULT_SUPERVISION, write: (stream, line) => (stream === 'out' ? process.stdout : process.stderr).write(`${line}\n`) },
       );
+      // Stopped by the user (Ctrl-C, SIGTERM): a clean exit once every process has shut down; a
+      // second signal kills them at once. Whatever ends the supervisor, its children go with it.
+      let signals = 0;
+      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+        process.on(signal, () => {
+          if (++signals > 1) {
+            supervisor.kill();
+            process.exit(130);
+          }
+          console.error(`[banyan] ${signal}: stopping every process (again to kill them at once)`);
+          void supervisor.stop({ code: 0, reason: `stopped by ${signal}` });
+        });
+      }
+      // A bug in the supervisor itself (a catcher's handler, say) stops the system cleanly rather
+      // than leaving its processes running with nobody to stop them.
+      const crashed = (err: unknown) => {
+        console.error(`banyan start: the supervisor failed: ${err instanceof Error ? err.stack : String(err)}`);
+        void supervisor.stop({ code: 1, reason: 'the supervisor itself failed (above)' });
+      };
+      process.on('uncaughtException', crashed);
+      process.on('unhandledRejection', crashed);
+      process.on('exit', () => supervisor.kill());
+      supervisor.start();
+      // Exiting ends the mail and trace catchers too; they hold nothing that needs flushing.
+      void supervisor.done.then((outcome) => {
+        if (outcome.code !== 0) console.error(`banyan start: ${outcome.reason}; every process was stopped`);
+        process.exit(outcome.code);
+      });
 
       const ready = await Promise.all(specs.map((s) => waitReady(s, 60_000)));
       const row = (name: string, value: string) => `  ${name.padEnd(18)} ${value}`;
@@ -117,21 +146,13 @@ export function registerStart(program: Command): void {
         row('admin token', generatedToken ? `${adminToken}  (generated for this session; set BANYAN_ADMIN_TOKEN to choose it)` : '(from BANYAN_ADMIN_TOKEN)'),
         row('mail', mail ? `caught here: ${mail.url} (SMTP ${mail.smtp})` : `sent to SMTP ${env.SMTP_HOST ?? '127.0.0.1'}:${env.SMTP_PORT ?? 1025} (Mailpit: http://127.0.0.1:8025)`),
         row('traces', tracesRow(env, traces)),
+        row('node', `${process.version} (${process.execPath})`),
         row('RabbitMQ', 'http://127.0.0.1:15672 (management UI, when enabled)'),
         '  Send traffic to the gateway. Stop with Ctrl-C.',
         '',
       );
       console.log(lines.join('\n'));
-
-      // Exiting ends the mail and trace catchers too; they hold nothing that needs flushing.
-      await result.then(
-        () => process.exit(0),
-        () => {
-          if (stopping) process.exit(0);
-          // concurrently already printed which process ended and with what code.
-          console.error('banyan start: a process stopped on its own (its last lines are above), so every other one was stopped too');
-          process.exit(1);
-        },
-      );
+      // The command lasts as long as the system: `done` ends the process (above).
+      await supervisor.done;
     });
 }

@@ -17,8 +17,8 @@ const port = (env: NodeJS.ProcessEnv, name: string, fallback: number) => Number(
 export const TELEMETRY_PRELOAD = 'packages/telemetry/dist/register.js';
 
 /**
- * `--require` of the telemetry preload, through NODE_OPTIONS so the supervisor's `node <entry>`
- * command stays as it is: OpenTelemetry starts before the entry loads http, express, pg and
+ * `--require` of the telemetry preload, through NODE_OPTIONS so it reaches the entry however the
+ * supervisor starts it: OpenTelemetry starts before the entry loads http, express, pg and
  * amqplib, which is what lets it instrument them. Appended to the caller's own NODE_OPTIONS.
  * An absolute, quoted path: the supervisor's working directory may be anywhere in the repo.
  */
