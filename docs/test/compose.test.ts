@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import express from 'express';
 import { parse } from 'yaml';
 import { postgresEnv, rabbitEnv, smtpEnv, z } from '@banyan/config';
 
@@ -23,7 +24,10 @@ interface Service {
 }
 
 const composeText = readFileSync(path.join(root, 'docker-compose.yml'), 'utf8');
-const compose = parse(composeText, { merge: true }) as { services: Record<string, Service> };
+const compose = parse(composeText, { merge: true }) as {
+  services: Record<string, Service>;
+  networks?: Record<string, { ipam?: { config?: { subnet?: string }[] } } | null>;
+};
 const services = compose.services;
 const appServices = Object.entries(services).filter(([, s]) => s.build !== undefined);
 
@@ -215,6 +219,24 @@ describe('docker-compose.yml', () => {
     expect(env('monolith').PAYMENTS_SERVICE_TOKEN).toBe(env('payments-service').PAYMENTS_SERVICE_TOKEN);
     expect(REQUIRED.exec(String(env('payments-service').PAYMENTS_SERVICE_TOKEN))?.[1]).toBe('PAYMENTS_SERVICE_TOKEN');
     expect(env('payments-service').BANYAN_ADMIN_TOKEN).toBeUndefined();
+  });
+
+  test('When a request reaches the monolith through the gateway, then the monolith believes the gateway\'s X-Forwarded-For (TRUST_PROXY covers the compose network)', () => {
+    // The monolith's `trust proxy`, exactly as monolith/src/app.ts sets it from its schema.
+    const config = configSchemaOf('monolith').parse(Object.fromEntries(Object.entries(services.monolith.environment ?? {}).map(([k, v]) => [k, resolve(v)])));
+    const app = express();
+    app.set('trust proxy', (config as { TRUST_PROXY: string[] }).TRUST_PROXY);
+    const trusted = app.get('trust proxy fn') as (address: string, hop: number) => boolean;
+
+    // The gateway container's address: in a subnet the file declares, else in Docker's default
+    // address pools (172.17.0.0/16 … 172.31.0.0/16, then 192.168.0.0/16 in /20s).
+    const subnets = Object.values(compose.networks ?? {}).flatMap((n) => (n?.ipam?.config ?? []).map((c) => c.subnet).filter((x): x is string => Boolean(x)));
+    const gatewayAddresses = subnets.length
+      ? subnets.map((subnet) => subnet.split('/')[0].replace(/\.0$/, '.2'))
+      : ['172.17.0.3', '172.18.0.5', '172.31.255.2', '192.168.0.3', '192.168.240.7'];
+    expect(gatewayAddresses.filter((address) => !trusted(address, 0))).toEqual([]);
+    // A public client is never a proxy: it cannot choose the address the throttle counts.
+    expect(trusted('203.0.113.9', 0)).toBe(false);
   });
 
   test('When the system runs, then only the gateway\'s public port is published on all interfaces; the rest on the host\'s loopback or not at all', () => {
