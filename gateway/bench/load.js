@@ -4,7 +4,8 @@
  * loop of the proxy being measured (it still shares the machine's cores: run.js says so). Forked
  * by run.js; one job per message, the result sent back on IPC. Targets are always 127.0.0.1.
  *
- *   { kind: 'throughput', port, path, connections, seconds, warmup }  → autocannon, closed loop
+ *   { kind: 'throughput', port, path, connections, seconds, warmup, body? } → autocannon, closed loop
+ *     (with `body`: POSTs of that JSON text, for what taking a body whole costs)
  *   { kind: 'fixed', port, path, rate, seconds, warmup }              → open loop at `rate` req/s
  */
 const http = require('node:http');
@@ -18,12 +19,13 @@ function tokenFor(i) {
   return `${b64({ alg: 'ES256' })}.${b64({ sub: `bench-user-${i}` })}.sig`;
 }
 
-async function throughput({ port, path, connections, seconds, warmup }) {
+async function throughput({ port, path, connections, seconds, warmup, body }) {
   let n = 0;
   const opts = {
     url: `http://127.0.0.1:${port}${path}`,
     connections,
-    setupClient: (client) => client.setHeaders({ authorization: `Bearer ${tokenFor(n++ % connections)}` }),
+    ...(body ? { method: 'POST', body } : {}),
+    setupClient: (client) => client.setHeaders({ authorization: `Bearer ${tokenFor(n++ % connections)}`, ...(body ? { 'content-type': 'application/json' } : {}) }),
   };
   if (warmup) await autocannon({ ...opts, duration: warmup });
   process.send({ event: 'measuring' });

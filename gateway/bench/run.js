@@ -1,7 +1,8 @@
 'use strict';
 /**
  * npm run bench:gateway — one run, on 127.0.0.1 only, stopped after at most LIMIT_S seconds:
- * the upstream direct (the limit), nginx (when installed), a naive express +
+ * the upstream direct (the limit), nginx (when installed), the Node floor (a bare node:http
+ * keep-alive proxy, floor.js), a naive express +
  * http-proxy-middleware gateway, Banyan in monolith and canary 50 modes with tracing at its
  * default sampling, and Banyan with tracing at 100 %, with tracing off, and with the http
  * instrumentation left on (a launcher that forgot OTEL_NODE_DISABLED_INSTRUMENTATIONS=http).
@@ -23,7 +24,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 
-const LIMIT_S = 290;
+const LIMIT_S = 420;
 const DURATION = Number(process.env.BENCH_DURATION ?? 5);
 const WARMUP = 2;
 const CONNECTIONS = 50;
@@ -33,7 +34,11 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const FIXED_WARMUP = 0.5;
 const ADDED_P99_GOAL_MS = 2;
 const PATH = '/api/products/0190a3b4-7c1d-7000-8000-000000000001';
-const PORTS = { upstream: 18000, upstream2: 18001, nginx: 18010, naive: 18020, banyan: 18030, admin: 18031 };
+const PORTS = { upstream: 18000, upstream2: 18001, nginx: 18010, naive: 18020, floor: 18025, banyan: 18030, admin: 18031 };
+const FLOOR_GOAL = 0.8;
+const BUFFERING_GOAL = 0.1;
+/** A small JSON body (~100 bytes) for the POST rows: what taking each body whole costs. */
+const SMALL_BODY = JSON.stringify({ items: [{ productId: '0190a3b4-7c1d-7000-8000-000000000001', quantity: 2 }], note: 'bench' });
 const TICK_S = 1 / 100; // /proc/<pid>/stat counts in clock ticks (USER_HZ, 100 on Linux)
 const children = [];
 
@@ -187,9 +192,9 @@ async function main() {
   const rows = [];
   const fixed = (port) => job(load, { kind: 'fixed', port, path: PATH, rate: FIXED_RATE, seconds: FIXED_SECONDS, warmup: FIXED_WARMUP });
 
-  const throughputOf = async (port, pids, warmup = WARMUP) => {
+  const throughputOf = async (port, pids, warmup = WARMUP, body = undefined) => {
     let cpu0 = NaN;
-    const t = await job(load, { kind: 'throughput', port, path: PATH, connections: CONNECTIONS, seconds: DURATION, warmup }, () => (cpu0 = cpuSeconds(pids)));
+    const t = await job(load, { kind: 'throughput', port, path: PATH, connections: CONNECTIONS, seconds: DURATION, warmup, body }, () => (cpu0 = cpuSeconds(pids)));
     return { rps: t.rps, errors: t.errors, cpuPerRequest: ((cpuSeconds(pids) - cpu0) / t.requests) * 1e6 };
   };
   const latencyRounds = async (row, port) => {
@@ -219,6 +224,9 @@ async function main() {
   } else {
     console.log('  nginx: not installed (apt-get install -y nginx-light to include it)');
   }
+
+  const floor = await start('floor.js', [String(PORTS.floor), `http://127.0.0.1:${PORTS.upstream}`]);
+  await measure('node:http floor', PORTS.floor, [floor.pid]);
 
   const naive = await start('naive.js', [String(PORTS.naive), `http://127.0.0.1:${PORTS.upstream}`]);
   await measure('naive express + hpm', PORTS.naive, [naive.pid]);
@@ -277,6 +285,19 @@ async function main() {
     v.row.errors = v.row.samples.reduce((n, x) => n + x.errors, 0);
   }
   await latencyRounds(banyan.row, banyan.port);
+  // Small POST bodies, the floor (streams them through) and Banyan (takes each whole, ADR 0210)
+  // in interleaved rounds: Banyan's POST ÷ GET ratio against the floor's is what buffering costs.
+  const posts = { floor: [], banyan: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    posts.floor.push(await throughputOf(PORTS.floor, [floor.pid], 1, SMALL_BODY));
+    posts.banyan.push(await throughputOf(banyan.port, [banyan.child.pid], 1, SMALL_BODY));
+  }
+  await stop(floor);
+  for (const [name, samples] of [['node:http floor, POST small body', posts.floor], ['banyan monolith, POST small body', posts.banyan]]) {
+    const row = { name, rps: median(samples.map((x) => x.rps)), cpuPerRequest: median(samples.map((x) => x.cpuPerRequest)), errors: samples.reduce((n, x) => n + x.errors, 0), rounds: [], peak: NaN };
+    rows.push(row);
+    console.log(`  measured ${name}: ${Math.round(row.rps)} req/s, ${f1(row.cpuPerRequest)} µs CPU/request (medians of ${ROUNDS} interleaved rounds)`);
+  }
   for (const v of variants) {
     v.row.peak = peakRssMb([v.child.pid]);
     rows.push(v.row);
@@ -319,6 +340,8 @@ function report(rows) {
   const verdict = (met) => (met ? 'met         ' : 'NOT MET     ');
   for (const name of ['banyan monolith', 'banyan canary 50']) {
     const b = byName[name];
+    const floorX = b.rps / byName['node:http floor'].rps;
+    lines.push(`${verdict(floorX >= FLOOR_GOAL)} ${name} ≥ ${FLOOR_GOAL} × the node:http floor (${f2(floorX)} ×)`);
     if (byName.nginx) {
       const x = b.rps / byName.nginx.rps;
       lines.push(`${verdict(x >= 0.4)} ${name} ≥ 0.4 × nginx (${f2(x)} ×)`);
@@ -330,6 +353,14 @@ function report(rows) {
     if (a.value <= a.noise) lines.push(`within noise ${name} added p99 ≤ ${ADDED_P99_GOAL_MS} ms at 1,000 req/s (${f2(a.value)} ms; the upstream's own p99 moved by ${f2(a.noise)} ms between rounds)`);
     else lines.push(`${verdict(a.value <= ADDED_P99_GOAL_MS)} ${name} added p99 ≤ ${ADDED_P99_GOAL_MS} ms at 1,000 req/s (${f2(a.value)} ms; upstream's own range ${f2(a.noise)} ms)`);
     lines.push(`${verdict(b.peak <= 150)} ${name} RSS ≤ 150 MB (${f1(b.peak)} MB)`);
+  }
+  const floorPost = byName['node:http floor, POST small body'];
+  const banyanPost = byName['banyan monolith, POST small body'];
+  if (floorPost && banyanPost) {
+    const getRatio = byName['banyan monolith'].rps / byName['node:http floor'].rps;
+    const postRatio = banyanPost.rps / floorPost.rps;
+    const cost = 1 - postRatio / getRatio;
+    lines.push(`${verdict(cost < BUFFERING_GOAL)} taking small bodies whole costs < ${BUFFERING_GOAL * 100} % throughput (POST ${f2(postRatio)} × floor against GET ${f2(getRatio)} ×: ${f1(cost * 100)} %)`);
   }
   const off = byName['banyan monolith, tracing off'];
   const cost = (row) => `${f1((1 - row.rps / off.rps) * 100)} % throughput, ${f1((row.cpuPerRequest / off.cpuPerRequest - 1) * 100)} % CPU per request`;
