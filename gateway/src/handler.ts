@@ -1,30 +1,26 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { Agent, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { AppError, Errors, toProblem } from '@banyan/errors';
+import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
+import { AppError, Errors } from '@banyan/errors';
 import type { Logger } from '@banyan/telemetry';
 import type { GatewayConfig } from './config';
 import type { Domain, Side } from './domains';
 import type { WriteFence } from './fence';
 import type { Metrics } from './metrics';
-import { ROUTE_HEADER, TOKEN_HEADER } from './override';
+import { ROUTE_HEADER } from './override';
+import { prepareForwarding } from './forward-headers';
 import type { RecentWrites } from './recent-write';
 import { classifyPath } from './paths';
 import { readBody, type BodyLimits } from './body';
 import { BODY, UpstreamStatusError, UpstreamTimeoutError, type Attempt, type Forwarder } from './proxy';
-import { MAX_BODY, decodeBody, fetchSample, type ShadowRecorder, type ShadowSample } from './shadow';
-import { bucketOf, stickyCookieHeader, stickyKey } from './sticky';
-import { decide, type Decision, type RouteTable } from './table';
+import { createResponseCopier, routeHeader, sendProblem, type Req, type Routed } from './respond';
+import type { ShadowRecorder, ShadowSample } from './shadow';
+import { createShadowFanout } from './shadow-fanout';
+import { bucketOf, stickyKey } from './sticky';
+import { decide, type RouteTable } from './table';
 import { startHop, type Hop } from './tracing';
 import type { Upstream } from './upstreams';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const SHADOWED = new Set(['GET', 'HEAD']);
-/** No Content-Length is sent for these when they carry no body (body.ts refuses one on them). */
-const BODILESS = new Set(['GET', 'HEAD']);
-/** RFC 9110 §7.6.1 connection-specific fields, plus the proxy ones; never forwarded either way. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authorization', 'proxy-authenticate']);
-const REQUEST_ID = /^[\w.:-]{1,128}$/;
-const TRACEPARENT = /^00-([0-9a-f]{32})-[0-9a-f]{16}-([0-9a-f]{2})$/;
 const INTERNAL_ERROR = JSON.stringify({ type: 'https://banyan.dev/errors/INTERNAL', title: 'Internal Server Error', status: 500, code: 'INTERNAL' });
 
 export interface HandlerDeps {
@@ -47,16 +43,6 @@ interface Capture {
   reject(err: Error): void;
 }
 
-interface Routed extends Decision {
-  domain: Domain;
-  override?: boolean;
-  fallback?: string;
-  cookie?: string;
-  /** Set-Cookie marking this user's write (canary, read-your-writes). */
-  writeMark?: string;
-  traceId?: string;
-}
-
 const gatewayError = {
   badPath: (reason: string) => new AppError('GATEWAY.BAD_PATH', 400, `The request path is not acceptable: ${reason}.`),
   timeout: (side: Side) => new AppError('GATEWAY.UPSTREAM_TIMEOUT', 504, `The ${side} side did not answer in time.`),
@@ -67,126 +53,18 @@ const gatewayError = {
     new AppError('GATEWAY.UPSTREAM_UNAVAILABLE', 503, `The ${side} side is failing and its circuit breaker is open; retry later.`, { retryAfter }),
 };
 
-/** Requests that came through node:http's server always have both. */
-type Req = IncomingMessage & { url: string; method: string; [BODY]?: Buffer };
-
-/** problem+json without express: the public port runs on node:http directly (ADR 0207). */
-function sendProblem(res: ServerResponse, error: AppError, instance?: string, close = false): void {
-  const body = JSON.stringify(toProblem(error, instance));
-  res.statusCode = error.status;
-  // After a framing doubt nothing more is read from this connection (ADR 0210).
-  if (close) res.setHeader('connection', 'close');
-  res.setHeader('content-type', 'application/problem+json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(body));
-  if (typeof error.details.retryAfter === 'number') res.setHeader('retry-after', String(error.details.retryAfter));
-  res.end(body);
-}
-
-function routeHeader(r: Routed, side: Side): string {
-  let value = `${side}; mode=${r.mode}`;
-  if (r.bucket !== undefined) value += `; bucket=${r.bucket}`;
-  if (r.writer) value += '; writer';
-  if (r.recentWrite) value += '; recent-write';
-  if (r.override) value += '; override';
-  if (r.fallback) value += `; fallback=${r.fallback}`;
-  return value;
-}
-
-/** Strip what must not reach an upstream; returns the request id the request travels with. */
-function sanitise(req: Req): string {
-  const h = req.headers;
-  const connection = h.connection;
-  if (connection) {
-    for (const token of connection.split(',')) {
-      const name = token.trim().toLowerCase();
-      if (name && name !== 'close' && name !== 'keep-alive') delete h[name];
-    }
-  }
-  for (const name of HOP_BY_HOP) if (h[name] !== undefined) delete h[name];
-  // The body is already here (body.ts): the upstream gets it whole behind an exact length, and
-  // no 100-continue exchange (which would also skip httpxy's proxyReq event).
-  delete h.expect;
-  const body = req[BODY];
-  if (body) h['content-length'] = String(body.length);
-  else if (BODILESS.has(req.method)) delete h['content-length'];
-  else h['content-length'] = '0';
-  // The client's address appended, as nginx's $proxy_add_x_forwarded_for does; the other
-  // X-Forwarded-* fields are the gateway's to state (httpxy's xfwd sets them when absent).
-  const peer = req.socket.remoteAddress;
-  if (peer) h['x-forwarded-for'] = h['x-forwarded-for'] ? `${h['x-forwarded-for']}, ${peer}` : peer;
-  delete h['x-forwarded-host'];
-  delete h['x-forwarded-proto'];
-  delete h['x-forwarded-port'];
-  delete h[ROUTE_HEADER];
-  delete h[TOKEN_HEADER];
-  const incoming = h['x-request-id'];
-  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  h['x-request-id'] = id;
-  return id;
-}
-
 export function createHandler(deps: HandlerDeps) {
   const { config, logger, metrics, forwarder, fence, recentWrites } = deps;
   const retryAfter = Math.max(1, Math.ceil(config.GATEWAY_BREAKER_RESET_MS / 1000));
   const bodyLimits: BodyLimits = { maxBytes: config.GATEWAY_MAX_BODY_BYTES, timeoutMs: config.GATEWAY_BODY_TIMEOUT_MS };
-  let shadowInFlight = 0;
+  const copyResponse = createResponseCopier(config.GATEWAY_STICKY_COOKIE, logger);
+  const shadowFanout = createShadowFanout(deps);
   /**
    * Connections whose framing is in doubt: their refusal is the last answer they get. Requests the
    * parser had already read behind the refused one (pipelined in the same packet) are dropped
    * unanswered, never forwarded.
    */
   const doubted = new WeakSet<object>();
-
-  /** Copy the upstream's response to the client, minus hop-by-hop fields, plus the route header. */
-  function relay(res: ServerResponse, upstreamRes: IncomingMessage, routed: Routed, side: Side, requestId: string, capture?: (sample: ShadowSample) => void) {
-    const raw = upstreamRes.rawHeaders;
-    const out: string[] = [];
-    let sawRequestId = false;
-    for (let i = 0; i < raw.length; i += 2) {
-      const name = raw[i].toLowerCase();
-      if (HOP_BY_HOP.has(name)) continue;
-      if (name === 'x-request-id') sawRequestId = true;
-      out.push(raw[i], raw[i + 1]);
-    }
-    out.push('x-banyan-route', routeHeader(routed, side));
-    if (!sawRequestId) out.push('x-request-id', requestId);
-    if (routed.cookie) out.push('set-cookie', stickyCookieHeader(config.GATEWAY_STICKY_COOKIE, routed.cookie));
-    if (routed.writeMark) out.push('set-cookie', routed.writeMark);
-    const status = upstreamRes.statusCode ?? 502;
-    res.writeHead(status, out);
-    if (capture) {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      upstreamRes.on('data', (c: Buffer) => {
-        if (size < MAX_BODY) chunks.push(c);
-        size += c.length;
-      });
-      upstreamRes.on('end', () => {
-        try {
-          capture({
-            status,
-            contentType: String(upstreamRes.headers['content-type'] ?? ''),
-            body: decodeBody(Buffer.concat(chunks), upstreamRes.headers['content-encoding'] as string | undefined),
-            requestId,
-            traceparent: (upstreamRes.headers.traceparent as string | undefined) ?? (res.req.headers.traceparent as string | undefined) ?? null,
-          });
-        } catch (err) {
-          logger.warn({ err: (err as Error).message }, 'shadow: could not decode the primary body');
-        }
-      });
-    }
-    if (!capture && upstreamRes.complete) {
-      // The usual small answer: the parser read all of it with the headers, so it sits in the
-      // stream's buffer. Sent with one `end` instead of a pipe (whose setup, 'data' and 'end'
-      // ticks and teardown cost more than the write itself); read() also lets the stream end,
-      // which returns the upstream socket to the agent.
-      res.end(upstreamRes.read() ?? undefined);
-      return status;
-    }
-    upstreamRes.on('error', () => res.destroy());
-    upstreamRes.pipe(res);
-    return status;
-  }
 
   function failureKind(err: unknown): 'open' | 'timeout' | 'status' | 'busy' | 'connect' {
     if (err instanceof UpstreamStatusError) return 'status';
@@ -197,7 +75,7 @@ export function createHandler(deps: HandlerDeps) {
   }
 
   function answerFailure(req: Req, res: ServerResponse, routed: Routed, side: Side, err: unknown, kind: ReturnType<typeof failureKind>, requestId: string, capture?: Capture): number {
-    if (kind === 'status') return relay(res, (err as UpstreamStatusError).response, routed, side, requestId, capture?.resolve);
+    if (kind === 'status') return copyResponse(res, (err as UpstreamStatusError).response, routed, side, requestId, capture?.resolve);
     capture?.reject(err as Error);
     if (kind === 'connect') logger.warn({ err: (err as Error).message, side, domain: routed.domain, requestId, trace_id: routed.traceId }, 'upstream unreachable');
     const error =
@@ -206,47 +84,6 @@ export function createHandler(deps: HandlerDeps) {
     res.setHeader('x-request-id', requestId);
     sendProblem(res, error, req.url);
     return error.status;
-  }
-
-  function startShadow(req: Req, routed: Routed, requestId: string): Promise<ShadowSample> | undefined {
-    const to = routed.shadowTo!;
-    const upstream = deps.upstream(routed.domain, to);
-    if (upstream.breaker.opened || shadowInFlight >= config.GATEWAY_SHADOW_CONCURRENCY) {
-      deps.shadow.skipped(routed.domain);
-      return undefined;
-    }
-    shadowInFlight++;
-    const headers: OutgoingHttpHeaders = { ...req.headers, 'x-request-id': `${requestId}-shadow`, 'x-banyan-shadow': '1', 'accept-encoding': 'identity' };
-    const parent = TRACEPARENT.exec(String(req.headers.traceparent ?? ''));
-    if (parent) headers.traceparent = `00-${parent[1]}-${randomBytes(8).toString('hex')}-${parent[2]}`;
-    const p = fetchSample(upstream.url, { method: req.method, path: req.url, headers, agent: deps.agent, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS });
-    p.then(
-      () => shadowInFlight--,
-      () => shadowInFlight--,
-    );
-    return p;
-  }
-
-  function finishShadow(req: Req, routed: Routed, primary: Promise<ShadowSample>, candidate: Promise<ShadowSample>) {
-    const primarySide = routed.side;
-    const noise = deps.shadow.noise
-      ? primary.then(() =>
-          fetchSample(deps.upstream(routed.domain, primarySide).url, {
-            method: req.method,
-            path: req.url,
-            headers: { ...req.headers, 'x-request-id': `${req.headers['x-request-id']}-noise`, 'x-banyan-shadow': '1', 'accept-encoding': 'identity' },
-            agent: deps.agent,
-            timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS,
-          }),
-        )
-      : Promise.resolve(undefined);
-    Promise.all([primary, candidate, noise]).then(
-      ([p, c, again]) => deps.shadow.record(routed.domain, { method: req.method, path: req.url }, { side: primarySide, sample: p }, { side: routed.shadowTo!, sample: c }, again),
-      (err: Error) => {
-        deps.shadow.error(routed.domain);
-        logger.debug({ err: err.message, domain: routed.domain }, 'shadow comparison failed');
-      },
-    );
   }
 
   /**
@@ -304,7 +141,7 @@ export function createHandler(deps: HandlerDeps) {
       flow.hop.end(undefined, flow.side, flow.routed.mode, flow.routed.fallback);
       return;
     }
-    finish(flow, relay(flow.res, response, flow.routed, flow.side, flow.requestId, capture?.resolve));
+    finish(flow, copyResponse(flow.res, response, flow.routed, flow.side, flow.requestId, capture?.resolve));
   }
 
   function failed(flow: Flow, err: unknown): void {
@@ -347,7 +184,7 @@ export function createHandler(deps: HandlerDeps) {
     // A switch in progress: this domain's writes wait until the old side has settled (ADR 0303).
     if (fence.active && !SAFE.has(req.method) && fence.hold(domain, () => resume(req, res, domain, started, forced))) return;
     const row = deps.table().rows.get(domain)!;
-    const requestId = sanitise(req);
+    const requestId = prepareForwarding(req);
     const hop = startHop(req.headers, req.method, domain, req.url);
 
     let routed: Routed;
@@ -377,10 +214,10 @@ export function createHandler(deps: HandlerDeps) {
 
     let capture: Capture | undefined;
     if (routed.shadowTo && SHADOWED.has(req.method)) {
-      const candidate = startShadow(req, routed, requestId);
+      const candidate = shadowFanout.start(req, routed, requestId);
       if (candidate) {
         const primarySample = new Promise<ShadowSample>((resolve, reject) => (capture = { resolve, reject }));
-        finishShadow(req, routed, primarySample, candidate);
+        shadowFanout.finish(req, routed, primarySample, candidate);
       }
     }
     const writing = !SAFE.has(req.method);
