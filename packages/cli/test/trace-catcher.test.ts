@@ -1,7 +1,7 @@
 import { context, trace, SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api';
 import { JsonTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import net from 'node:net';
 import { SPAN_NAME_BYTES, type CaughtSpan } from '../src/dev/otlp-spans';
 import { startTraceCatcherIfFree, type TraceCatcher } from '../src/dev/trace-catcher';
@@ -21,7 +21,7 @@ afterAll(() => catcher?.close());
 
 const providerFor = (service: string) => {
   const exporter = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({ resource: resourceFromAttributes({ 'service.name': service }), spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  const provider = new TracerProvider({ resource: resourceFromAttributes({ 'service.name': service }), spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   /** What the OTLP/HTTP exporter would send for the finished spans. */
   const send = async () => {
     const res = await fetch(`${catcher.endpoint}/v1/traces`, {

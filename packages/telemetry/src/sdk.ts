@@ -8,7 +8,7 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, type Sampler, type SpanProcessor } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 export interface TelemetryOptions {
@@ -43,7 +43,25 @@ export function spanProcessorsFromEnv(env: NodeJS.ProcessEnv = process.env): Spa
   const url = otlpTracesUrl(env);
   const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((s) => s.trim());
   if (!url || exporters.includes('none')) return [new NoopSpanProcessor()];
-  return [new BatchSpanProcessor(new OTLPTraceExporter({ url }))];
+  return [new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url }), ...batchOptionsFromEnv(env) })];
+}
+
+/**
+ * OTEL_BSP_* as the spec names them. Since OpenTelemetry JS 3 the processor no longer reads the
+ * environment itself (NodeSDK does, but only for a processor it builds), so a processor we build
+ * reads them here; an unset or invalid value leaves the SDK's default.
+ */
+function batchOptionsFromEnv(env: NodeJS.ProcessEnv) {
+  const number = (name: string) => {
+    const value = Number(env[name]?.trim() || NaN);
+    return Number.isFinite(value) && value >= 0 ? value : undefined;
+  };
+  return {
+    scheduledDelayMillis: number('OTEL_BSP_SCHEDULE_DELAY'),
+    exportTimeoutMillis: number('OTEL_BSP_EXPORT_TIMEOUT'),
+    maxQueueSize: number('OTEL_BSP_MAX_QUEUE_SIZE'),
+    maxExportBatchSize: number('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+  };
 }
 
 /** Per the OTLP exporter spec: the signal-specific URL as is, the generic one plus /v1/traces. */

@@ -1,5 +1,5 @@
 import { diag, DiagLogLevel } from '@opentelemetry/api';
-import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace';
 import { currentTraceId, otlpTracesUrl, spanProcessorsFromEnv, startTelemetry, withSpan } from '../src';
 
 describe('choosing the span processors from the environment', () => {

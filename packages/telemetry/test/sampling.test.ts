@@ -1,4 +1,4 @@
-import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
+import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
 import { DEFAULT_SAMPLE_RATIO, UNTRACED_AGENT, instrumentationNamesFromEnv, samplerFromEnv } from '../src/sdk';
 
 describe('Default sampling (ADR 0402)', () => {

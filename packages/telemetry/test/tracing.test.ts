@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { createLogger, startTelemetry, withSpan, type Telemetry } from '../src';
 
 /**
@@ -21,7 +21,7 @@ let telemetry: Telemetry;
 beforeAll(() => {
   // Banyan samples 10 % of new traces by default (ADR 0402); these tests look at every span.
   process.env.OTEL_TRACES_SAMPLER = 'always_on';
-  telemetry = startTelemetry({ serviceName: 'telemetry-test', spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  telemetry = startTelemetry({ serviceName: 'telemetry-test', spanProcessors: [new SimpleSpanProcessor({ exporter })] });
 });
 afterAll(() => telemetry.shutdown());
 beforeEach(() => exporter.reset());
