@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * Delete the exchanges and queues that tests left on the local RabbitMQ (names starting with
- * `test-`). Tests namespace everything they declare and delete it when they finish; this is the
- * safety net for runs that were killed before their teardown. It matters because quorum queues
+ * Delete the exchanges and queues that tests left on the local RabbitMQ: names under a namespace
+ * made by `testNamespace` of @banyan/testing, `test-<label>-<6 hex>.` (TEST_NAME below, held to
+ * the helper by packages/testing/test/namespace.test.ts). Anything else, such as a queue someone
+ * named `test-orders`, is left alone. Tests namespace everything they declare and delete it when
+ * they finish; this is the safety net for runs that were killed before their teardown. It matters because quorum queues
  * hold file handles: with Debian's default limit of 1024 open files, a few hundred leftover
  * queues make the broker stop accepting connections.
  *
@@ -17,6 +19,10 @@ const amqp = require('amqplib');
 
 const run = promisify(execFile);
 
+/** A name under a test's namespace: exactly what `testNamespace(label)` returns, then anything. */
+const TEST_NAME = /^test-[a-z0-9]+(?:-[a-z0-9]+)*-[0-9a-f]{6}\./;
+const isTestName = (name) => TEST_NAME.test(name);
+
 function list(kind) {
   try {
     const out = execFileSync('rabbitmqctl', ['-q', '--no-table-headers', kind, 'name'], {
@@ -24,7 +30,7 @@ function list(kind) {
       timeout: 60_000,
       stdio: ['ignore', 'pipe', 'ignore'],
     });
-    return out.split('\n').map((l) => l.trim()).filter((n) => n.startsWith('test-'));
+    return out.split('\n').map((l) => l.trim()).filter(isTestName);
   } catch {
     return undefined;
   }
@@ -64,6 +70,10 @@ async function main() {
   console.log(`[ci] purge-test-topology: deleted ${queues.length} queues and ${exchanges.length} exchanges left by earlier test runs`);
 }
 
-main().catch((err) => {
-  console.error(`[ci] purge-test-topology: ${err.message}`);
-});
+module.exports = { TEST_NAME, isTestName };
+
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(`[ci] purge-test-topology: ${err.message}`);
+  });
+}

@@ -1,15 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import { DOMAINS } from '@banyan/events';
 import { deleteTopology, names, startConsumers, type Consumers } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
 import type { RouteMode, RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
+import { testNamespace } from '@banyan/testing';
 import { CALLER_TOKEN, jwksVerifier, observedProcessor, startPaymentsService, type PaymentsServiceHarness } from '../../extracted/payments-service/test/support';
 import { startMonolith, type MonolithHarness } from './support/harness';
 
 const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const namespace = `test.paysync.${randomBytes(3).toString('hex')}.`;
+const namespace = testNamespace('paysync');
 const logger = createLogger('payments-sync-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
 /** The gateway's switch, flipped by the test: the door asks it on every call. */

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { Client } from 'pg';
+import { testNamespace } from '@banyan/testing';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const WALKTHROUGH_DIR = path.join(ROOT, 'docs/walkthrough');
@@ -171,7 +172,7 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}): Promise<Sy
     ports[name] = p;
   }
   const prefix = `test_walkthrough_${id}_`;
-  const namespace = `test-walkthrough-${id}.`;
+  const namespace = testNamespace('walkthrough');
   const token = `walkthrough-${randomBytes(12).toString('hex')}`;
   const password = `walkthrough-${randomBytes(6).toString('hex')}`;
   const url = (p: number) => `http://127.0.0.1:${p}`;

@@ -14,7 +14,7 @@ import { createRelay, type Relay } from '@banyan/relay';
 import { watchRoutes, type RoutingView } from '@banyan/routing-client';
 import { followRoute, type RouteFollower } from '@banyan/service-kit';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, http, startSmtpServer, type SmtpCapture, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, http, startSmtpServer, testNamespace, type SmtpCapture, type TestDatabase } from '@banyan/testing';
 import { startModuleConsumers } from '../../../monolith/src/consumers';
 import { startMessaging } from '../../../monolith/src/messaging';
 import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
@@ -34,7 +34,7 @@ jest.setTimeout(60_000);
 
 const GOOD = '4242424242424242';
 const TOKEN = randomBytes(24).toString('hex');
-const namespace = `test.notifsw.${randomBytes(3).toString('hex')}.`;
+const namespace = testNamespace('notifsw');
 const n = names(namespace);
 const ORDER_QUEUE = n.queue('notification', 'order.created');
 const logger = createLogger('notifications-switch-test', process.env.TEST_LOG_LEVEL ?? 'silent');

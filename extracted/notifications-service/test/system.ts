@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { DOMAINS } from '@banyan/events';
 import { serve, type Served } from '@banyan/http';
@@ -7,7 +6,7 @@ import { createRelay, type Relay } from '@banyan/relay';
 import { watchRoutes } from '@banyan/routing-client';
 import { followRoute, type RouteFollower } from '@banyan/service-kit';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, http, startSmtpServer, type ReceivedMail, type SmtpCapture, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, http, startSmtpServer, testNamespace, type ReceivedMail, type SmtpCapture, type TestDatabase } from '@banyan/testing';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from '../../../gateway/test/support/gateway';
 import type { Monolith } from '../../../monolith/src/app';
 import { startModuleConsumers } from '../../../monolith/src/consumers';
@@ -39,7 +38,7 @@ export interface NotificationsSystem {
  * `notification.sent`. RabbitMQ under a namespace of this file's own, deleted on close.
  */
 export async function startNotificationsSystem(label: string): Promise<NotificationsSystem> {
-  const namespace = `test-${label}-${randomBytes(3).toString('hex')}.`;
+  const namespace = testNamespace(label);
   const logger = createLogger('notifications-system', process.env.TEST_LOG_LEVEL ?? 'silent');
   const declared: DeclaredTopology[] = [];
   const record = (consumers: Consumers) => {

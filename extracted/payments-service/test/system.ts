@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { DOMAINS } from '@banyan/events';
 import { names, removeTopology, startConsumers, type Consumers } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
 import { watchRoutes, type RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
+import { testNamespace } from '@banyan/testing';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from '../../../gateway/test/support/gateway';
 import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
 import { CALLER_TOKEN, jwksVerifier, observedProcessor, startPaymentsService, type PaymentsServiceHarness } from './support';
@@ -29,7 +29,7 @@ export interface PaymentsSystem {
  * RabbitMQ under a namespace of this file's own (deleted on close, even after a failed start).
  */
 export async function startPaymentsSystem(label: string, options: { breakerResetMs?: number; timeoutMs?: number } = {}): Promise<PaymentsSystem> {
-  const namespace = `test-${label}-${randomBytes(3).toString('hex')}.`;
+  const namespace = testNamespace(label);
   const logger = createLogger('payments-system', process.env.TEST_LOG_LEVEL ?? 'silent');
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import amqp from 'amqplib';
 import { Client } from 'pg';
+import { testNamespace } from '@banyan/testing';
 
 /**
  * `npm start` (the compiled CLI; `npm run build` first) with one process that cannot start: the
@@ -89,7 +90,7 @@ describe('npm start gives up on a crash loop', () => {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       BANYAN_DATABASE_PREFIX: prefix,
-      BANYAN_MQ_NAMESPACE: `test-crash-loop-${id}.`,
+      BANYAN_MQ_NAMESPACE: testNamespace('crash-loop'),
       BANYAN_ADMIN_TOKEN: `crash-loop-${randomBytes(12).toString('hex')}`,
       BANYAN_ADMIN_PASSWORD: `crash-loop-${randomBytes(6).toString('hex')}`,
       RELAY_PORT: 'not-a-port',

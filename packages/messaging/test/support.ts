@@ -1,12 +1,13 @@
 import amqplib from 'amqplib';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { EventEnvelope } from '@banyan/events';
+import { testNamespace } from '@banyan/testing';
 import { deleteTopology, encode, names, publishOptions, type DeclaredTopology } from '../src';
 
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
-/** A namespace of this test file's own, so files run in parallel on one broker. */
-export const testNamespace = (label: string) => `test.${label}.${randomBytes(3).toString('hex')}.`;
+/** A namespace of this test file's own, so files run in parallel on one broker (and the purge finds it). */
+export { testNamespace };
 
 export function envelope<T>(type: string, subject: string, sequence: number, data: T): EventEnvelope<T> {
   return {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import amqplib from 'amqplib';
@@ -10,12 +10,12 @@ import type { InboxOutcome } from '@banyan/inbox';
 import { deleteTopology, names, startConsumers, type DeclaredTopology } from '@banyan/messaging';
 import { createOutbox, outboxSchema } from '@banyan/outbox';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, testNamespace, type TestDatabase } from '@banyan/testing';
 import { createRelay, type Relay, type RelayOptions } from '../src';
 
 export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const logger = createLogger('relay-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-export const testNamespace = (label: string) => `test.${label}.${randomBytes(3).toString('hex')}.`;
+export { testNamespace };
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function outboxDatabase(label: string): Promise<TestDatabase> {

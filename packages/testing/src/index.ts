@@ -1,3 +1,4 @@
 export { createTestDatabase, testConnection, type TestDatabase } from './database';
 export { startSmtpServer, type SmtpCapture, type ReceivedMail } from './smtp';
 export { http, type HttpResult } from './http';
+export { testNamespace } from './namespace';

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { serve, type Served } from '@banyan/http';
 import { removeTopology, startConsumers, type Consumers } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, http, testNamespace, type TestDatabase } from '@banyan/testing';
 import { startMonolith, type MonolithHarness } from '../../../../monolith/test/support/harness';
 import { buildProductsService } from '../../src';
 
@@ -22,7 +21,7 @@ export interface ProductsPair {
  * and queue is prefixed with a namespace of this file's own, so files run in parallel.
  */
 export async function startProductsPair(label: string): Promise<ProductsPair> {
-  const namespace = `test-${label}-${randomBytes(3).toString('hex')}.`;
+  const namespace = testNamespace(label);
   const logger = createLogger('products-pair', process.env.TEST_LOG_LEVEL ?? 'silent');
   const mono = await startMonolith(`${label}_mono`);
   const db = await createTestDatabase(`${label}_svc`);

@@ -1,12 +1,11 @@
 import type { JSONWebKeySet } from 'jose';
-import { randomBytes } from 'node:crypto';
 import { createTokenVerifier } from '@banyan/auth';
 import { serve, type Served } from '@banyan/http';
 import { removeTopology, startConsumers, type Consumers } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
 import { watchRoutes, type RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, http, testNamespace, type TestDatabase } from '@banyan/testing';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from '../../../../gateway/test/support/gateway';
 import { startMonolith, type MonolithHarness } from '../../../../monolith/test/support/harness';
 import { buildProductsService } from '../../src';
@@ -31,7 +30,7 @@ export interface ProductsSystem {
  * monolith gets a view that starts following the gateway once it exists (monolith mode until then).
  */
 export async function startProductsSystem(label: string): Promise<ProductsSystem> {
-  const namespace = `test-${label}-${randomBytes(3).toString('hex')}.`;
+  const namespace = testNamespace(label);
   const logger = createLogger('products-system', process.env.TEST_LOG_LEVEL ?? 'silent');
   const cleanups: Array<() => Promise<unknown>> = [];
   const close = async () => {

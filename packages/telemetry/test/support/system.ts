@@ -5,7 +5,7 @@ import path from 'node:path';
 import amqplib from 'amqplib';
 import { DOMAINS } from '@banyan/events';
 import { DEFAULT_RETRY, names } from '@banyan/messaging';
-import { createTestDatabase, startSmtpServer, type SmtpCapture, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, startSmtpServer, testNamespace, type SmtpCapture, type TestDatabase } from '@banyan/testing';
 import { startOtlpReceiver } from '../otlp-receiver';
 
 /**
@@ -61,7 +61,7 @@ export async function startSystem(label: string, options: { productsService?: bo
   const smtp: SmtpCapture = await startSmtpServer();
   const databases: TestDatabase[] = [await createTestDatabase(`${label}_monolith`), await createTestDatabase(`${label}_gateway`)];
   const [monolithDb, gatewayDb] = databases;
-  const namespace = `test.${label}.${randomBytes(3).toString('hex')}.`;
+  const namespace = testNamespace(label);
   const ports = { monolith: await freePort(), gateway: await freePort(), admin: await freePort(), relay: await freePort() };
   const products = options.productsService ? await productsSide(label) : undefined;
   if (products) databases.push(products.db);
