@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { ConnectionSettings, Knex, SchemaOwner } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
-import { DOMAINS, MODES, type Domain, type Mode } from './domains';
+import { DOMAINS, type Domain, type Mode } from './domains';
 import type { RouteRow } from './table';
 
 export const CHANNEL = 'banyan_routes';
@@ -12,12 +12,16 @@ export const gatewaySchema: SchemaOwner = {
   migrations: [
     {
       name: '0001_routes',
+      // A migration is history: it writes out the modes and the channel as they were when it was
+      // written (MODES in domains.ts, CHANNEL above), never reads them. Adding a mode or renaming
+      // the channel then takes a new migration that alters the CHECK or the function; reading the
+      // live constants would give a fresh database a schema no existing one has, silently.
       async up(knex) {
         await knex.raw(`CREATE SEQUENCE gateway.route_version`);
         await knex.raw(`
           CREATE TABLE gateway.routes (
             domain text PRIMARY KEY,
-            mode text NOT NULL CHECK (mode IN (${MODES.map((m) => `'${m}'`).join(',')})),
+            mode text NOT NULL CHECK (mode IN ('monolith','extracted','canary','shadow')),
             percent integer NOT NULL DEFAULT 0 CHECK (percent BETWEEN 0 AND 100),
             version bigint NOT NULL DEFAULT nextval('gateway.route_version'),
             updated_at timestamptz NOT NULL DEFAULT now(),
@@ -39,7 +43,7 @@ export const gatewaySchema: SchemaOwner = {
         await knex.raw(`
           CREATE FUNCTION gateway.notify_route_change() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN
-            PERFORM pg_notify('${CHANNEL}', NEW.version::text);
+            PERFORM pg_notify('banyan_routes', NEW.version::text);
             RETURN NEW;
           END $$`);
         await knex.raw(`

@@ -2,12 +2,13 @@ import type { Migration } from '@banyan/db';
 
 export const PRODUCTS_SCHEMA = 'products';
 
-/** Largest stock a product may hold: keeps `stock + delta` inside PostgreSQL's integer. */
-export const MAX_STOCK = 1_000_000_000;
-
 export const migrations: Migration[] = [
   {
     name: '001_products',
+    // A migration is history: the stock ceiling is written out as MAX_STOCK (domain/product.ts)
+    // was when this ran, never read from it. Raising the constant takes a new migration that
+    // alters the CHECK; reading it here would silently give a fresh database another table than
+    // every existing one.
     async up(knex) {
       await knex.raw(`
         CREATE TABLE products.products (
@@ -17,7 +18,7 @@ export const migrations: Migration[] = [
           description text NOT NULL DEFAULT '',
           price_cents integer NOT NULL CHECK (price_cents >= 0),
           -- The last line of defence against overselling: even a buggy UPDATE cannot go below zero.
-          stock integer NOT NULL CHECK (stock >= 0 AND stock <= ${MAX_STOCK}),
+          stock integer NOT NULL CHECK (stock >= 0 AND stock <= 1000000000),
           created_at timestamptz NOT NULL DEFAULT now(),
           updated_at timestamptz NOT NULL DEFAULT now(),
           CONSTRAINT products_sku_unique UNIQUE (sku)

@@ -1,9 +1,8 @@
 import { withTransaction } from '@banyan/db';
 import { Errors } from '@banyan/errors';
-import { MAX_STOCK } from '../data/migrations';
 import { productsRepository as repo } from '../data/repository';
 import type { ProductsDeps } from './deps';
-import { ProductErrors, type Product } from './product';
+import { MAX_STOCK, ProductErrors, type Product } from './product';
 
 /** An admin's stock correction (a delivery, a stock-take). */
 export async function adjustStock(deps: ProductsDeps, id: string, delta: number): Promise<Product> {

@@ -1,5 +1,8 @@
 import { AppError } from '@banyan/errors';
 
+/** Largest stock a product may hold: keeps `stock + delta` inside PostgreSQL's integer. */
+export const MAX_STOCK = 1_000_000_000;
+
 export interface Product {
   id: string;
   sku: string;

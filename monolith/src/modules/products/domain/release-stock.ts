@@ -1,9 +1,8 @@
 import type { Knex } from '@banyan/db';
-import { MAX_STOCK } from '../data/migrations';
 import { productsRepository as repo } from '../data/repository';
 import type { ProductsDeps } from './deps';
 import { mergeItems } from './reserve-stock';
-import { ProductErrors, type StockItem } from './product';
+import { MAX_STOCK, ProductErrors, type StockItem } from './product';
 
 /** Give an order's stock back (declined payment, cancellation), in the caller's transaction. */
 export async function releaseStock(deps: ProductsDeps, trx: Knex.Transaction, orderId: string, items: StockItem[]): Promise<void> {

@@ -1,8 +1,7 @@
 import type { Knex } from '@banyan/db';
-import { MAX_STOCK } from '../data/migrations';
 import { productsRepository as repo } from '../data/repository';
 import type { ProductsDeps } from './deps';
-import { ProductErrors, type ReservedItem, type StockItem } from './product';
+import { MAX_STOCK, ProductErrors, type ReservedItem, type StockItem } from './product';
 
 /** Same product twice in one call would take two row locks in one order: merge first. */
 export function mergeItems(items: StockItem[]): StockItem[] {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MAX_STOCK } from '../data/migrations';
+import { MAX_STOCK } from '../domain/product';
 
 /** PostgreSQL text cannot hold NUL; refusing it here keeps a 500 from ever reaching the client. */
 const text = (max: number) =>
