@@ -163,4 +163,29 @@ describe('npm start keeps supervising', () => {
     const duplicates = /^banyan_consumer_processed_total\{queue="[^"]*notification\.order\.created",outcome="duplicate"\} (\d+)/m.exec(metrics)?.[1] ?? '0';
     console.log(`${KILLS} relay kills, ${orders.length} orders, ${emailsPerOrder.reduce((a, b) => a + b, 0)} emails; duplicate order.created deliveries absorbed by the inbox: ${duplicates}`);
   }, 240_000);
+
+  test('When npm start gets SIGTERM (as from Ctrl-C), then it stops every process it runs and ends itself', async () => {
+    const log = () => readFileSync(system!.log, 'utf8');
+    const started = [...log().matchAll(/^\[banyan\] (\S+) started \(pid (\d+)\)$/gm)].map((m) => ({ name: m[1], pid: Number(m[2]) }));
+    const running = started.filter((s) => alive(s.pid));
+    expect(running.length).toBeGreaterThanOrEqual(5);
+    // The supervisor is the parent its children were told to watch.
+    const supervisor = Number(/BANYAN_SUPERVISOR_PID=(\d+)/.exec(readFileSync(`/proc/${running[0].pid}/environ`, 'latin1').split('\0').join(' '))![1]);
+
+    process.kill(supervisor, 'SIGTERM');
+
+    await eventually('the supervisor has ended', async () => !alive(supervisor), 30_000);
+    expect(running.filter((s) => alive(s.pid))).toEqual([]);
+    expect(log()).toContain('[banyan] SIGTERM: stopping every process (again to kill them at once)');
+    for (const { name, pid } of running) expect(log()).toMatch(new RegExp(`^\\[banyan\\] ${name} \\(pid ${pid}\\) (exited with code 0|was killed by SIGTERM)$`, 'm'));
+  }, 60_000);
 });
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
