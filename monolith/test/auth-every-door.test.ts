@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { exportSPKI, generateKeyPair, importJWK, SignJWT, type KeyLike } from 'jose';
+import { exportSPKI, generateKeyPair, importJWK, SignJWT, type CryptoKey } from 'jose';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@banyan/auth';
 import { startMonolith, type MonolithHarness } from './support/harness';
 
@@ -24,7 +24,7 @@ const adminClaims = () => new SignJWT({ email: admin.email, role: 'admin' }).set
 
 async function realKey() {
   const row = await h.db.knex('users.signing_keys').whereNull('retired_at').first();
-  return { kid: row.kid as string, key: (await importJWK(row.private_jwk, 'ES256')) as KeyLike, publicJwk: row.public_jwk };
+  return { kid: row.kid as string, key: (await importJWK(row.private_jwk, 'ES256')) as CryptoKey, publicJwk: row.public_jwk };
 }
 
 /** Each a way to present a token that must not be accepted. `undefined`: no Authorization header. */
@@ -44,7 +44,7 @@ const forgeries: Array<[string, () => Promise<string | undefined>]> = [
     'HS256 keyed with the public key',
     async () => {
       const { kid, publicJwk } = await realKey();
-      const pem = await exportSPKI((await importJWK(publicJwk, 'ES256')) as KeyLike);
+      const pem = await exportSPKI((await importJWK(publicJwk, 'ES256')) as CryptoKey);
       return `Bearer ${await adminClaims().setProtectedHeader({ alg: 'HS256', kid }).setIssuedAt().setExpirationTime('10m').sign(new TextEncoder().encode(pem))}`;
     },
   ],

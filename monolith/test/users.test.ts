@@ -1,4 +1,4 @@
-import { generateKeyPair, importJWK, SignJWT, createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, exportSPKI, type JWK, type KeyLike } from 'jose';
+import { generateKeyPair, importJWK, SignJWT, createLocalJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify, exportSPKI, type JWK, type CryptoKey } from 'jose';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@banyan/auth';
 import { migrate } from '@banyan/db';
 import { eventSchemas } from '@banyan/events';
@@ -46,7 +46,7 @@ async function signIn(overrides: Partial<{ email: string; password: string; name
 }
 
 /** The module's own signing key, read from its table, to forge tokens that differ in one claim only. */
-async function realSigningKey(): Promise<{ kid: string; key: KeyLike | Uint8Array; publicJwk: JWK }> {
+async function realSigningKey(): Promise<{ kid: string; key: CryptoKey | Uint8Array; publicJwk: JWK }> {
   const row = await h.db.knex('users.signing_keys').whereNull('retired_at').first();
   return { kid: row.kid, key: await importJWK(row.private_jwk, 'ES256'), publicJwk: row.public_jwk };
 }
@@ -333,7 +333,7 @@ describe('Authorization on /me', () => {
       async () => {
         const { user } = await signIn();
         const { kid, publicJwk } = await realSigningKey();
-        const pem = await exportSPKI((await importJWK(publicJwk, 'ES256')) as KeyLike);
+        const pem = await exportSPKI((await importJWK(publicJwk, 'ES256')) as CryptoKey);
         const token = await claimsFor(user).setProtectedHeader({ alg: 'HS256', kid }).setIssuer(TOKEN_ISSUER).setAudience(TOKEN_AUDIENCE)
           .setExpirationTime('10m').sign(new TextEncoder().encode(pem));
         return { authorization: `Bearer ${token}` };

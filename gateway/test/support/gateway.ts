@@ -1,4 +1,4 @@
-import { generateKeyPair, exportJWK, SignJWT, type KeyLike } from 'jose';
+import { generateKeyPair, exportJWK, SignJWT, type CryptoKey } from 'jose';
 import { createLogger } from '@banyan/telemetry';
 import { serve, type Served } from '@banyan/http';
 import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
@@ -97,7 +97,7 @@ export async function createIssuer() {
   const jwk = { ...(await exportJWK(publicKey)), kid: 'test-key', alg: 'ES256', use: 'sig' };
   return {
     jwks: { keys: [jwk] },
-    sign: (claims: { sub: string; role?: 'admin' | 'customer'; email?: string }, key: KeyLike = privateKey) =>
+    sign: (claims: { sub: string; role?: 'admin' | 'customer'; email?: string }, key: CryptoKey = privateKey) =>
       new SignJWT({ role: claims.role ?? 'customer', email: claims.email ?? `${claims.sub}@example.com` })
         .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
         .setSubject(claims.sub)

@@ -1,4 +1,4 @@
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type KeyLike } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type CryptoKey } from 'jose';
 import type { Knex } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
 import { signingKeysRepository, type StoredKey } from '../data/repository';
@@ -7,7 +7,7 @@ export const SIGNING_ALG = 'ES256';
 
 export interface KeyRing {
   /** The active private key, created on first need. */
-  signingKey(): Promise<{ kid: string; key: KeyLike | Uint8Array }>;
+  signingKey(): Promise<{ kid: string; key: CryptoKey | Uint8Array }>;
   /** The public keys (never empty: asking creates the first key), for the verifier and the JWKS endpoint. */
   jwks(): Promise<JSONWebKeySet>;
 }
@@ -30,7 +30,7 @@ async function generate(): Promise<StoredKey> {
  */
 export function createKeyRing(knex: Knex, logger: Logger): KeyRing {
   const keys = signingKeysRepository(knex);
-  let active: Promise<{ kid: string; key: KeyLike | Uint8Array }> | undefined;
+  let active: Promise<{ kid: string; key: CryptoKey | Uint8Array }> | undefined;
 
   const load = async () => {
     let stored = await keys.active();
