@@ -1,8 +1,9 @@
 # One image for every Banyan process: the compose service's command picks the workspace entry,
 # e.g. `node -r @banyan/telemetry/register gateway/dist/main.js`.
-# Node 22: a maintained LTS line (Node 20 left support on 2026-04-30). The code also runs on Node 20,
-# where the development machine and CI run it.
-ARG NODE_IMAGE=node:22-bookworm-slim
+# Node 24 LTS, the line the code runs on everywhere: `npm ci` below also installs it as the `node`
+# devDependency for the build's npm scripts, and the runtime stage (devDependencies pruned) uses
+# the image's own, so the two must be the same line. Keep it in step with .nvmrc and `engines`.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app

@@ -302,8 +302,9 @@ describe('Dockerfile', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const stage of stages) {
       const image = stage[0].split(/\s+/)[1].replace(/\$\{(\w+)\}/g, (_, name: string) => args[name] ?? '');
-      // A line still in support (22: maintenance until 2027-04-30; 24: active): Node 20 is past its end of life.
-      expect(image).toMatch(/^node:(22|24)(\.|-|$)/);
+      // Node 24 LTS, the line npm ci installs as the `node` devDependency for the build (ADR 0004):
+      // the runtime stage, with devDependencies pruned, runs on the image's own Node.
+      expect(image).toMatch(/^node:24(\.|-|$)/);
     }
   });
 
