@@ -11,4 +11,14 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-namespace': 'off',
     },
   },
+  {
+    // One way to call another process: @banyan/http-client (jsonPoster behind createBreaker), so
+    // every call gets the same timeout, error mapping and breaker. Scoped to the shop's processes:
+    // the toolkit's operator tools (the CLI, parity's runner, routing-client's poll of the admin
+    // API) talk to the system from outside and keep their own small fetch.
+    files: ['monolith/src/**/*.ts', 'gateway/src/**/*.ts', 'extracted/*/src/**/*.ts'],
+    rules: {
+      'no-restricted-globals': ['error', { name: 'fetch', message: 'Call another process through @banyan/http-client (jsonPoster + createBreaker), not a hand-made fetch.' }],
+    },
+  },
 );
