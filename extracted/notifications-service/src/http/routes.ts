@@ -1,17 +1,13 @@
 import { Router } from 'express';
 import { authenticate, principalOf, type TokenVerifier } from '@banyan/auth';
 import type { Knex } from '@banyan/db';
-import { parse } from '@banyan/http';
+import { decodeCursor, parse } from '@banyan/http';
 import { z } from 'zod';
-import { decodeCursor, listNotifications } from '../domain/list-notifications';
+import { listNotifications } from '../domain/list-notifications';
 
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z
-    .string()
-    .transform(decodeCursor)
-    .pipe(z.string().uuid({ message: 'Not a cursor this API returned.' }))
-    .optional(),
+  cursor: z.string().optional(),
 });
 
 export function notificationsRouter(deps: { knex: Knex; verifier: TokenVerifier }): Router {
@@ -20,7 +16,7 @@ export function notificationsRouter(deps: { knex: Knex; verifier: TokenVerifier 
 
   router.get('/', async (req, res) => {
     const query = parse(listQuery, req.query);
-    res.json(await listNotifications(deps.knex, principalOf(req).userId, query.limit, query.cursor));
+    res.json(await listNotifications(deps.knex, principalOf(req).userId, query.limit, decodeCursor(query.cursor)));
   });
 
   return router;

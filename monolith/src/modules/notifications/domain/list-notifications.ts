@@ -1,4 +1,5 @@
 import type { Knex } from '@banyan/db';
+import { encodeCursor } from '@banyan/http';
 import { notificationsRepository, type NotificationRow } from '../data/repository';
 
 export interface NotificationView {
@@ -34,6 +35,3 @@ export async function listNotifications(knex: Knex, userId: string, limit: numbe
     nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].id) : null,
   };
 }
-
-export const encodeCursor = (id: string) => Buffer.from(id).toString('base64url');
-export const decodeCursor = (cursor: string) => Buffer.from(cursor, 'base64url').toString();
