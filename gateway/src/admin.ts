@@ -1,4 +1,5 @@
 import type { Express, RequestHandler } from 'express';
+import { secretMatches } from '@banyan/auth';
 import { AppError, Errors } from '@banyan/errors';
 import { createHttpApp, finishHttpApp, parse } from '@banyan/http';
 import type { Logger } from '@banyan/telemetry';
@@ -7,7 +8,6 @@ import type { GatewayConfig } from './config';
 import { DOMAINS, MODES, isDomain, type Domain } from './domains';
 import { mountDashboardApi, mountDashboardPage, securityHeaders, type DashboardDeps } from './dashboard/routes';
 import type { Metrics } from './metrics';
-import { secretMatches } from './secrets';
 import type { ShadowRecorder } from './shadow';
 import type { RouteStore } from './store';
 import type { RouteTable } from './table';

@@ -1,7 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { TokenVerifier } from '@banyan/auth';
+import { secretMatches, type TokenVerifier } from '@banyan/auth';
 import type { Side } from './domains';
-import { secretMatches } from './secrets';
 
 export const ROUTE_HEADER = 'x-banyan-route';
 /** Carries the admin token for a forced route, so it never has to travel in Authorization. */

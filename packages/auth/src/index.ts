@@ -2,6 +2,8 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { Errors } from '@banyan/errors';
 
+export { secretMatches } from './secret';
+
 export const TOKEN_ISSUER = 'banyan-users';
 export const TOKEN_AUDIENCE = 'banyan';
 /** Only the users domain's signing algorithm is accepted: `none` and HMAC tokens are refused. */

@@ -1,6 +1,5 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { bearerToken } from '@banyan/auth';
+import { bearerToken, secretMatches } from '@banyan/auth';
 import { Errors } from '@banyan/errors';
 
 /**
@@ -11,10 +10,8 @@ import { Errors } from '@banyan/errors';
  * Without a configured credential they refuse everyone.
  */
 export function requireCaller(token: string | undefined): RequestHandler {
-  const expected = token ? Buffer.from(token) : undefined;
   return (req, _res, next) => {
-    const given = Buffer.from(bearerToken(req) ?? '');
-    const ok = expected !== undefined && given.length === expected.length && timingSafeEqual(given, expected);
+    const ok = secretMatches(bearerToken(req), token);
     next(ok ? undefined : Errors.unauthorized('Only the payments door of the monolith may call this.'));
   };
 }
