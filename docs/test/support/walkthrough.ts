@@ -130,6 +130,7 @@ const DEFAULT_PORTS: Record<string, number> = {
   SMTP_PORT: 1025,
   BANYAN_MAIL_WEB_PORT: 8025,
   BANYAN_TRACES_PORT: 4318,
+  RELAY_PORT: 3199,
 };
 
 export interface System {
@@ -175,6 +176,7 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}): Promise<Sy
   const namespace = testNamespace('walkthrough');
   const token = `walkthrough-${randomBytes(12).toString('hex')}`;
   const password = `walkthrough-${randomBytes(6).toString('hex')}`;
+  const paymentsToken = `walkthrough-payments-${randomBytes(12).toString('hex')}`;
   const url = (p: number) => `http://127.0.0.1:${p}`;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -183,6 +185,7 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}): Promise<Sy
     BANYAN_MQ_NAMESPACE: namespace,
     BANYAN_ADMIN_TOKEN: token,
     BANYAN_ADMIN_PASSWORD: password,
+    PAYMENTS_SERVICE_TOKEN: paymentsToken,
     LOG_LEVEL: 'info',
     TMPDIR: tmp,
     // What step 0 asks the reader to export.
@@ -210,6 +213,7 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}): Promise<Sy
     [namespace, ''],
     [token, '<token>'],
     [password, '<password>'],
+    [paymentsToken, '<payments-token>'],
     // Longest first: 4-digit ports are substrings of nothing else the pages show.
     ...Object.entries(ports).map(([k, v]) => [`:${v}`, `:${DEFAULT_PORTS[k]}`] as [string, string]),
   ];
