@@ -30,7 +30,7 @@ function partOf(callFrame) {
   }
   if (/\/gateway\/dist\//.test(url) || /\/packages\/[^/]+\/dist\//.test(url)) return 'Banyan (gateway and packages)';
   const lib = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
-  if (lib) return ['http-proxy', 'http-proxy-middleware', 'opossum', 'prom-client'].includes(lib[1]) ? `library: ${lib[1]}` : 'other libraries';
+  if (lib) return ['httpxy', 'http-proxy-middleware', 'opossum', 'prom-client'].includes(lib[1]) ? `library: ${lib[1]}` : 'other libraries';
   if (/^node:(_http_|http|net|internal\/streams|internal\/stream_base|events|internal\/process\/task_queues|internal\/timers|timers)/.test(url)) return "Node's HTTP stack (server, client, agent, streams, events)";
   if (/^node:internal\/modules/.test(url)) return 'module loading (start-up)';
   return 'other Node internals';
