@@ -5,7 +5,7 @@ import type { Logger } from '@banyan/telemetry';
 import { notificationsSchema } from './data/migrations';
 import type { Mailer } from './domain/mailer';
 import { createSender, type Sender } from './domain/sender';
-import { onNotificationSent } from './events/on-notification-sent';
+import { notificationSyncSubscriptions } from './events/sync';
 import { onOrderCreated } from './events/on-order-created';
 import { notificationsRouter } from './http/routes';
 
@@ -52,7 +52,7 @@ export function defineNotificationsService(parts: ServiceParts, options: Notific
     // The same queue as the module's (consumer `notification`), taken only while the gateway
     // routes notifications here; the module lets go of it at that moment.
     routedSubscriptions: [onOrderCreated(sender)],
-    subscriptions: [onNotificationSent(parts.logger)],
+    subscriptions: notificationSyncSubscriptions({ consumer: 'notifications-service-sync', from: 'monolith', logger: parts.logger }),
     // The sweep runs whatever the routing: rows recorded here before a switch back are still sent
     // from here, as the module does with its own.
     async start() {

@@ -9,7 +9,7 @@ import { paymentEvents } from './events/publish';
 import { paymentSyncSubscriptions } from './events/sync';
 import { paymentsRouter } from './http/routes';
 
-/** The outbox origin of this service's events; the monolith applies these and skips its own. */
+/** The outbox origin of this service's events; the monolith's payments sync applies these. */
 export const SERVICE_NAME = 'payments-service';
 
 export interface PaymentsServiceOptions {
@@ -28,7 +28,7 @@ export function paymentsDefinition(parts: ServiceParts, options: PaymentsService
     schemas: [{ schema: PAYMENTS_SCHEMA, migrations }],
     router: paymentsRouter(deps, parts.verifier, options.callerToken),
     // Keeps this database current with payments the monolith handles (before the switch, or after a switch back).
-    subscriptions: paymentSyncSubscriptions({ consumer: SERVICE_NAME, origin: SERVICE_NAME }),
+    subscriptions: paymentSyncSubscriptions({ consumer: 'payments-service-sync', from: 'monolith' }),
   };
 }
 

@@ -97,7 +97,7 @@ describe('banyan backfill / verify for products', () => {
     await batch('products.products').where({ id }).update({ name: 'From the backfill', version: 2 });
 
     // The sync consumer's handler for the monolith's next change of that product, in its own transaction.
-    const [, updated] = productSyncSubscriptions({ consumer: 'products-service.sync', from: 'monolith', fromWinsTies: false });
+    const [, updated] = productSyncSubscriptions({ consumer: 'products-service-sync', from: 'monolith', fromWinsTies: false });
     const event = {
       specversion: '1.0', id: '0190a3b4-7c1d-7000-8000-00000000d3ad', source: 'monolith', type: 'product.updated', subject: id,
       time: new Date().toISOString(), datacontenttype: 'application/json', sequence: 3, origin: 'monolith',

@@ -8,14 +8,14 @@ type PaymentEventType = 'payment.captured' | 'payment.declined' | 'payment.refun
 const STATUS = { 'payment.captured': 'captured', 'payment.declined': 'declined', 'payment.refunded': 'refunded' } as const;
 
 /**
- * Apply the other side's payment events to this side's table (two-way sync). Our own events come
- * back on the same exchange and are skipped by origin, so nothing echoes; an older or repeated
- * event loses against the row's version. Applying publishes nothing: the side that made the
- * change already told everyone.
+ * Apply the other side's payment events to this side's table (two-way sync). Only events whose
+ * origin is `from` are applied: our own come back on the same exchange and must not echo. An
+ * older or repeated event loses against the row's version. Applying publishes nothing: the side
+ * that made the change already told everyone.
  */
-export function paymentSyncSubscriptions(options: { consumer: string; origin: string }): Subscription[] {
+export function paymentSyncSubscriptions(options: { consumer: string; from: string }): Subscription[] {
   const apply = (type: PaymentEventType) => async (event: EventEnvelope<EventData<PaymentEventType>>, trx: Knex.Transaction) => {
-    if (event.origin === options.origin) return;
+    if (event.origin !== options.from) return;
     const d = event.data;
     const replica: PaymentReplica = {
       id: d.paymentId,

@@ -2,7 +2,7 @@ import type { Module, ModuleContext } from '../../kernel';
 import { notificationsSchema } from './data/migrations';
 import type { Mailer } from './domain/mailer';
 import { createSender, type SendReport } from './domain/sender';
-import { onNotificationSent } from './events/on-notification-sent';
+import { notificationSyncSubscriptions } from './events/sync';
 import { onOrderCreated } from './events/on-order-created';
 import { notificationsRouter } from './http/routes';
 
@@ -51,7 +51,7 @@ export function createNotificationsModule(ctx: ModuleContext, options: Notificat
     subscriptions: [onOrderCreated(sender)],
     // The sender below keeps running while the domain is extracted: rows recorded here before the
     // switch are still sent from here, so a message taken before a switch finishes on this side.
-    syncSubscriptions: [onNotificationSent(ctx.logger)],
+    syncSubscriptions: notificationSyncSubscriptions({ consumer: 'notifications-sync', from: 'notifications-service', logger: ctx.logger }),
     async start() {
       sender.start();
     },

@@ -54,7 +54,7 @@ export function createPaymentsModule(
     schema: { schema: PAYMENTS_SCHEMA, migrations },
     router: paymentsRouter(deps, ctx.verifier),
     subscriptions: [],
-    syncSubscriptions: paymentSyncSubscriptions({ consumer: 'payments-monolith', origin: 'monolith' }),
+    syncSubscriptions: paymentSyncSubscriptions({ consumer: 'payments-sync', from: 'payments-service' }),
     api: {
       charge: (input) => (extracted() ? remote.charge(input) : chargePayment(deps, input)),
       refund: (orderId) => (extracted() ? remote.refund(orderId) : refundPayment(deps, orderId)),
