@@ -3,80 +3,14 @@ import { Client } from 'pg';
 import type { ConnectionSettings, Knex, SchemaOwner } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
 import { DOMAINS, type Domain, type Mode } from './domains';
+import { migrations } from './migrations';
 import type { RouteRow } from './table';
 
 export const CHANNEL = 'banyan_routes';
 
 export const gatewaySchema: SchemaOwner = {
   schema: 'gateway',
-  migrations: [
-    {
-      name: '0001_routes',
-      // A migration is history: it writes out the modes and the channel as they were when it was
-      // written (MODES in domains.ts, CHANNEL above), never reads them. Adding a mode or renaming
-      // the channel then takes a new migration that alters the CHECK or the function; reading the
-      // live constants would give a fresh database a schema no existing one has, silently.
-      async up(knex) {
-        await knex.raw(`CREATE SEQUENCE gateway.route_version`);
-        await knex.raw(`
-          CREATE TABLE gateway.routes (
-            domain text PRIMARY KEY,
-            mode text NOT NULL CHECK (mode IN ('monolith','extracted','canary','shadow')),
-            percent integer NOT NULL DEFAULT 0 CHECK (percent BETWEEN 0 AND 100),
-            version bigint NOT NULL DEFAULT nextval('gateway.route_version'),
-            updated_at timestamptz NOT NULL DEFAULT now(),
-            updated_by text NOT NULL
-          )`);
-        await knex.raw(`
-          CREATE TABLE gateway.route_audit (
-            id bigserial PRIMARY KEY,
-            domain text NOT NULL REFERENCES gateway.routes(domain),
-            version bigint NOT NULL,
-            from_mode text, from_percent integer,
-            to_mode text NOT NULL, to_percent integer NOT NULL,
-            actor text NOT NULL,
-            remote_address text,
-            at timestamptz NOT NULL DEFAULT now()
-          )`);
-        // A trigger rather than a NOTIFY in the application: a change made by hand in psql
-        // reaches every gateway too. NOTIFY is delivered at commit, never for a rolled-back change.
-        await knex.raw(`
-          CREATE FUNCTION gateway.notify_route_change() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN
-            PERFORM pg_notify('banyan_routes', NEW.version::text);
-            RETURN NEW;
-          END $$`);
-        await knex.raw(`
-          CREATE TRIGGER routes_changed AFTER INSERT OR UPDATE ON gateway.routes
-          FOR EACH ROW EXECUTE FUNCTION gateway.notify_route_change()`);
-      },
-    },
-    {
-      // The gateway instances sharing this table, each reporting which routing version it routes
-      // by and which domains' writes it still has in flight to the side a switch moved them from,
-      // so a switch's fence on one instance can wait for the writes another sent (ADR 0303).
-      // Unlogged: it is rebuilt by the heartbeats within a second after a crash.
-      name: '0002_instances',
-      async up(knex) {
-        await knex.raw(`
-          CREATE UNLOGGED TABLE gateway.instances (
-            id text PRIMARY KEY,
-            table_version bigint NOT NULL,
-            writing_old text[] NOT NULL DEFAULT '{}',
-            seen_at timestamptz NOT NULL DEFAULT now()
-          )`);
-      },
-    },
-    {
-      // Keys every instance must share, made by the first one to ask (the read-your-writes
-      // cookie's HMAC key): nothing to configure, and never derived from a secret a client
-      // could then guess offline from the values it is given.
-      name: '0003_keys',
-      async up(knex) {
-        await knex.raw(`CREATE TABLE gateway.keys (name text PRIMARY KEY, key bytea NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`);
-      },
-    },
-  ],
+  migrations,
 };
 
 export interface RouteChange {
