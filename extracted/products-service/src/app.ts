@@ -4,7 +4,7 @@ import type { Knex } from '@banyan/db';
 import type { TokenVerifier } from '@banyan/auth';
 import type { Logger } from '@banyan/telemetry';
 import { PRODUCTS_SCHEMA, migrations } from './data/migrations';
-import { reservationMigrations } from './data/reservations';
+import { reservationMigrations } from './data/migrations-reservations';
 import type { ProductsDeps } from './domain/deps';
 import { productEvents } from './events/publish';
 import { productSyncSubscriptions } from './events/sync';

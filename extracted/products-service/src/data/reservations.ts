@@ -1,34 +1,12 @@
-import type { Knex, Migration } from '@banyan/db';
+import type { Knex } from '@banyan/db';
 import type { ReservedItem, StockItem } from '../domain/product';
-
-const TABLE = 'products.reservations';
 
 /**
  * Stock held per order, so the monolith's products door can repeat any call it never got an
  * answer to (docs/adr/0302-stock-reservations-across-the-split.md). The module has no such table:
  * in-process, the order's own transaction is the record.
  */
-export const reservationMigrations: Migration[] = [
-  {
-    name: '003_reservations',
-    async up(knex) {
-      await knex.raw(`
-        CREATE TABLE ${TABLE} (
-          order_id uuid PRIMARY KEY,
-          -- reserved: the order holds these lines; released: given back for the order;
-          -- cancelled: the order was never recorded, so nothing is (or will be) held for it.
-          state text NOT NULL CHECK (state IN ('reserved', 'released', 'cancelled')),
-          items jsonb NOT NULL,
-          created_at timestamptz NOT NULL DEFAULT now(),
-          updated_at timestamptz NOT NULL DEFAULT now()
-        );
-      `);
-    },
-    async down(knex) {
-      await knex.raw(`DROP TABLE ${TABLE}`);
-    },
-  },
-];
+const TABLE = 'products.reservations';
 
 export type ReservationState = 'reserved' | 'released' | 'cancelled';
 

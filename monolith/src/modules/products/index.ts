@@ -2,7 +2,7 @@ import type { Knex } from '@banyan/db';
 import type { Module, ModuleContext } from '../../kernel';
 import type { UsersApi } from '../users';
 import { PRODUCTS_SCHEMA, migrations } from './data/migrations';
-import { remoteReservationMigrations } from './data/remote-reservations';
+import { remoteReservationMigrations } from './data/migrations-remote-reservations';
 import { productsRepository as repo } from './data/repository';
 import { createProduct } from './domain/create-product';
 import type { ProductsDeps } from './domain/deps';

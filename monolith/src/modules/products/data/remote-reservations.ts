@@ -1,7 +1,5 @@
-import type { Knex, Migration } from '@banyan/db';
+import type { Knex } from '@banyan/db';
 import type { StockItem } from '../domain/product';
-
-const TABLE = 'products.remote_reservations';
 
 /**
  * The door's ledger of stock calls to the products service (only while products is extracted,
@@ -9,25 +7,7 @@ const TABLE = 'products.remote_reservations';
  * the order's own transaction decides each row's fate: a row left `reserving` belongs to an order
  * that never committed and must be compensated; a row `releasing` is stock owed back.
  */
-export const remoteReservationMigrations: Migration[] = [
-  {
-    name: '003_remote_reservations',
-    async up(knex) {
-      await knex.raw(`
-        CREATE TABLE ${TABLE} (
-          order_id uuid PRIMARY KEY,
-          state text NOT NULL CHECK (state IN ('reserving', 'reserved', 'cancelled', 'releasing', 'released')),
-          items jsonb NOT NULL,
-          updated_at timestamptz NOT NULL DEFAULT now()
-        );
-        CREATE INDEX remote_reservations_open ON ${TABLE} (updated_at) WHERE state IN ('reserving', 'releasing');
-      `);
-    },
-    async down(knex) {
-      await knex.raw(`DROP TABLE ${TABLE}`);
-    },
-  },
-];
+const TABLE = 'products.remote_reservations';
 
 export type LedgerState = 'reserving' | 'reserved' | 'cancelled' | 'releasing' | 'released';
 
