@@ -16,6 +16,18 @@ module.exports = {
       },
     },
     {
+      name: 'migrations-only-through-the-door',
+      comment:
+        "A module's migrations (data/migrations*.ts) are history, imported only by its door (index.ts), which hands them to migrate(); " +
+        "an extracted service's only by its composition root (app.ts). Code that needs a value a migration wrote out keeps its own (domain/).",
+      severity: 'error',
+      from: {
+        path: '(^|/)(monolith/src/modules/[^/]+|extracted/[^/]+/src)/',
+        pathNot: ['(^|/)monolith/src/modules/[^/]+/index\\.ts$', '(^|/)extracted/[^/]+/src/app\\.ts$'],
+      },
+      to: { path: '(^|/)(monolith/src/modules/[^/]+|extracted/[^/]+/src)/data/migrations[^/]*\\.ts$' },
+    },
+    {
       name: 'toolkit-stands-alone',
       comment: 'packages/ are the reusable toolkit: they never import the monolith, the gateway or a service.',
       severity: 'error',

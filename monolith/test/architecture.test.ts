@@ -50,3 +50,35 @@ describe('module boundaries', () => {
     }
   }, 60_000);
 });
+
+describe('migrations are imported only by the door', () => {
+  test('the modules and services as they are import their migrations only from index.ts or app.ts', () => {
+    for (const target of ['monolith/src', 'extracted']) {
+      const result = cruise(root, target);
+      expect(result.output).not.toMatch(/migrations-only-through-the-door/);
+      expect(result.ok).toBe(true);
+    }
+  }, 60_000);
+
+  test("When a module's http/ imports a value from its migrations, then the rule fails and names the import; the door's import is allowed", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'banyan-arch-'));
+    try {
+      const products = path.join(dir, 'monolith/src/modules/products');
+      mkdirSync(path.join(products, 'data'), { recursive: true });
+      mkdirSync(path.join(products, 'http'), { recursive: true });
+      writeFileSync(path.join(products, 'data/migrations.ts'), 'export const MAX_STOCK = 1_000_000_000;\nexport const migrations = [];\n');
+      writeFileSync(path.join(products, 'http/schemas.ts'), "import { MAX_STOCK } from '../data/migrations';\nexport const max = MAX_STOCK;\n");
+      writeFileSync(path.join(products, 'index.ts'), "import { migrations } from './data/migrations';\nimport { max } from './http/schemas';\nexport const door = [migrations, max];\n");
+      writeFileSync(path.join(dir, 'tsconfig.jest.json'), '{}');
+
+      const result = cruise(dir, 'monolith/src');
+
+      expect(result.ok).toBe(false);
+      expect(result.output).toMatch(/migrations-only-through-the-door/);
+      expect(result.output).toMatch(/http\/schemas\.ts.*data\/migrations\.ts/s);
+      expect(result.output.match(/migrations-only-through-the-door/g)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
