@@ -2,3 +2,4 @@ export { createTestDatabase, testConnection, type TestDatabase } from './databas
 export { startSmtpServer, type SmtpCapture, type ReceivedMail } from './smtp';
 export { http, type HttpResult } from './http';
 export { testNamespace } from './namespace';
+export { eventually, truthy, type EventuallyOptions } from './eventually';
