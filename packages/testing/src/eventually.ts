@@ -20,7 +20,7 @@ export interface EventuallyOptions<T> {
  * `timeoutMs` passes first, throw, naming what was waited for and the last error or value seen:
  * a wait that ends in a failure says why, and a test never goes on with a value nobody accepted.
  */
-export async function eventually<T, U extends T>(probe: () => Promise<T> | T, options: EventuallyOptions<T> & { until: (value: T) => value is U }): Promise<U>;
+export async function eventually<T, U extends T>(probe: () => Promise<T> | T, options: Omit<EventuallyOptions<T>, 'until'> & { until: (value: T) => value is U }): Promise<U>;
 export async function eventually<T>(probe: () => Promise<T> | T, options: EventuallyOptions<T>): Promise<T>;
 export async function eventually<T>(probe: () => Promise<T> | T, options: EventuallyOptions<T>): Promise<T> {
   const { timeoutMs, until, what = 'the condition', intervalMs = 50 } = options;
