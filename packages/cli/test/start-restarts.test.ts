@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import { Client } from 'pg';
+import { eventually, truthy } from '@banyan/testing';
 import { startSystem, type System } from '../../../docs/test/support/walkthrough';
 
 /**
@@ -27,16 +28,6 @@ const freePort = () =>
       server.close(() => resolve(port));
     });
   });
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 let system: System | undefined;
 let relayPort: number;
@@ -111,7 +102,7 @@ describe('npm start keeps supervising', () => {
       expect(placed.status).toBe(201);
       orders.push(placed.body.id as string);
     };
-    const relayReady = () => eventually('the relay answers /readyz', async () => (await fetch(`http://127.0.0.1:${relayPort}/readyz`, { signal: AbortSignal.timeout(1000) })).ok, 60_000);
+    const relayReady = () => eventually(async () => (await fetch(`http://127.0.0.1:${relayPort}/readyz`, { signal: AbortSignal.timeout(1000) })).ok, { what: 'the relay answers /readyz', until: truthy, timeoutMs: 60_000, intervalMs: 250 });
     await relayReady();
 
     // Act: each round places orders in parallel and kills the relay after the first is in.
@@ -124,7 +115,7 @@ describe('npm start keeps supervising', () => {
       await Promise.all(rest);
 
       // It comes back: a new pid, logged with how the old one ended, and ready again.
-      const restarted = await eventually(`relay restarted after kill ${round}`, async () => relayPids().length === round + 1 && relayPids().at(-1), 30_000);
+      const restarted = await eventually(async () => relayPids().length === round + 1 && relayPids().at(-1), { what: `relay restarted after kill ${round}`, until: truthy, timeoutMs: 30_000, intervalMs: 250 });
       expect(restarted).not.toBe(pid);
       expect(log()).toMatch(new RegExp(`^\\[banyan\\] relay \\(pid ${pid}\\) was killed by SIGKILL; restarting it in [\\d.]+ s \\(restart ${round} of 5 allowed within 60 s\\)$`, 'm'));
       await relayReady();
@@ -140,14 +131,13 @@ describe('npm start keeps supervising', () => {
     try {
       const channel = await broker.createChannel();
       await eventually(
-        'every order notified, the outbox drained and the queue empty',
         async () => {
           const unpublished = Number((await db.query('SELECT count(*) AS n FROM outbox.unpublished')).rows[0].n);
           const notified = (await db.query<{ order_id: string; status: string }>('SELECT order_id, status FROM notifications.notifications WHERE order_id = ANY($1)', [orders])).rows;
           const { messageCount } = await channel.checkQueue(`${sys.env.BANYAN_MQ_NAMESPACE}notification.order.created`);
           return unpublished === 0 && messageCount === 0 && notified.length === orders.length && notified.every((n) => n.status === 'sent');
         },
-        90_000,
+        { what: 'every order notified, the outbox drained and the queue empty', until: truthy, timeoutMs: 90_000, intervalMs: 250 },
       );
     } finally {
       await broker.close();
@@ -174,7 +164,7 @@ describe('npm start keeps supervising', () => {
 
     process.kill(supervisor, 'SIGTERM');
 
-    await eventually('the supervisor has ended', async () => !alive(supervisor), 30_000);
+    await eventually(async () => !alive(supervisor), { what: 'the supervisor has ended', until: truthy, timeoutMs: 30_000, intervalMs: 250 });
     expect(running.filter((s) => alive(s.pid))).toEqual([]);
     expect(log()).toContain('[banyan] SIGTERM: stopping every process (again to kill them at once)');
     for (const { name, pid } of running) expect(log()).toMatch(new RegExp(`^\\[banyan\\] ${name} \\(pid ${pid}\\) (exited with code 0|was killed by SIGTERM)$`, 'm'));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { eventually, truthy } from '@banyan/testing';
 import { Supervisor, type ChildSpec, type SupervisorOptions } from '../src/dev/supervisor';
 
 /**
@@ -31,29 +32,22 @@ const alive = (pid: number) => {
   }
 };
 
-async function eventually<T>(what: string, probe: () => T | undefined | false, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe("banyan start's supervisor", () => {
   test('When a child is killed with SIGKILL, then it is restarted after a backoff that is logged with the signal, and its output keeps its prefix', async () => {
     const { supervisor, lines } = supervisorOf([node('worker', FOREVER)]);
     supervisor.start();
     try {
-      const first = await eventually('the worker is up', () => lines.some((l) => l.startsWith('[worker] up ')) && supervisor.pid('worker'));
+      const first = await eventually(() => lines.some((l) => l.startsWith('[worker] up ')) && supervisor.pid('worker'), { what: 'the worker is up', until: truthy, timeoutMs: 10_000 });
 
       process.kill(first, 'SIGKILL');
 
-      const second = await eventually('a new worker is up', () => {
-        const pid = supervisor.pid('worker');
-        return pid !== first && lines.includes(`[worker] up ${pid}`) && pid;
-      });
+      const second = await eventually(
+        () => {
+          const pid = supervisor.pid('worker');
+          return pid !== first && lines.includes(`[worker] up ${pid}`) && pid;
+        },
+        { what: 'a new worker is up', until: truthy, timeoutMs: 10_000 },
+      );
       expect(second).not.toBe(first);
       expect(alive(first)).toBe(false);
       expect(lines).toContain(`[banyan] worker (pid ${first}) was killed by SIGKILL; restarting it in 0.1 s (restart 1 of 3 allowed within 10 s)`);
@@ -66,7 +60,7 @@ describe("banyan start's supervisor", () => {
   test('When a child keeps exiting, then backoff doubles, and past the limit the supervisor stops every process and ends non-zero naming it', async () => {
     const { supervisor, lines } = supervisorOf([node('steady', FOREVER), node('crasher', `console.error('bad config'); process.exit(3);`)]);
     supervisor.start();
-    const steady = await eventually('the steady child is up', () => supervisor.pid('steady'));
+    const steady = await eventually(() => supervisor.pid('steady'), { what: 'the steady child is up', until: truthy, timeoutMs: 10_000 });
 
     const outcome = await supervisor.done;
 
@@ -84,11 +78,11 @@ describe("banyan start's supervisor", () => {
     const { supervisor, lines } = supervisorOf([node('steady', FOREVER), node('service', graceful)]);
     supervisor.start();
     try {
-      const service = await eventually('the service is up', () => lines.includes(`[service] up ${supervisor.pid('service')}`) && supervisor.pid('service'));
+      const service = await eventually(() => lines.includes(`[service] up ${supervisor.pid('service')}`) && supervisor.pid('service'), { what: 'the service is up', until: truthy, timeoutMs: 10_000 });
 
       process.kill(service, 'SIGTERM');
 
-      await eventually('the stop is logged', () => lines.some((l) => l.startsWith(`[banyan] service (pid ${service}) exited with code 0`)));
+      await eventually(() => lines.some((l) => l.startsWith(`[banyan] service (pid ${service}) exited with code 0`)), { what: 'the stop is logged', until: truthy, timeoutMs: 10_000 });
       expect(lines).toContain(`[banyan] service (pid ${service}) exited with code 0: stopped on purpose, so not restarted (the others keep running; restart npm start to bring it back)`);
       // Given time to come back (the first backoff is 0.1 s here), it does not.
       await new Promise((r) => setTimeout(r, 500));
@@ -109,14 +103,14 @@ describe("banyan start's supervisor", () => {
     const stubborn = `process.on('SIGTERM', () => console.log('ignoring SIGTERM')); console.log('up'); setInterval(() => {}, 1000);`;
     const { supervisor, lines } = supervisorOf([node('parent', parent), node('stubborn', stubborn)], { stopGraceMs: 1_000 });
     supervisor.start();
-    const grandchild = Number(await eventually('the grandchild started', () => lines.find((l) => l.startsWith('[parent] grandchild '))?.split(' ')[2]));
-    await eventually('the stubborn child is up', () => lines.includes('[stubborn] up'));
+    const grandchild = Number(await eventually(() => lines.find((l) => l.startsWith('[parent] grandchild '))?.split(' ')[2], { what: 'the grandchild started', until: truthy, timeoutMs: 10_000 }));
+    await eventually(() => lines.includes('[stubborn] up'), { what: 'the stubborn child is up', until: truthy, timeoutMs: 10_000 });
     const stubbornPid = supervisor.pid('stubborn')!;
 
     const outcome = await supervisor.stop({ code: 0, reason: 'Ctrl-C' });
 
     expect(outcome).toEqual({ code: 0, reason: 'Ctrl-C' });
-    await eventually('the grandchild is gone', () => !alive(grandchild), 5_000);
+    await eventually(() => !alive(grandchild), { what: 'the grandchild is gone', until: truthy, timeoutMs: 5_000 });
     expect(alive(stubbornPid)).toBe(false);
     expect(lines).toContain('[stubborn] ignoring SIGTERM');
     expect(lines).toContain('[banyan] still running after 1 s: stubborn; killing them');
@@ -141,13 +135,13 @@ describe("banyan start's supervisor", () => {
     );
     let out = '';
     fakeSupervisor.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-    const child = Number(await eventually('the child runs', () => /running (\d+)/.exec(out)?.[1]));
+    const child = Number(await eventually(() => /running (\d+)/.exec(out)?.[1], { what: 'the child runs', until: truthy, timeoutMs: 10_000 }));
     expect(alive(child)).toBe(true);
 
     try {
       fakeSupervisor.kill('SIGKILL');
 
-      await eventually('the orphaned child stopped itself', () => !alive(child), 5_000);
+      await eventually(() => !alive(child), { what: 'the orphaned child stopped itself', until: truthy, timeoutMs: 5_000 });
     } finally {
       if (alive(child)) process.kill(child, 'SIGKILL');
     }
