@@ -1,14 +1,14 @@
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
-import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Knex } from 'knex';
-import { envelopeSchema, eventSchemas, type EventEnvelope } from '@banyan/events';
-import { processOnce, type InboxOutcome, type Subscription } from '@banyan/inbox';
+import type { EventEnvelope } from '@banyan/events';
+import type { InboxOutcome, Subscription } from '@banyan/inbox';
 import type { Logger } from '@banyan/telemetry';
+import { messageHandler } from './handling';
 import { consumerMetrics } from './metrics';
-import { HEADERS, names as makeNames } from './names';
+import { names as makeNames } from './names';
+import { parse } from './parse';
 import { DEFAULT_RETRY, declareTopology, type DeclaredTopology, type RetryPolicy } from './topology';
-import { extractContext } from './wire';
 
 export interface ConsumerOptions {
   url: string;
@@ -36,19 +36,21 @@ export interface Consumers {
   close(): Promise<void>;
 }
 
-const tracer = trace.getTracer('@banyan/messaging');
-
 /**
  * Deliver each subscription's queue to its handler through the inbox: manual acks, schema
  * validation (an invalid message is dead-lettered with its reason, never retried), retries with
  * growing delays through the retry queues, then dead-lettering with the last error.
+ *
+ * This file is the subscription side: the queues, the connection and its channel, and the order
+ * messages run in (one aggregate's events one after another); what happens to each message is
+ * handling.ts, and parse.ts says whether it is an event at all.
  */
 export async function startConsumers(options: ConsumerOptions): Promise<Consumers> {
   const { knex, logger, subscriptions } = options;
   const n = makeNames(options.namespace);
   const retry = options.retry ?? DEFAULT_RETRY;
   const prefetch = options.prefetch ?? 20;
-  const metrics = consumerMetrics();
+  const handle = messageHandler({ knex, logger, names: n, retry, metrics: consumerMetrics(), onProcessed: options.onProcessed });
   const bindings = subscriptions.map((s) => ({ consumer: s.consumer, eventType: s.eventType }));
   const queues = new Set<string>();
   for (const { consumer, eventType } of bindings) {
@@ -78,7 +80,7 @@ export async function startConsumers(options: ConsumerOptions): Promise<Consumer
     name: 'banyan-consumers',
     confirm: true,
     // Runs on every (re)connect: the topology is re-asserted and each consumer registered on the
-    // new channel, which is why acks are sent on the channel a message came from (below).
+    // new channel, which is why acks are sent on the channel a message came from (handling.ts).
     setup: async (ch: ConfirmChannel) => {
       topology = await declareTopology(ch, { namespace: n.namespace, bindings, retry });
       await ch.prefetch(prefetch);
@@ -108,106 +110,6 @@ export async function startConsumers(options: ConsumerOptions): Promise<Consumer
       if (chains.get(key) === run) chains.delete(key);
     });
     inFlight.add(tracked);
-  }
-
-  async function handle(ch: ConfirmChannel, queue: string, sub: Subscription, msg: ConsumeMessage, parsed: Parsed): Promise<void> {
-    const stopwatch = metrics.received(queue, msg.fields.redelivered);
-    if (!parsed.ok) {
-      logger.warn({ queue, messageId: msg.properties.messageId, reason: parsed.reason }, 'invalid event dead-lettered');
-      metrics.deadLettered(queue, 'invalid');
-      return deadLetter(ch, queue, msg, parsed.reason);
-    }
-    const event = parsed.event;
-    const parent = extractContext(msg.properties.headers, event);
-    // `<destination> process`, the destination being the queue (messaging.destination.name below).
-    await tracer.startActiveSpan(
-      `${queue} process`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          'messaging.system': 'rabbitmq',
-          'messaging.operation.type': 'process',
-          'messaging.destination.name': queue,
-          'messaging.message.id': event.id,
-          'messaging.rabbitmq.destination.routing_key': msg.fields.routingKey,
-          'banyan.consumer': sub.consumer,
-        },
-      },
-      parent,
-      async (span) => {
-        try {
-          let outcome: InboxOutcome;
-          try {
-            outcome = await processOnce(knex, sub.consumer, event, sub.handle);
-          } catch (err) {
-            metrics.failed(stopwatch);
-            span.recordException(err as Error);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
-            return await retryOrDeadLetter(ch, queue, msg, err as Error);
-          }
-          metrics.processed(queue, outcome, stopwatch);
-          span.setAttribute('banyan.inbox.outcome', outcome);
-          if (outcome === 'duplicate') logger.debug({ queue, eventId: event.id }, 'duplicate event ignored');
-          await options.onProcessed?.(event, outcome, queue);
-          ack(ch, msg);
-        } finally {
-          span.end();
-        }
-      },
-    );
-  }
-
-  async function retryOrDeadLetter(ch: ConfirmChannel, queue: string, msg: ConsumeMessage, err: Error) {
-    const attempt = Number(msg.properties.headers?.[HEADERS.attempt] ?? 0) + 1;
-    if (attempt >= retry.maxAttempts) {
-      metrics.deadLettered(queue, 'exhausted');
-      logger.error({ queue, messageId: msg.properties.messageId, attempt, err }, 'event dead-lettered after retries');
-      return deadLetter(ch, queue, msg, `handler failed ${attempt} times`, err.message);
-    }
-    const level = Math.min(attempt - 1, retry.delaysMs.length - 1);
-    metrics.retried(queue);
-    logger.warn({ queue, messageId: msg.properties.messageId, attempt, delayMs: retry.delaysMs[level], err: err.message }, 'handler failed; retrying later');
-    await republish(ch, msg, n.retryLevel(level), queue, { [HEADERS.attempt]: attempt, [HEADERS.error]: err.message, [HEADERS.queue]: queue });
-  }
-
-  async function deadLetter(ch: ConfirmChannel, queue: string, msg: ConsumeMessage, reason: string, error?: string) {
-    await republish(ch, msg, n.deadLetterExchange, queue, {
-      [HEADERS.reason]: reason,
-      [HEADERS.queue]: queue,
-      ...(error ? { [HEADERS.error]: error } : {}),
-    });
-  }
-
-  /**
-   * Move a message elsewhere, then ack the original, in that order: a crash in between leaves
-   * both copies (the inbox makes the second harmless), never neither.
-   */
-  async function republish(ch: ConfirmChannel, msg: ConsumeMessage, exchange: string, routingKey: string, headers: Record<string, unknown>) {
-    const properties: Options.Publish = {
-      ...msg.properties,
-      persistent: true,
-      headers: { ...msg.properties.headers, ...headers },
-    };
-    try {
-      await new Promise<void>((resolve, reject) => {
-        ch.publish(exchange, routingKey, msg.content, properties, (err) => (err ? reject(err) : resolve()));
-      });
-    } catch (err) {
-      // Channel gone: the broker will redeliver the original, and this decision is taken again.
-      logger.warn({ err: (err as Error).message, exchange }, 'could not move message; it will be redelivered');
-      return;
-    }
-    ack(ch, msg);
-  }
-
-  function ack(ch: ConfirmChannel, msg: ConsumeMessage) {
-    try {
-      ch.ack(msg);
-    } catch (err) {
-      // The channel this message came from is closed: its delivery tag means nothing on the new
-      // one. The broker redelivers it and the inbox recognises it.
-      logger.debug({ err: (err as Error).message }, 'ack dropped with its closed channel');
-    }
   }
 
   const timeout = options.connectTimeoutMs ?? 30_000;
@@ -246,33 +148,6 @@ export async function startConsumers(options: ConsumerOptions): Promise<Consumer
       await connection.close().catch(() => undefined);
     },
   };
-}
-
-type Parsed = { ok: true; event: EventEnvelope } | { ok: false; reason: string };
-
-function parse(msg: ConsumeMessage, expectedType: string): Parsed {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(msg.content.toString('utf8'));
-  } catch (err) {
-    return { ok: false, reason: `body is not JSON: ${(err as Error).message}` };
-  }
-  const envelope = envelopeSchema.safeParse(raw);
-  if (!envelope.success) return { ok: false, reason: `invalid envelope: ${describeIssues(envelope.error.issues)}` };
-  if (envelope.data.type !== expectedType) {
-    return { ok: false, reason: `event type "${envelope.data.type}" arrived on the queue of "${expectedType}"` };
-  }
-  const schema = eventSchemas[expectedType as keyof typeof eventSchemas];
-  if (schema) {
-    const data = schema.safeParse(envelope.data.data);
-    if (!data.success) return { ok: false, reason: `invalid ${expectedType} data: ${describeIssues(data.error.issues)}` };
-    return { ok: true, event: { ...(envelope.data as EventEnvelope), data: data.data } };
-  }
-  return { ok: true, event: envelope.data as EventEnvelope };
-}
-
-function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
-  return issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
 }
 
 function redact(url: string): string {
