@@ -3,9 +3,9 @@ import amqplib from 'amqplib';
 import { migrate, type Knex } from '@banyan/db';
 import { inboxSchema, type Subscription } from '@banyan/inbox';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, eventually, type TestDatabase } from '@banyan/testing';
 import { HEADERS, names, startConsumers, type Consumers } from '../src';
-import { dropTopology, envelope, eventually, publishEvents, RABBITMQ_URL, testNamespace } from './support';
+import { dropTopology, envelope, publishEvents, RABBITMQ_URL, testNamespace } from './support';
 
 const logger = createLogger('messaging-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 const stockChanged = (productId: string, stock: number) => ({ productId, delta: 1, stock, reason: 'adjustment' as const });
@@ -73,7 +73,7 @@ describe('consumer runtime (real RabbitMQ, real PostgreSQL)', () => {
     const event = envelope('product.stock_changed', randomUUID(), 1, stockChanged(randomUUID(), 3));
     // Injected: the same message published twice, as a relay that died before marking would.
     await publishEvents(namespace, [event, event]);
-    const rows = await eventually(() => effects(db.knex), (r) => r.length >= 1);
+    const rows = await eventually(() => effects(db.knex), { until: (r) => r.length >= 1, timeoutMs: 15_000 });
     await new Promise((r) => setTimeout(r, 300));
     expect(await effects(db.knex)).toHaveLength(1);
     expect(rows[0].event_id).toBe(event.id);
@@ -94,7 +94,7 @@ describe('consumer runtime (real RabbitMQ, real PostgreSQL)', () => {
       e.id === notJson.id ? Buffer.from('{not json') : Buffer.from(JSON.stringify(e)),
     );
 
-    const rows = await eventually(() => effects(db.knex), (r) => r.length >= 3);
+    const rows = await eventually(() => effects(db.knex), { until: (r) => r.length >= 3, timeoutMs: 15_000 });
     expect(rows.map((r) => r.event_id).sort()).toEqual([good1.id, good2.id, good3.id].sort());
 
     const queue = names(namespace).queue('effects', 'product.stock_changed');
@@ -107,7 +107,7 @@ describe('consumer runtime (real RabbitMQ, real PostgreSQL)', () => {
         if (m) dead.push(m);
         return dead.length;
       },
-      (count) => count >= 2,
+      { until: (count) => count >= 2, timeoutMs: 15_000 },
     );
     await connection.close();
     expect(dead).toHaveLength(2);
@@ -124,7 +124,7 @@ describe('consumer runtime (real RabbitMQ, real PostgreSQL)', () => {
     const retried = envelope('product.stock_changed', randomUUID(), 1, stockChanged(randomUUID(), 1));
     const startedAt = Date.now();
     await publishEvents(namespace, [retried]);
-    await eventually(() => effects(db.knex), (r) => r.length === 1);
+    await eventually(() => effects(db.knex), { until: (r) => r.length === 1, timeoutMs: 15_000 });
     // Two failures: waited at least 100 ms + 200 ms in the retry queues.
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(300);
     expect((await effects(db.knex))[0].event_id).toBe(retried.id);
@@ -135,7 +135,7 @@ describe('consumer runtime (real RabbitMQ, real PostgreSQL)', () => {
     const queue = names(namespace).queue('effects', 'product.stock_changed');
     const connection = await amqplib.connect(RABBITMQ_URL);
     const channel = await connection.createChannel();
-    const dead = await eventually(() => channel.get(names(namespace).deadLetterQueue(queue), { noAck: true }), (m) => m !== false);
+    const dead = await eventually(() => channel.get(names(namespace).deadLetterQueue(queue), { noAck: true }), { until: (m) => m !== false, timeoutMs: 15_000 });
     await connection.close();
     expect(dead && dead.properties.messageId).toBe(doomed.id);
     const headers = (dead as amqplib.GetMessage).properties.headers!;

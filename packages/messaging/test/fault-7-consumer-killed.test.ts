@@ -4,9 +4,9 @@ import path from 'node:path';
 import { migrate } from '@banyan/db';
 import { inboxSchema, type InboxOutcome } from '@banyan/inbox';
 import { createLogger, promClient } from '@banyan/telemetry';
-import { createTestDatabase, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, eventually, type TestDatabase } from '@banyan/testing';
 import { startConsumers, type Consumers } from '../src';
-import { dropTopology, envelope, eventually, publishEvents, RABBITMQ_URL, testNamespace } from './support';
+import { dropTopology, envelope, publishEvents, RABBITMQ_URL, testNamespace } from './support';
 
 const logger = createLogger('messaging-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 const CHILD = path.join(__dirname, 'fixtures/consumer-child.js');
@@ -53,11 +53,11 @@ describe('fault 7: consumer killed around its commit', () => {
     child.stderr.on('data', (d) => (out += d));
     const exited = new Promise((r) => child.once('exit', r));
     try {
-      await eventually(async () => out, (o) => o.includes('consuming') || child.exitCode !== null, 20_000);
+      await eventually(async () => out, { until: (o) => o.includes('consuming') || child.exitCode !== null, timeoutMs: 20_000 });
       expect(out).toContain('consuming');
       return {
         async when(line: RegExp) {
-          await eventually(async () => out, (o) => line.test(o), 20_000);
+          await eventually(async () => out, { until: (o) => line.test(o), timeoutMs: 20_000 });
           expect(out).toMatch(line);
           child.kill('SIGKILL');
           await exited;
@@ -79,7 +79,7 @@ describe('fault 7: consumer killed around its commit', () => {
       subscriptions: [{ consumer: 'effects', eventType: 'product.stock_changed', handle: async (e, trx) => void (await trx('effects').insert({ event_id: e.id })) }],
       onProcessed: (_e, outcome) => void outcomes.push(outcome),
     });
-    await eventually(async () => outcomes.length, (n) => n >= 1);
+    await eventually(async () => outcomes.length, { until: (n) => n >= 1, timeoutMs: 15_000 });
     return outcomes;
   }
 

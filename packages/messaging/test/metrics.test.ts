@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { migrate } from '@banyan/db';
 import { inboxSchema, type Subscription } from '@banyan/inbox';
 import { createLogger, promClient } from '@banyan/telemetry';
-import { createTestDatabase, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, eventually, type TestDatabase } from '@banyan/testing';
 import { names, startConsumers, type Consumers } from '../src';
-import { dropTopology, envelope, eventually, publishEvents, RABBITMQ_URL, testNamespace } from './support';
+import { dropTopology, envelope, publishEvents, RABBITMQ_URL, testNamespace } from './support';
 
 const logger = createLogger('messaging-test', process.env.TEST_LOG_LEVEL ?? 'silent');
 
@@ -62,7 +62,7 @@ describe('consumer metrics (real RabbitMQ, real PostgreSQL)', () => {
     };
     const read = async () => Object.fromEntries(await Promise.all(Object.entries(series).map(async ([k, s]) => [k, await value(s)] as const)));
     const expected = { processed: 1, duplicate: 1, retried: 1, invalid: 1, exhausted: 1, failedRuns: 2 };
-    expect(await eventually(read, (v) => JSON.stringify(v) === JSON.stringify(expected), 10_000)).toEqual(expected);
+    expect(await eventually(read, { until: (v) => JSON.stringify(v) === JSON.stringify(expected), timeoutMs: 10_000 })).toEqual(expected);
     expect(await value(`banyan_consumer_redelivered_total{queue="${queue}"}`)).toBe(0);
   }, 20_000);
 });

@@ -40,13 +40,3 @@ export async function dropTopology(topology: DeclaredTopology) {
   await deleteTopology(channel, topology);
   await connection.close();
 }
-
-export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value)) return value;
-    if (Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
