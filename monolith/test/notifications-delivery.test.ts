@@ -14,7 +14,7 @@ import { createHttpApp, finishHttpApp, serve, type Served } from '@banyan/http';
 import { inboxSchema, processOnce } from '@banyan/inbox';
 import { createOutbox, envelopeFromRow, outboxSchema } from '@banyan/outbox';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, http, startSmtpServer, type SmtpCapture, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, eventually, http, startSmtpServer, type SmtpCapture, type TestDatabase } from '@banyan/testing';
 import { monolithConfigSchema } from '../src/config';
 import type { Module, ModuleContext } from '../src/kernel';
 import { createNotificationsModule, type Mailer, type NotificationsApi, type NotificationsOptions } from '../src/modules/notifications';
@@ -124,16 +124,6 @@ async function sentEventsOfOrder(orderId: string) {
   return rows.map(envelopeFromRow);
 }
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const mailsTo = (to: string) => smtp.mails.filter((m) => m.to.includes(to));
 
 describe('notifications: order.created → email', () => {
@@ -143,8 +133,8 @@ describe('notifications: order.created → email', () => {
 
     await deliver(module, event);
 
-    const [mail] = await eventually(async () => mailsTo(event.data.customerEmail), (m) => m.length === 1);
-    const [row] = await eventually(() => notificationsOfOrder(event.data.orderId), (rows) => rows[0]?.status === 'sent');
+    const [mail] = await eventually(async () => mailsTo(event.data.customerEmail), { until: (m) => m.length === 1, timeoutMs: 10_000 });
+    const [row] = await eventually(() => notificationsOfOrder(event.data.orderId), { until: (rows) => rows[0]?.status === 'sent', timeoutMs: 10_000 });
     expect(mail.from).toBe('shop@banyan.local');
     expect(mail.subject).toBe(`Order confirmed: #${event.data.orderId.replace(/-/g, '').slice(-8).toUpperCase()}`);
     expect(mail.text).toContain('Total: 34.99');
@@ -178,7 +168,7 @@ describe('notifications: order.created → email', () => {
 
     await deliver(module, event);
 
-    const [mail] = await eventually(async () => mailsTo(event.data.customerEmail), (m) => m.length === 1);
+    const [mail] = await eventually(async () => mailsTo(event.data.customerEmail), { until: (m) => m.length === 1, timeoutMs: 10_000 });
     expect(mail.subject).toMatch(/^Payment declined for order #[0-9A-F]{8}$/);
     expect(mail.text).toContain('not been charged');
   });
@@ -190,8 +180,8 @@ describe('notifications: order.created → email', () => {
     const outcomes = [await deliver(module, event), await deliver(module, event), await deliver(module, event)];
 
     expect(outcomes).toEqual(['processed', 'duplicate', 'duplicate']);
-    await eventually(async () => mailsTo(event.data.customerEmail), (m) => m.length === 1);
-    await eventually(() => notificationsOfOrder(event.data.orderId), (rows) => rows[0]?.status === 'sent');
+    await eventually(async () => mailsTo(event.data.customerEmail), { until: (m) => m.length === 1, timeoutMs: 10_000 });
+    await eventually(() => notificationsOfOrder(event.data.orderId), { until: (rows) => rows[0]?.status === 'sent', timeoutMs: 10_000 });
     // A further sweep finds nothing left to send.
     await module.api.sendPending();
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -207,7 +197,7 @@ describe('notifications: order.created → email', () => {
     const outcomes = await Promise.all([deliver(module, event), deliver(module, event), deliver(module, event)]);
 
     expect(outcomes.filter((o) => o === 'processed')).toHaveLength(1);
-    await eventually(() => sentEventsOfOrder(event.data.orderId), (events) => events.length === 1);
+    await eventually(() => sentEventsOfOrder(event.data.orderId), { until: (events) => events.length === 1, timeoutMs: 10_000 });
     await module.api.sendPending();
     expect(mailsTo(event.data.customerEmail)).toHaveLength(1);
     expect(await notificationsOfOrder(event.data.orderId)).toHaveLength(1);
@@ -230,7 +220,7 @@ describe('notifications: order.created → email', () => {
     expect(mailsTo(event.data.customerEmail)).toHaveLength(0);
     // The inbox row rolled back too: the redelivery is applied.
     expect(await deliver(module, event)).toBe('processed');
-    await eventually(async () => mailsTo(event.data.customerEmail), (m) => m.length === 1);
+    await eventually(async () => mailsTo(event.data.customerEmail), { until: (m) => m.length === 1, timeoutMs: 10_000 });
   });
 });
 
@@ -260,7 +250,7 @@ describe('notifications: SMTP failures', () => {
       const [mail] = await back.waitFor(1);
       expect(mail.to).toEqual([event.data.customerEmail]);
       expect(mail.messageId).toBe(`<${pending.id}@banyan.local>`);
-      const [sent] = await eventually(() => notificationsOfOrder(event.data.orderId), (rows) => rows[0]?.status === 'sent');
+      const [sent] = await eventually(() => notificationsOfOrder(event.data.orderId), { until: (rows) => rows[0]?.status === 'sent', timeoutMs: 10_000 });
       expect(sent.attempts).toBe(pending.attempts + 1);
       expect(await sentEventsOfOrder(event.data.orderId)).toHaveLength(1);
     } finally {
@@ -278,7 +268,7 @@ describe('notifications: SMTP failures', () => {
         await down.api.sendPending();
         return notificationsOfOrder(event.data.orderId);
       },
-      (rows) => rows[0]?.status === 'failed',
+      { until: (rows) => rows[0]?.status === 'failed', timeoutMs: 10_000 },
     );
 
     expect(failed.attempts).toBe(3);
@@ -305,8 +295,8 @@ describe('notifications: SMTP failures', () => {
 
     // ...and sends it once the claim has run out.
     await sweeper.start!();
-    await eventually(async () => mailsTo(event.data.customerEmail), (m) => m.length === 1);
-    const [sent] = await eventually(() => notificationsOfOrder(event.data.orderId), (rows) => rows[0]?.status === 'sent');
+    await eventually(async () => mailsTo(event.data.customerEmail), { until: (m) => m.length === 1, timeoutMs: 10_000 });
+    const [sent] = await eventually(() => notificationsOfOrder(event.data.orderId), { until: (rows) => rows[0]?.status === 'sent', timeoutMs: 10_000 });
     // Not before the lease the dead consumer held had run out.
     expect(new Date(sent.sent_at).getTime()).toBeGreaterThanOrEqual(new Date(claimed.claimed_until).getTime());
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -369,9 +359,9 @@ describe('GET /api/notifications', () => {
     const aliceOrders = [orderCreated({ userId: alice.userId, customerEmail: alice.email }), orderCreated({ userId: alice.userId, customerEmail: alice.email }), orderCreated({ userId: alice.userId, customerEmail: alice.email, status: 'payment_declined' })];
     for (const event of aliceOrders) await deliver(module, event);
     await deliver(module, orderCreated({ userId: bob.userId, customerEmail: bob.email }));
-    await eventually(async () => smtp.mails.filter((m) => m.to.includes(alice.email) || m.to.includes(bob.email)), (m) => m.length === 4);
+    await eventually(async () => smtp.mails.filter((m) => m.to.includes(alice.email) || m.to.includes(bob.email)), { until: (m) => m.length === 4, timeoutMs: 10_000 });
     // The SMTP server has each mail a moment before its sender commits `sent`: wait for the rows.
-    await eventually(() => db.knex('notifications.notifications').whereIn('recipient', [alice.email, bob.email]).where({ status: 'sent' }), (rows) => rows.length === 4);
+    await eventually(() => db.knex('notifications.notifications').whereIn('recipient', [alice.email, bob.email]).where({ status: 'sent' }), { until: (rows) => rows.length === 4, timeoutMs: 10_000 });
     const api = http(served.url);
     const aliceToken = await signToken(alice.userId, alice.email);
 

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { eventSchemas } from '@banyan/events';
 import { processOnce } from '@banyan/inbox';
+import { eventually } from '@banyan/testing';
 import { startMonolith, type MonolithHarness } from './support/harness';
 
 const GOOD = '4242424242424242';
@@ -25,16 +26,6 @@ async function product(priceCents = 1250): Promise<{ id: string }> {
   return res.body;
 }
 
-async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 const mailsTo = (email: string) => h.smtp.mails.filter((m) => m.to.includes(email));
 const shortId = (orderId: string) => orderId.replace(/-/g, '').slice(-8).toUpperCase();
 
@@ -47,12 +38,12 @@ describe('order confirmation emails', () => {
 
     await h.deliverEvents();
 
-    const [mail] = await eventually(async () => mailsTo(customer.user.email), (m) => m.length === 1);
+    const [mail] = await eventually(async () => mailsTo(customer.user.email), { until: (m) => m.length === 1, timeoutMs: 10_000 });
     expect(mail.subject).toBe(`Order confirmed: #${shortId(placed.body.id)}`);
     expect(mail.text).toContain('Total: 25.00');
     const list = await eventually(
       () => h.api.get('/api/notifications', customer.token),
-      (res) => res.body.items?.[0]?.status === 'sent',
+      { until: (res) => res.body.items?.[0]?.status === 'sent', timeoutMs: 10_000 },
     );
     expect(list.status).toBe(200);
     expect(list.body).toEqual({
@@ -88,7 +79,7 @@ describe('order confirmation emails', () => {
 
     await h.deliverEvents();
 
-    const [mail] = await eventually(async () => mailsTo(customer.user.email), (m) => m.length === 1);
+    const [mail] = await eventually(async () => mailsTo(customer.user.email), { until: (m) => m.length === 1, timeoutMs: 10_000 });
     expect(mail.subject).toMatch(/^Payment declined for order #[0-9A-F]{8}$/);
   });
 
@@ -104,7 +95,7 @@ describe('order confirmation emails', () => {
     const again = [await processOnce(h.db.knex, subscription.consumer, created, subscription.handle), await processOnce(h.db.knex, subscription.consumer, created, subscription.handle)];
 
     expect(again).toEqual(['duplicate', 'duplicate']);
-    await eventually(async () => mailsTo(customer.user.email), (m) => m.length === 1);
+    await eventually(async () => mailsTo(customer.user.email), { until: (m) => m.length === 1, timeoutMs: 10_000 });
     await h.monolith.modules.notifications.api.sendPending();
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(mailsTo(customer.user.email)).toHaveLength(1);
@@ -117,7 +108,7 @@ describe('order confirmation emails', () => {
     const teapot = await product();
     await h.api.post('/api/orders', { items: [{ productId: teapot.id, quantity: 1 }], card: { number: GOOD } }, buyer.token);
     await h.deliverEvents();
-    await eventually(async () => mailsTo(buyer.user.email), (m) => m.length === 1);
+    await eventually(async () => mailsTo(buyer.user.email), { until: (m) => m.length === 1, timeoutMs: 10_000 });
 
     const strangers = await h.api.get('/api/notifications', stranger.token);
     const buyers = await h.api.get('/api/notifications', buyer.token);

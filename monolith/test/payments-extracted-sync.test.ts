@@ -5,7 +5,7 @@ import { deleteTopology, names, startConsumers, type Consumers } from '@banyan/m
 import { createRelay, type Relay } from '@banyan/relay';
 import type { RouteMode, RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
-import { testNamespace } from '@banyan/testing';
+import { eventually, testNamespace } from '@banyan/testing';
 import { CALLER_TOKEN, jwksVerifier, observedProcessor, startPaymentsService, type PaymentsServiceHarness } from '../../extracted/payments-service/test/support';
 import { startMonolith, type MonolithHarness } from './support/harness';
 
@@ -63,15 +63,6 @@ afterAll(async () => {
   await svc.close();
 });
 
-async function eventually<T>(probe: () => Promise<T>, accept: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (accept(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function checkout(): Promise<string> {
   const product = await h.api.post('/api/products', { sku: `SKU-${randomUUID()}`, name: 'Thing', priceCents: 800, stock: 5 }, adminToken);
   const res = await h.api.post('/api/orders', { items: [{ productId: product.body.id, quantity: 1 }], card: { number: '4242424242424242' } }, customer.token);
@@ -86,7 +77,7 @@ test('When the service captures (extracted), then the monolith’s table gets th
   const orderId = await checkout();
   const atService = await rowIn('service', orderId);
   expect(atService).toMatchObject({ status: 'captured', version: '1' });
-  expect(await eventually(() => rowIn('monolith', orderId), (r) => r?.status === 'captured')).toEqual(atService);
+  expect(await eventually(() => rowIn('monolith', orderId), { until: (r) => r?.status === 'captured', timeoutMs: 10_000 })).toEqual(atService);
 
   // Switch back: the monolith module serves payments again, with the row the service made.
   routing.set('monolith');
@@ -94,7 +85,7 @@ test('When the service captures (extracted), then the monolith’s table gets th
   expect(cancelled.body.status).toBe('cancelled');
   const atMonolith = await rowIn('monolith', orderId);
   expect(atMonolith).toMatchObject({ status: 'refunded', version: '2' });
-  expect(await eventually(() => rowIn('service', orderId), (r) => r?.status === 'refunded')).toEqual(atMonolith);
+  expect(await eventually(() => rowIn('service', orderId), { until: (r) => r?.status === 'refunded', timeoutMs: 10_000 })).toEqual(atMonolith);
 
   // Each side published only its own change, once.
   const paymentId = atMonolith.id as string;
@@ -109,11 +100,11 @@ test('When the monolith serves payments, then its captures reach the service, wh
   const orderId = await checkout();
   const atMonolith = await rowIn('monolith', orderId);
   expect(atMonolith).toMatchObject({ status: 'captured', version: '1' });
-  expect(await eventually(() => rowIn('service', orderId), (r) => r !== undefined)).toEqual(atMonolith);
+  expect(await eventually(() => rowIn('service', orderId), { until: (r) => r !== undefined, timeoutMs: 10_000 })).toEqual(atMonolith);
 
   routing.set('extracted');
   const cancelled = await h.api.post(`/api/orders/${orderId}/cancel`, undefined, customer.token);
   expect(cancelled.body.status).toBe('cancelled');
   expect(await rowIn('service', orderId)).toMatchObject({ status: 'refunded', version: '2' });
-  expect(await eventually(() => rowIn('monolith', orderId), (r) => r?.status === 'refunded')).toEqual(await rowIn('service', orderId));
+  expect(await eventually(() => rowIn('monolith', orderId), { until: (r) => r?.status === 'refunded', timeoutMs: 10_000 })).toEqual(await rowIn('service', orderId));
 });
