@@ -2,9 +2,10 @@ import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope } from '@banyan/events';
 import { names } from '@banyan/messaging';
 import { compareTargets, gatewaySide, notificationScenarios, renderReport } from '@banyan/parity';
+import { eventually } from '@banyan/testing';
 import { backfill, loadSyncSpec, verify } from '../../../packages/cli/src/sync/engine';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
-import { eventually, publishEvent, sleep } from './support';
+import { publishEvent, sleep } from './support';
 import { startNotificationsSystem, type NotificationsSystem } from './system';
 
 /**
@@ -54,7 +55,7 @@ describe('notifications extracted, end to end through the gateway', () => {
     const item = await product();
     const orders = [await order(item, GOOD), await order(item, DECLINED), await order(item, GOOD)] as string[];
     expect(orders.every(Boolean)).toBe(true);
-    await eventually(() => rowsFor('service', orders), (rows) => rows.length === 3);
+    await eventually(() => rowsFor('service', orders), { until: (rows) => rows.length === 3, timeoutMs: 10_000 });
     await system.service.db.knex('notifications.notifications').delete();
     expect((await verify(spec, stores())).differences.length).toBeGreaterThanOrEqual(3);
 
@@ -103,8 +104,8 @@ describe('notifications extracted, end to end through the gateway', () => {
     // recorded (both senders are kicked on commit), still exactly one each.
     expect(refused).toEqual([]);
     expect(acknowledged.length).toBeGreaterThan(20);
-    await eventually(() => acknowledged.filter((id) => mailsAbout(id).length === 0), (missing) => missing.length === 0, 20_000);
-    await eventually(async () => (await verify(spec, stores())).differences, (d) => d.length === 0, 20_000);
+    await eventually(() => acknowledged.filter((id) => mailsAbout(id).length === 0), { until: (missing) => missing.length === 0, timeoutMs: 20_000 });
+    await eventually(async () => (await verify(spec, stores())).differences, { until: (d) => d.length === 0, timeoutMs: 20_000 });
     await sleep(1_000);
     const perOrder = acknowledged.map((id) => [id, mailsAbout(id).length]);
     expect(perOrder.filter(([, count]) => count !== 1)).toEqual([]);
@@ -158,9 +159,9 @@ describe('notifications extracted, end to end through the gateway', () => {
     // Injected: the relay's repeat of a batch, three deliveries of one event.
     await publishEvent(names(system.namespace).exchangeOf('order.created'), event, 3);
 
-    await eventually(() => mailsAbout(orderId), (m) => m.length >= 1);
+    await eventually(() => mailsAbout(orderId), { until: (m) => m.length >= 1, timeoutMs: 10_000 });
     await sleep(1_000);
     expect(mailsAbout(orderId).map((m) => m.side)).toEqual([sender]);
-    await eventually(async () => (await rowsFor('monolith', [orderId])).length + (await rowsFor('service', [orderId])).length, (count) => count === 2);
+    await eventually(async () => (await rowsFor('monolith', [orderId])).length + (await rowsFor('service', [orderId])).length, { until: (count) => count === 2, timeoutMs: 10_000 });
   });
 });

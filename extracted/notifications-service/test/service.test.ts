@@ -11,9 +11,9 @@ import { serve, type Served } from '@banyan/http';
 import { processOnce, type Subscription } from '@banyan/inbox';
 import { envelopeFromRow } from '@banyan/outbox';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, http, startSmtpServer, type SmtpCapture, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, eventually, http, startSmtpServer, type SmtpCapture, type TestDatabase } from '@banyan/testing';
 import { buildNotificationsService } from '../src/app';
-import { eventually, MAIL_FROM, sleep } from './support';
+import { MAIL_FROM, sleep } from './support';
 
 let db: TestDatabase;
 let smtp: SmtpCapture;
@@ -124,8 +124,8 @@ describe('notifications service: order.created → email', () => {
 
     await deliverOrderCreated(event);
 
-    const [mail] = await eventually(async () => mailsTo(event.data.customerEmail), (m) => m.length === 1);
-    const [row] = await eventually(() => db.knex('notifications.notifications').where({ order_id: event.data.orderId }), (r) => r[0]?.status === 'sent');
+    const [mail] = await eventually(async () => mailsTo(event.data.customerEmail), { until: (m) => m.length === 1, timeoutMs: 10_000 });
+    const [row] = await eventually(() => db.knex('notifications.notifications').where({ order_id: event.data.orderId }), { until: (r) => r[0]?.status === 'sent', timeoutMs: 10_000 });
     const [sent] = (await db.knex('outbox.events').where({ type: 'notification.sent', aggregate_id: row.id })).map(envelopeFromRow);
     expect(mail.messageId).toBe(`<${row.id}@banyan.local>`);
     expect(row.version).toBe(1);
@@ -154,7 +154,7 @@ describe('notifications service: order.created → email', () => {
 
     const outcomes = [await deliverOrderCreated(event), await deliverOrderCreated(event), await deliverOrderCreated(event)];
 
-    await eventually(async () => mailsTo(event.data.customerEmail), (m) => m.length === 1);
+    await eventually(async () => mailsTo(event.data.customerEmail), { until: (m) => m.length === 1, timeoutMs: 10_000 });
     await sleep(600);
     expect(outcomes).toEqual(['processed', 'duplicate', 'duplicate']);
     expect(mailsTo(event.data.customerEmail)).toHaveLength(1);

@@ -9,16 +9,6 @@ export const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.
 export const MAIL_FROM = 'Banyan Shop <shop@banyan.local>';
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function eventually<T>(read: () => Promise<T> | T, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
-
 /**
  * The part of the gateway's admin API both sides read: `GET /routes` behind the admin token.
  * The gateway's own tests cover the gateway; here only the switch matters, and a test must be

@@ -14,13 +14,12 @@ import { createRelay, type Relay } from '@banyan/relay';
 import { watchRoutes, type RoutingView } from '@banyan/routing-client';
 import { followRoute, type RouteFollower } from '@banyan/service-kit';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, http, startSmtpServer, testNamespace, type SmtpCapture, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, eventually, http, startSmtpServer, testNamespace, type SmtpCapture, type TestDatabase } from '@banyan/testing';
 import { startModuleConsumers } from '../../../monolith/src/consumers';
 import { startMessaging } from '../../../monolith/src/messaging';
 import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
 import { buildNotificationsService } from '../src/app';
 import {
-  eventually,
   inspectQueue,
   MAIL_FROM,
   publishEvent,
@@ -137,7 +136,7 @@ async function routeNotifications(mode: 'monolith' | 'extracted') {
   await eventually(async () => {
     await serviceOwn.settled();
     return { serviceActive: serviceOwn.active, ...(await inspectQueue(ORDER_QUEUE)) };
-  }, (s) => s.serviceActive === (mode === 'extracted') && s.consumerCount === 1);
+  }, { until: (s) => s.serviceActive === (mode === 'extracted') && s.consumerCount === 1, timeoutMs: 10_000 });
 }
 
 async function placeOrder(customerToken: string) {
@@ -154,10 +153,13 @@ const mailsTo = (smtp: SmtpCapture, email: string) => smtp.mails.filter((m) => m
 async function listedAlikeOnBothSides(token: string, count: number) {
   return eventually(
     async () => ({ monolith: (await h.api.get('/api/notifications', token)).body, service: (await serviceApi.get('/api/notifications', token)).body }),
-    (both) =>
-      both.monolith.items?.length === count &&
-      both.monolith.items.every((i: { status: string }) => i.status === 'sent') &&
-      JSON.stringify(both.monolith) === JSON.stringify(both.service),
+    {
+      until: (both) =>
+        both.monolith.items?.length === count &&
+        both.monolith.items.every((i: { status: string }) => i.status === 'sent') &&
+        JSON.stringify(both.monolith) === JSON.stringify(both.service),
+      timeoutMs: 10_000,
+    },
   );
 }
 
@@ -168,7 +170,7 @@ describe('notifications while switching between the monolith and its service', (
 
     const order = await placeOrder(customer.token);
 
-    const [mail] = await eventually(() => mailsTo(serviceSmtp, customer.user.email), (m) => m.length === 1);
+    const [mail] = await eventually(() => mailsTo(serviceSmtp, customer.user.email), { until: (m) => m.length === 1, timeoutMs: 10_000 });
     const both = await listedAlikeOnBothSides(customer.token, 1);
     expect(mail.subject).toBe(`Order confirmed: #${order.id.replace(/-/g, '').slice(-8).toUpperCase()}`);
     expect(mail.messageId).toBe(`<${both.service.items[0].id}@banyan.local>`);
@@ -205,8 +207,8 @@ describe('notifications while switching between the monolith and its service', (
 
     await publishEvent(n.exchangeOf('order.created'), event, 3);
 
-    await eventually(() => mailsTo(serviceSmtp, customer.user.email), (m) => m.length >= 1);
-    await eventually(() => inspectQueue(ORDER_QUEUE), (q) => q.messageCount === 0);
+    await eventually(() => mailsTo(serviceSmtp, customer.user.email), { until: (m) => m.length >= 1, timeoutMs: 10_000 });
+    await eventually(() => inspectQueue(ORDER_QUEUE), { until: (q) => q.messageCount === 0, timeoutMs: 10_000 });
     // Long enough for a second row, had one been recorded, to be swept and mailed (sweep: 300 ms).
     await sleep(1_000);
     expect(mailsTo(serviceSmtp, customer.user.email)).toHaveLength(1);
@@ -219,12 +221,12 @@ describe('notifications while switching between the monolith and its service', (
     await routeNotifications('extracted');
     const customer = await h.signUp();
     await placeOrder(customer.token);
-    await eventually(() => mailsTo(serviceSmtp, customer.user.email), (m) => m.length === 1);
+    await eventually(() => mailsTo(serviceSmtp, customer.user.email), { until: (m) => m.length === 1, timeoutMs: 10_000 });
 
     await routeNotifications('monolith');
     const order = await placeOrder(customer.token);
 
-    await eventually(() => mailsTo(h.smtp, customer.user.email), (m) => m.length === 1);
+    await eventually(() => mailsTo(h.smtp, customer.user.email), { until: (m) => m.length === 1, timeoutMs: 10_000 });
     const both = await listedAlikeOnBothSides(customer.token, 2);
     expect(mailsTo(serviceSmtp, customer.user.email)).toHaveLength(1);
     expect(mailsTo(h.smtp, customer.user.email)[0].subject).toContain(order.id.replace(/-/g, '').slice(-8).toUpperCase());

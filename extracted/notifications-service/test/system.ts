@@ -6,14 +6,14 @@ import { createRelay, type Relay } from '@banyan/relay';
 import { watchRoutes } from '@banyan/routing-client';
 import { followRoute, type RouteFollower } from '@banyan/service-kit';
 import { createLogger } from '@banyan/telemetry';
-import { createTestDatabase, http, startSmtpServer, testNamespace, type ReceivedMail, type SmtpCapture, type TestDatabase } from '@banyan/testing';
+import { createTestDatabase, eventually, http, startSmtpServer, testNamespace, type ReceivedMail, type SmtpCapture, type TestDatabase } from '@banyan/testing';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from '../../../gateway/test/support/gateway';
 import type { Monolith } from '../../../monolith/src/app';
 import { startModuleConsumers } from '../../../monolith/src/consumers';
 import { startMessaging } from '../../../monolith/src/messaging';
 import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
 import { buildNotificationsService } from '../src/app';
-import { eventually, inspectQueue, MAIL_FROM, RABBITMQ_URL } from './support';
+import { inspectQueue, MAIL_FROM, RABBITMQ_URL } from './support';
 
 export interface NotificationsSystem {
   /** The monolith; its notifications module mails through `mono.smtp`. */
@@ -132,7 +132,7 @@ export async function startNotificationsSystem(label: string): Promise<Notificat
           await Promise.all([monoRoutes.refresh(), serviceRoutes.refresh()]);
           await follower.settled();
           return { serviceActive: follower.active, ...(await inspectQueue(orderQueue)) };
-        }, (s) => s.serviceActive === (mode === 'extracted') && s.consumerCount === 1);
+        }, { until: (s) => s.serviceActive === (mode === 'extracted') && s.consumerCount === 1, timeoutMs: 10_000 });
       },
       close,
     };
