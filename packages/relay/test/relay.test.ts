@@ -1,6 +1,8 @@
-import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { createOutbox } from '@banyan/outbox';
-import type { TestDatabase } from '@banyan/testing';
+import { startTelemetry } from '@banyan/telemetry';
+import { eventually, truthy, type TestDatabase } from '@banyan/testing';
 import type { Relay } from '../src';
 import { captureQueue, orderViolations, outboxDatabase, startRelay, testNamespace, unpublished, writeEvents, sleep } from './support';
 
@@ -69,18 +71,41 @@ describe('relay: outbox → RabbitMQ (real broker, real database)', () => {
     expect(await unpublished(db.knex)).toBe(0);
   });
 
-  it('carries the writer\'s W3C trace context in the message headers', async () => {
-    const namespace = testNamespace('trace');
-    capture = await captureQueue(namespace);
-    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-    const spanContext = { traceId, spanId: '00f067aa0ba902b7', traceFlags: TraceFlags.SAMPLED, isRemote: true };
-    await context.with(trace.setSpanContext(context.active(), spanContext), () => writeEvents(db.knex, 1));
-    // Without an SDK the API's propagator is a no-op; the row's traceparent is what travels.
-    const row = await db.knex('outbox.events').first();
-    if (!row.traceparent) await db.knex('outbox.events').update({ traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
-    relay = await startRelay(db, namespace);
-    await capture.waitFor(1);
-    expect(String(capture.received[0]._properties.headers!.traceparent)).toContain(traceId);
+  it('continues the writer\'s trace: the row keeps the traceparent of the span active when it was written, and the message carries the relay\'s publish span, that span\'s child', async () => {
+    // A real SDK (W3C propagator, async context, an in-memory exporter), sampling everything.
+    const sampler = process.env.OTEL_TRACES_SAMPLER;
+    process.env.OTEL_TRACES_SAMPLER = 'always_on';
+    const exporter = new InMemorySpanExporter();
+    const telemetry = startTelemetry({ serviceName: 'relay-test', spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+    try {
+      const namespace = testNamespace('trace');
+      capture = await captureQueue(namespace);
+      const writer = await trace.getTracer('relay-test').startActiveSpan('order.place', async (span) => {
+        try {
+          await writeEvents(db.knex, 1);
+          return span.spanContext();
+        } finally {
+          span.end();
+        }
+      });
+      const row = await db.knex('outbox.events').first();
+      expect(row.traceparent).toBe(`00-${writer.traceId}-${writer.spanId}-01`);
+
+      relay = await startRelay(db, namespace);
+      await capture.waitFor(1);
+      const publish = await eventually(() => exporter.getFinishedSpans().find((s) => s.name === 'product.stock_changed publish'), {
+        until: truthy,
+        timeoutMs: 5_000,
+        what: "the relay's publish span exported",
+      });
+      expect(publish.spanContext().traceId).toBe(writer.traceId);
+      expect(publish.parentSpanContext?.spanId).toBe(writer.spanId);
+      expect(String(capture.received[0]._properties.headers!.traceparent)).toBe(`00-${writer.traceId}-${publish.spanContext().spanId}-01`);
+    } finally {
+      await telemetry.shutdown();
+      if (sampler === undefined) delete process.env.OTEL_TRACES_SAMPLER;
+      else process.env.OTEL_TRACES_SAMPLER = sampler;
+    }
   });
 
   it('publishes the stored data as it is: the envelope a consumer parses is the one outbox.add wrote', async () => {
