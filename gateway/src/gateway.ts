@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
@@ -12,16 +11,18 @@ import type { BreakerView } from './dashboard/routes';
 import { createTrafficRates } from './dashboard/stats';
 import { createVerifyRunner } from './dashboard/verify';
 import { DEFAULT_COMPARE_RULES, DOMAINS, serviceUrls, type CompareRules, type Domain, type Side } from './domains';
-import { createWriteFence, writesTo, type WriteFence } from './fence';
+import { createWriteFence, type WriteFence } from './fence';
 import { createOutboxDrainCheck } from './fence-outbox';
 import { createHandler } from './handler';
+import { createInstanceHeartbeat } from './instances';
 import { createMetrics } from './metrics';
 import { createOverrideCheck } from './override';
 import { createForwarder, type Attempt } from './proxy';
 import { createRecentWrites } from './recent-write';
+import { createRoutingState } from './routing-state';
 import { createShadowRecorder } from './shadow';
-import { createRouteStore, gatewaySchema, listenForChanges } from './store';
-import { INITIAL_TABLE, tableFrom, type RouteTable } from './table';
+import { createRouteStore, gatewaySchema } from './store';
+import type { RouteTable } from './table';
 import { createAgent, createUpstreams, type Upstream } from './upstreams';
 import type { FrontDoor } from './server';
 
@@ -66,38 +67,6 @@ export interface Gateway {
   fence: Pick<WriteFence, 'active' | 'isFenced' | 'inFlight'>;
 }
 
-/**
- * `run`, never twice at once: a call while it runs asks for one more run after it (however many
- * calls came meanwhile) and gets the promise of the runs in progress.
- */
-function coalesced(run: () => Promise<void>): () => Promise<void> {
-  let running: Promise<void> | undefined;
-  let again = false;
-  return () => {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await run();
-        } while (again);
-      } finally {
-        // Cleared here, not in a .finally() a microtask later: a call in between would set
-        // `again` on a loop that has already ended, and its run would be lost.
-        running = undefined;
-      }
-    })();
-    return running;
-  };
-}
-
-/** How often an instance reports itself, and how long another counts it as alive after that. */
-const INSTANCE_HEARTBEAT_MS = 1_000;
-const INSTANCE_LIVE_MS = 3_000;
-
 /** Build the gateway without listening (tests serve it on port 0; main.ts on the configured ports). */
 export function buildGateway(deps: GatewayDeps): Gateway {
   const { config, logger, knex } = deps;
@@ -117,71 +86,26 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   });
 
   const drainCheck = deps.outboxDrained ? undefined : createOutboxDrainCheck(config);
-  // Other gateway instances on the same routing table (ADR 0303): each reports what it routes by
-  // and which domains' writes it still sends to an old side, so every instance's fence waits for
-  // all of them. Serialised and coalesced like reload: the row always ends with the latest state.
-  const instanceId = randomUUID();
-  let stopped = false;
-  const report = coalesced(async () => {
-    // Read when it runs, not when asked: a switch reports once its new table is in place.
-    await new Promise((r) => setImmediate(r));
-    // A stopping instance's row is deleted, and must not come back from a late report.
-    if (stopped) return;
-    try {
-      await store.reportInstance(instanceId, table.version, fence.writingOld());
-    } catch (err) {
-      logger.debug({ err: (err as Error).message }, 'gateway instance heartbeat failed');
-    }
+  // The heartbeat, the fence and the routing state ask each other only when they run, after all
+  // three are built: a report reads the table and the fence, a new table raises the fence.
+  const instances = createInstanceHeartbeat({
+    store,
+    logger,
+    state: () => ({ tableVersion: routing.table().version, writingOld: fence.writingOld() }),
   });
   const fence = createWriteFence({
     settleMs: config.GATEWAY_SWITCH_SETTLE_MS,
     maxMs: config.GATEWAY_SWITCH_FENCE_MAX_MS,
     drained: deps.outboxDrained ?? drainCheck!.drained,
     applied: deps.outboxDrained ? deps.switchApplied : drainCheck!.applied,
-    others: async (domain, version) => (await store.instancesWritingOld(instanceId, domain, version, INSTANCE_LIVE_MS)).length === 0,
-    onOwnWritesSettled: () => void report(),
+    others: instances.othersSettled,
+    onOwnWritesSettled: () => void instances.report(),
     metrics,
     logger,
   });
-
-  let table = INITIAL_TABLE;
-  let loaded = false;
-  let databaseReachable = false;
-  const swap = (next: RouteTable) => {
-    // Never go back: a slow read that started before a newer one finished must not win.
-    if (next.version < table.version) return;
-    if (next.version !== table.version) logger.info({ version: next.version }, 'routing table updated');
-    // A switch of where a domain's writes go raises its fence on this instance, whether the change
-    // came by NOTIFY or by the poll. The first read is not a switch: nothing was routed before it.
-    if (loaded && next.version !== table.version) {
-      for (const [domain, row] of next.rows) {
-        const before = table.rows.get(domain);
-        if (before && writesTo(before) !== writesTo(row)) fence.switched(domain, before, row);
-      }
-    }
-    const changed = next.version !== table.version;
-    table = next;
-    loaded = true;
-    metrics.tableVersion.set(next.version);
-    if (changed) void report();
-  };
-
-  // Reloads are serialised and coalesced: a burst of notifications costs at most two reads.
-  const reload = coalesced(async () => {
-    try {
-      swap(tableFrom(await store.load()));
-      if (!databaseReachable) logger.info('routing database reachable');
-      databaseReachable = true;
-    } catch (err) {
-      // Keep serving with the last known table; say so once, not per poll.
-      if (databaseReachable || !loaded) logger.error({ err: (err as Error).message }, 'routing database unreachable: serving the last known routing table');
-      databaseReachable = false;
-    }
-  });
-
-  const listener = listenForChanges(deps.connection, () => void reload(), logger);
-  let poll: NodeJS.Timeout | undefined;
-  let heartbeat: NodeJS.Timeout | undefined;
+  const routing = createRoutingState({ store, connection: deps.connection, logger, metrics, fence, onChanged: () => void instances.report() });
+  const table = routing.table;
+  const reload = routing.reload;
   let cookieKey: Buffer | undefined;
 
   const handler = createHandler({
@@ -190,7 +114,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     metrics,
     forwarder,
     agent,
-    table: () => table,
+    table,
     upstream,
     overrideCheck: createOverrideCheck(config.BANYAN_ADMIN_TOKEN, verifier),
     shadow,
@@ -227,10 +151,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     metrics,
     store,
     shadow,
-    table: () => table,
+    table,
     targets: (domain) => ({ monolith: config.MONOLITH_URL, extracted: services[domain] }),
-    isLoaded: () => loaded,
-    isDatabaseReachable: () => databaseReachable,
+    isLoaded: routing.isLoaded,
+    isDatabaseReachable: routing.isDatabaseReachable,
     reload,
     dashboard: { rates: createTrafficRates(metrics), breakers, outbox, verifier: createVerifyRunner(syncEnv(config)) },
   });
@@ -249,29 +173,20 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     frontDoor,
     app,
     adminApp,
-    table: () => table,
+    table,
     reload,
     fence,
     async start() {
       await migrate(knex, [gatewaySchema]);
       await store.seed();
-      await store.forgetSilentInstances(INSTANCE_LIVE_MS * 10);
+      await instances.forgetSilent();
       cookieKey = await store.sharedKey('read-your-writes');
-      await reload();
-      await listener.start();
-      poll = setInterval(() => void reload(), config.GATEWAY_ROUTES_POLL_MS);
-      poll.unref();
-      await report();
-      heartbeat = setInterval(() => void report(), INSTANCE_HEARTBEAT_MS);
-      heartbeat.unref();
+      await routing.start(config.GATEWAY_ROUTES_POLL_MS);
+      await instances.start();
     },
     async stop() {
-      if (poll) clearInterval(poll);
-      if (heartbeat) clearInterval(heartbeat);
-      await listener.stop();
-      stopped = true;
-      await report(); // waits for a report in progress; reports nothing more
-      await store.forgetInstance(instanceId).catch(() => undefined);
+      await routing.stop();
+      await instances.stop();
       fence.stop();
       await drainCheck?.close();
       upstreams.shutdown();
