@@ -1,7 +1,8 @@
 import { compareTargets, gatewaySide, paymentScenarios, renderReport, type Scenario } from '@banyan/parity';
+import { eventually } from '@banyan/testing';
 import { backfill, loadSyncSpec, verify } from '../../../packages/cli/src/sync/engine';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
-import { eventually, sleep, startPaymentsSystem, type PaymentsSystem } from './system';
+import { sleep, startPaymentsSystem, type PaymentsSystem } from './system';
 
 /**
  * The issue's extraction drill for payments, end to end through a real gateway with both relays
@@ -51,7 +52,7 @@ describe('payments extracted, end to end through the gateway', () => {
     expect([paid.status, declined.status, refunded.status]).toEqual([201, 402, 201]);
     expect((await api().post(`/api/orders/${refunded.body.id}/cancel`, undefined, customerToken)).status).toBe(200);
     const orders = [paid.body.id, declined.body.orderId, refunded.body.id];
-    await eventually(async () => expect((await paymentOn('service', refunded.body.id))?.status).toBe('refunded'));
+    await eventually(async () => expect((await paymentOn('service', refunded.body.id))?.status).toBe('refunded'), { timeoutMs: 10_000 });
     await system.service.db.knex('payments.payments').delete();
     expect((await verify(spec, stores())).differences.length).toBeGreaterThanOrEqual(3);
 
@@ -125,7 +126,7 @@ describe('payments extracted, end to end through the gateway', () => {
     await loop;
 
     // Assert: the stores settle to the same rows, and those rows are what was acknowledged.
-    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), 20_000);
+    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), { timeoutMs: 20_000 });
     if (process.env.LOAD_DEBUG) console.log({ n, ...counts, charges: system.card.state.charges });
     expect(counts.refused).toEqual([]);
     expect(counts.retriedCancels).toBeLessThanOrEqual(3);
@@ -174,7 +175,7 @@ describe('payments extracted, end to end through the gateway', () => {
     const item = await product(100);
     const before = await checkout(item, GOOD);
     expect(before.status).toBe(201);
-    await eventually(async () => expect(await paymentOn('monolith', before.body.id)).toBeDefined());
+    await eventually(async () => expect(await paymentOn('monolith', before.body.id)).toBeDefined(), { timeoutMs: 10_000 });
     const breaker = () => system.mono.monolith.modules.payments.remote.breaker;
     const charges = system.card.state.charges;
 
@@ -234,7 +235,7 @@ describe('payments extracted, end to end through the gateway', () => {
     // Injected: once the service has called the card processor for this checkout, every
     // connection to it is cut, the in-flight one included (its process dies mid-request).
     const pending = checkout(item, GOOD);
-    await eventually(async () => expect(system.card.state.charges).toBe(charges + 1), 5_000);
+    await eventually(async () => expect(system.card.state.charges).toBe(charges + 1), { timeoutMs: 5_000 });
     await system.service.kill();
     const res = await pending;
     system.card.state.delayMs = 0;
@@ -246,7 +247,7 @@ describe('payments extracted, end to end through the gateway', () => {
     expect((await api().get(`/api/products/${item}`)).body.stock).toBe(10);
     // The charge went through behind the cut: the service holds a captured payment for an order
     // the customer was told failed. This is what the reconciler exists for.
-    await eventually(async () => expect((await paymentOn('service', orderId))?.status).toBe('captured'));
+    await eventually(async () => expect((await paymentOn('service', orderId))?.status).toBe('captured'), { timeoutMs: 10_000 });
 
     await system.service.revive();
     await sleep(BREAKER_RESET_MS + 100);
@@ -259,7 +260,7 @@ describe('payments extracted, end to end through the gateway', () => {
     expect(order.reconciled_at).toBeInstanceOf(Date);
     expect(system.card.state.charges).toBe(charges + 1);
     // The refund flows back to the module's copy like any of the service's writes.
-    await eventually(async () => expect((await paymentOn('monolith', orderId))?.status).toBe('refunded'));
+    await eventually(async () => expect((await paymentOn('monolith', orderId))?.status).toBe('refunded'), { timeoutMs: 10_000 });
     expect((await checkout(item, GOOD)).status).toBe(201);
   }, 30_000);
 });

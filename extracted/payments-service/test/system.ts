@@ -3,7 +3,7 @@ import { names, removeTopology, startConsumers, type Consumers } from '@banyan/m
 import { createRelay, type Relay } from '@banyan/relay';
 import { watchRoutes, type RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
-import { testNamespace } from '@banyan/testing';
+import { eventually, testNamespace } from '@banyan/testing';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from '../../../gateway/test/support/gateway';
 import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
 import { CALLER_TOKEN, jwksVerifier, observedProcessor, startPaymentsService, type PaymentsServiceHarness } from './support';
@@ -106,26 +106,13 @@ export async function startPaymentsSystem(label: string, options: { breakerReset
         await eventually(async () => {
           await routes.refresh();
           if (routes.isExtracted('payments') !== (mode === 'extracted')) throw new Error(`the monolith does not see payments ${mode} yet`);
-        });
+        }, { timeoutMs: 10_000 });
       },
       close,
     };
   } catch (err) {
     await close();
     throw err;
-  }
-}
-
-/** Poll until `check` passes (returns without throwing) or the time is up; then throw its last error. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { compareTargets, gatewaySide, productScenarios, renderReport } from '@banyan/parity';
+import { eventually } from '@banyan/testing';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
-import { eventually } from './support/pair';
 import { startProductsSystem, type ProductsSystem } from './support/system';
 
 /**
@@ -26,7 +26,7 @@ describe('products parity through the gateway', () => {
       await eventually(async () => {
         await system.routing.refresh();
         expect(system.routing.get('products').mode).toBe(mode);
-      });
+      }, { timeoutMs: 10_000 });
       const report = await compareTargets(productScenarios, side('monolith'), side('extracted'));
 
       if (!report.identical) console.log(`products routed ${mode}:\n${renderReport(report)}`);

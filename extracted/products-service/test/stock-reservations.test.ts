@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { withTransaction } from '@banyan/db';
-import { eventually, productRow } from './support/pair';
+import { eventually } from '@banyan/testing';
+import { productRow } from './support/pair';
 import { startProductsSystem, type ProductsSystem } from './support/system';
 
 let system: ProductsSystem;
@@ -10,9 +11,9 @@ beforeAll(async () => {
   system = await startProductsSystem('presv');
   const created = await system.gateway.api.post('/api/products', { sku: `RSV-${Date.now()}`, name: 'Reservable', priceCents: 700, stock: 50 }, system.adminToken);
   productId = created.body.id;
-  await eventually(async () => expect(await productRow(system.service.db, productId)).toBeTruthy());
+  await eventually(async () => expect(await productRow(system.service.db, productId)).toBeTruthy(), { timeoutMs: 10_000 });
   await system.gateway.route('products', 'extracted');
-  await eventually(async () => expect(system.routing.isExtracted('products')).toBe(true));
+  await eventually(async () => expect(system.routing.isExtracted('products')).toBe(true), { timeoutMs: 10_000 });
   ({ token: serviceToken } = await system.mono.monolith.modules.users.api.issueServiceToken('test:products'));
 }, 30_000);
 afterAll(() => system?.close());
@@ -72,9 +73,10 @@ describe("The products service's stock endpoints for the monolith's door", () =>
       }),
     ).rejects.toThrow('the order could not be recorded');
 
-    await eventually(async () => expect(await serviceStock()).toBe(before));
-    await eventually(async () =>
-      expect(await system.mono.db.knex('products.remote_reservations').where({ order_id: orderId }).first('state')).toEqual({ state: 'cancelled' }),
+    await eventually(async () => expect(await serviceStock()).toBe(before), { timeoutMs: 10_000 });
+    await eventually(
+      async () => expect(await system.mono.db.knex('products.remote_reservations').where({ order_id: orderId }).first('state')).toEqual({ state: 'cancelled' }),
+      { timeoutMs: 10_000 },
     );
     const [reservedEvents] = await system.mono.db.knex('outbox.events').where({ type: 'product.stock_changed' }).whereRaw(`data->>'orderId' = ?`, [orderId]).count<{ count: string }[]>('* as count');
     expect(Number(reservedEvents.count)).toBe(0);
@@ -85,11 +87,11 @@ describe("The products service's stock endpoints for the monolith's door", () =>
     const customer = await system.mono.signUp();
     const declined = await system.gateway.api.post('/api/orders', { items: [{ productId, quantity: 1 }], card: { number: '4000000000000002' } }, customer.token);
     expect(declined.status).toBe(402);
-    await eventually(async () => expect(await serviceStock()).toBe(before));
+    await eventually(async () => expect(await serviceStock()).toBe(before), { timeoutMs: 10_000 });
     const ledger = await system.mono.db.knex('products.remote_reservations').where({ order_id: declined.body.orderId }).first('state');
     expect(ledger).toEqual({ state: 'released' });
     // And the monolith's copy follows through the service's events.
-    await eventually(async () => expect((await productRow(system.mono.db, productId)).stock).toBe(before));
+    await eventually(async () => expect((await productRow(system.mono.db, productId)).stock).toBe(before), { timeoutMs: 10_000 });
   });
 
   test('When the products service is down, then checkout fails fast with 503 SERVICE.UNAVAILABLE and takes nothing', async () => {

@@ -1,5 +1,6 @@
+import { eventually } from '@banyan/testing';
 import { backfill, loadSyncSpec, verify } from '../../../packages/cli/src/sync/engine';
-import { eventually, productRow } from './support/pair';
+import { productRow } from './support/pair';
 import { startProductsSystem, type ProductsSystem } from './support/system';
 
 /**
@@ -67,7 +68,7 @@ describe('Two writers on the same products across switches', () => {
 
     // Assert: both stores settle to the same rows; each holds every acknowledged stock change.
     expect(refused).toEqual([]);
-    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), 20_000);
+    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), { timeoutMs: 20_000 });
     for (const [id, want] of stock) {
       for (const side of [system.mono.db, system.service.db]) expect({ id, stock: (await productRow(side, id))?.stock }).toEqual({ id, stock: want });
     }
@@ -121,7 +122,7 @@ describe('Two writers on the same products across switches', () => {
     await Promise.all([restock, order]);
 
     expect(refused).toEqual([]);
-    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), 20_000);
+    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), { timeoutMs: 20_000 });
     for (const side of [system.mono.db, system.service.db]) expect((await productRow(side, id))?.stock).toBe(stock);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
+import { eventually } from '@banyan/testing';
 import { backfill, loadSyncSpec, verify } from '../../../packages/cli/src/sync/engine';
-import { eventually, productRow } from './support/pair';
+import { productRow } from './support/pair';
 import { startProductsSystem, type ProductsSystem } from './support/system';
 
 /**
@@ -95,7 +96,7 @@ describe('Switching products under load', () => {
     await loop;
 
     // Assert: the stores settle to the same rows, and those rows are what was acknowledged.
-    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), 20_000);
+    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), { timeoutMs: 20_000 });
     expect(counts.refused).toEqual([]);
     expect(counts.orders).toBeGreaterThan(5);
     // Both sides took writes: the service while extracted, the monolith before and in between.

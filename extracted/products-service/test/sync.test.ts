@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { partitionOf } from '@banyan/outbox';
-import { eventually, productRow, startProductsPair, type ProductsPair } from './support/pair';
+import { eventually } from '@banyan/testing';
+import { productRow, startProductsPair, type ProductsPair } from './support/pair';
 
 let pair: ProductsPair;
 beforeAll(async () => {
@@ -20,7 +21,7 @@ describe('Two-way products sync during extraction', () => {
       const row = await productRow(pair.service.db, created.body.id);
       expect(row?.stock).toBe(15);
       return row;
-    });
+    }, { timeoutMs: 10_000 });
     expect(replica).toEqual(await productRow(pair.mono.db, created.body.id));
     expect(Number(replica.version)).toBe(2);
   });
@@ -31,7 +32,7 @@ describe('Two-way products sync during extraction', () => {
     const patched = await pair.service.api.patch(`/api/products/${created.body.id}`, { name: 'Renamed in the service' }, pair.adminToken);
     expect(patched.status).toBe(200);
 
-    await eventually(async () => expect((await productRow(pair.mono.db, created.body.id))?.name).toBe('Renamed in the service'));
+    await eventually(async () => expect((await productRow(pair.mono.db, created.body.id))?.name).toBe('Renamed in the service'), { timeoutMs: 10_000 });
     const [sequence] = await pair.mono.db.knex('outbox.aggregate_sequences').where({ aggregate_type: 'products', aggregate_id: created.body.id });
     expect(Number(sequence.last_sequence)).toBe(2);
 
@@ -42,12 +43,12 @@ describe('Two-way products sync during extraction', () => {
       const row = await productRow(pair.service.db, created.body.id);
       expect(row).toMatchObject({ stock: 7 });
       expect(Number(row.version)).toBe(3);
-    });
+    }, { timeoutMs: 10_000 });
   });
 
   test('When a change is applied on the other side, then it is not published again (no echo)', async () => {
     const created = await pair.mono.api.post('/api/products', newProduct('echo'), pair.adminToken);
-    await eventually(async () => expect(await productRow(pair.service.db, created.body.id)).toBeTruthy());
+    await eventually(async () => expect(await productRow(pair.service.db, created.body.id)).toBeTruthy(), { timeoutMs: 10_000 });
     // Give an echo time to come round, then count: one event, in the monolith's outbox only.
     await new Promise((r) => setTimeout(r, 1000));
     const inService = await pair.service.db.knex('outbox.events').where({ aggregate_id: created.body.id }).count<{ count: string }[]>('* as count');
@@ -59,7 +60,7 @@ describe('Two-way products sync during extraction', () => {
   test('When an older version arrives after a newer one, then it is ignored', async () => {
     const created = await pair.mono.api.post('/api/products', newProduct('old'), pair.adminToken);
     await pair.mono.api.patch(`/api/products/${created.body.id}`, { name: 'Newest name' }, pair.adminToken);
-    await eventually(async () => expect((await productRow(pair.service.db, created.body.id))?.name).toBe('Newest name'));
+    await eventually(async () => expect((await productRow(pair.service.db, created.body.id))?.name).toBe('Newest name'), { timeoutMs: 10_000 });
 
     // A late redelivery of version 1. The outbox never numbers backwards, so the row is written
     // by hand, under another aggregate type only to pass the (type, id, sequence) uniqueness.
@@ -78,7 +79,7 @@ describe('Two-way products sync during extraction', () => {
     });
     // Then a marker written after it, so once the marker is applied the stale event has been too.
     const marker = await pair.mono.api.post('/api/products', newProduct('marker'), pair.adminToken);
-    await eventually(async () => expect(await productRow(pair.service.db, marker.body.id)).toBeTruthy());
+    await eventually(async () => expect(await productRow(pair.service.db, marker.body.id)).toBeTruthy(), { timeoutMs: 10_000 });
     await new Promise((r) => setTimeout(r, 500));
     expect((await productRow(pair.service.db, created.body.id))?.name).toBe('Newest name');
   });

@@ -56,18 +56,5 @@ export async function startProductsPair(label: string): Promise<ProductsPair> {
   };
 }
 
-/** Poll until `check` passes (returns without throwing) or the time is up; then throw its last error. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 export const productRow = (db: { knex: TestDatabase['knex'] }, id: string) =>
   db.knex('products.products').where({ id }).first('id', 'sku', 'name', 'description', 'price_cents', 'stock', 'version');
