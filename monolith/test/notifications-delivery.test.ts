@@ -278,9 +278,10 @@ describe('notifications: SMTP failures', () => {
     expect(await sentEventsOfOrder(event.data.orderId)).toHaveLength(0);
   });
 
-  test('When the consumer dies after its commit, before sending, then the row stays claimed until its lease runs out, and the sweep sends it once', async () => {
-    // Injected: a consumer whose process "dies" right after COMMIT: it records the row, claimed
-    // for 1 s, and never sends it.
+  test('When a consumer commits its claim and never sends (what a process killed between COMMIT and the send leaves), then the row stays claimed until its lease runs out, and the sweep sends it once', async () => {
+    // Injected: not a kill but its aftermath, a consumer whose handling commits the row, claimed
+    // for 1 s, and never sends it. The kill itself, of a real consumer process after its commit,
+    // is packages/messaging's fault 7.
     const dead = onOrderCreated({ leaseMs: 1_000, sendClaimed: () => undefined });
     const event = orderCreated();
     await processOnce(db.knex, dead.consumer, event, dead.handle);
