@@ -124,7 +124,12 @@ describe('deploy/: the rendered manifests', () => {
       expect(existsSync(path.join(root, entry.replace('/dist/', '/src/').replace(/\.js$/, '.ts')))).toBe(true);
       expect(container.image).toBe(`${defaultValues.image}:${defaultValues.release}`);
     }
-    for (const { container, entry } of longRunning()) expect(container.command).toEqual(['node', '-r', '@banyan/telemetry/register', entry]);
+    // Node flags may stand before the preload (the gateway's heap sizing, ADR 0211), nothing else.
+    for (const { container, entry } of longRunning()) {
+      const flags = container.command!.slice(1, container.command!.indexOf('-r'));
+      expect(flags.every((f) => /^--[a-z-]+(=\S+)?$/.test(f))).toBe(true);
+      expect(container.command).toEqual(['node', ...flags, '-r', '@banyan/telemetry/register', entry]);
+    }
   });
 
   test('When the operator applies it, then no Secret is rendered: every secret is a required reference to one deploy/README.md tells them to create', () => {

@@ -41,7 +41,7 @@ async function main() {
   const upstream = await startChild('upstream.js', [String(PORTS.upstream)]);
   const gateway = await startChild('banyan.js', [], {
     env: { ...gatewayEnv({ port: PORTS.banyan, adminPort: PORTS.admin, monolith: `http://127.0.0.1:${PORTS.upstream}` }), OTEL_SDK_DISABLED: 'true' },
-    execArgv: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    execArgv: ['--max-semi-space-size=8', '--cpu-prof', `--cpu-prof-dir=${dir}`],
   });
   const load = fork(path.join(__dirname, 'load.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const result = await new Promise((resolve, reject) => {

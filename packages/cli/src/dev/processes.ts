@@ -9,7 +9,17 @@ export interface ProcessSpec {
   url?: string;
   readyUrl?: string;
   env?: Record<string, string>;
+  /** Node/V8 flags of this process alone, appended to NODE_OPTIONS (e.g. the gateway's heap sizing). */
+  nodeOptions?: string;
 }
+
+/**
+ * The gateway's young generation is capped at 8 MiB (ADR 0211): Node 24's V8 lets it grow to
+ * several times that under a proxy's allocation rate, which doubled the gateway's resident memory
+ * against Node 20 for no measurable throughput. The same flag is in every way the gateway is
+ * launched (gateway/package.json, docker-compose.yml, deploy/banyan.ts, the benchmarks).
+ */
+export const GATEWAY_NODE_OPTIONS = '--max-semi-space-size=8';
 
 const port = (env: NodeJS.ProcessEnv, name: string, fallback: number) => Number(env[name] ?? fallback);
 
@@ -84,6 +94,7 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
     {
       name: 'gateway',
       entry: 'gateway/dist/main.js',
+      nodeOptions: GATEWAY_NODE_OPTIONS,
       url: `http://127.0.0.1:${gatewayPort}`,
       readyUrl: `http://127.0.0.1:${adminPort}/readyz`,
       env: {
@@ -100,5 +111,5 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
   const NODE_OPTIONS = withTelemetryPreload(root, env);
   return table
     .filter((p) => existsSync(path.join(root, p.entry)))
-    .map((p) => ({ ...p, env: { ...p.env, NODE_OPTIONS } }));
+    .map((p) => ({ ...p, env: { ...p.env, NODE_OPTIONS: p.nodeOptions ? `${NODE_OPTIONS} ${p.nodeOptions}` : NODE_OPTIONS } }));
 }
