@@ -58,8 +58,10 @@ export const gatewayConfigSchema = z.object({
   /** Safety net behind LISTEN/NOTIFY: a lost notification is picked up at the next poll. */
   GATEWAY_ROUTES_POLL_MS: ms(5_000),
   /**
-   * The write fence of a switch (ADR 0303): after the old side's in-flight writes answered and its
-   * outbox published their events, how long to let the other side's consumer apply them…
+   * The write fence of a switch (ADR 0303), its fallback only: the fence waits until the new
+   * side's sequence counters show it applied what the old side published, and waits this long
+   * instead where those counters cannot be read (a domain without a sync spec, a new side
+   * without a database or outbox)…
    */
   GATEWAY_SWITCH_SETTLE_MS: z.coerce.number().int().min(0).default(300),
   /** …and the longest a write is held whatever happens (then it proceeds, logged and counted). */
