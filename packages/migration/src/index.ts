@@ -1,0 +1,17 @@
+export { defineMigration } from './define';
+export { DECLARATION_FILES, findMigration, loadMigration, type LoadMigrationOptions } from './load';
+export { MigrationDeclarationError, type DeclarationProblem } from './errors';
+export { migrationJsonSchema, migrationJsonSchemaText } from './json-schema';
+export { covers, prefixProblem } from './prefixes';
+export type { DataSpec, Domain, Migration, Target } from './resolve';
+export {
+  DEFAULT_MONOLITH_URL,
+  migrationSchema,
+  type BatchFunction,
+  type CompareRules,
+  type DomainDeclaration,
+  type MigrationDeclaration,
+  type ParsedMigration,
+  type StickyKey,
+  type TableSyncSpec,
+} from './schema';

@@ -1,0 +1,96 @@
+import type { Scenario } from '@banyan/parity';
+import type { DeclarationProblem } from './errors';
+import { httpUrl, type CompareRules, type ParsedMigration, type StickyKey, type TableSyncSpec } from './schema';
+
+/** Where one side of a domain runs, with the environment's overrides applied. */
+export interface Target {
+  url: string;
+  database?: string;
+  /** The variables that may override the declared values; kept so tools can say where a value came from. */
+  urlEnv?: string;
+  databaseEnv?: string;
+}
+
+/** A domain's data spec in the shape the sync engine takes (packages/cli's DomainSyncSpec). */
+export interface DataSpec {
+  domain: string;
+  sourceDatabase: string;
+  targetDatabase: string;
+  tables: TableSyncSpec[];
+}
+
+export interface Domain {
+  name: string;
+  prefixes: string[];
+  service: Target;
+  stickyKey: StickyKey;
+  compare: CompareRules;
+  internal: string[];
+  data?: DataSpec;
+  /** Each scenario with its `domain` filled in; empty when the domain declares none. */
+  parity: { scenarios: Scenario[] };
+}
+
+/** What `loadMigration` returns: the declaration validated, defaulted and resolved against the environment. */
+export interface Migration {
+  /** The declaration's absolute path. */
+  file: string;
+  name: string;
+  monolith: Target;
+  domains: Record<string, Domain>;
+}
+
+const databaseName = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Apply `urlEnv`/`databaseEnv` overrides and fill what defaults from elsewhere in the declaration.
+ * An override's value is never echoed in a problem: a URL may carry credentials.
+ */
+export function resolveMigration(parsed: ParsedMigration, file: string, env: NodeJS.ProcessEnv, problems: DeclarationProblem[]): Migration {
+  const target = (declared: ParsedMigration['monolith'], at: string): Target => {
+    const resolved: Target = { ...declared };
+    const url = declared.urlEnv ? env[declared.urlEnv] : undefined;
+    if (url) {
+      if (httpUrl.safeParse(url).success) resolved.url = url;
+      else problems.push({ path: `${at}.urlEnv`, reason: `${declared.urlEnv} (from the environment) must be an http:// or https:// URL` });
+    }
+    const database = declared.databaseEnv ? env[declared.databaseEnv] : undefined;
+    if (database) {
+      if (databaseName.test(database)) resolved.database = database;
+      else problems.push({ path: `${at}.databaseEnv`, reason: `${declared.databaseEnv} (from the environment) must be a database name (letters, digits, _)` });
+    }
+    return resolved;
+  };
+
+  const monolith = target(parsed.monolith, 'monolith');
+  const domains: Record<string, Domain> = {};
+  for (const [name, declared] of Object.entries(parsed.domains)) {
+    const at = `domains.${name}`;
+    const service = target(declared.service, `${at}.service`);
+    let data: DataSpec | undefined;
+    if (declared.data) {
+      const sourceDatabase = declared.data.sourceDatabase ?? monolith.database;
+      const targetDatabase = declared.data.targetDatabase ?? service.database;
+      if (!sourceDatabase) problems.push({ path: `${at}.data.sourceDatabase`, reason: 'is required when monolith.database is not declared' });
+      if (!targetDatabase) problems.push({ path: `${at}.data.targetDatabase`, reason: `is required when ${at}.service.database is not declared` });
+      data = { domain: name, sourceDatabase: sourceDatabase ?? '', targetDatabase: targetDatabase ?? '', tables: declared.data.tables };
+    }
+    const scenarios = (declared.parity?.scenarios ?? []).map((scenario, i): Scenario => {
+      if (scenario.domain !== undefined && scenario.domain !== name) {
+        problems.push({ path: `${at}.parity.scenarios[${i}].domain`, reason: `is "${scenario.domain}", but the scenario is declared under domain "${name}"` });
+      }
+      return { ...scenario, domain: name };
+    });
+    domains[name] = {
+      name,
+      prefixes: declared.prefixes,
+      service,
+      stickyKey: declared.stickyKey,
+      compare: declared.compare,
+      internal: declared.internal,
+      ...(data ? { data } : {}),
+      parity: { scenarios },
+    };
+  }
+  return { file, name: parsed.name, monolith, domains };
+}

@@ -1,0 +1,175 @@
+import { z } from 'zod';
+import { prefixOverlaps, prefixProblem } from './prefixes';
+import { scenarioSchema } from './scenario-schema';
+
+/**
+ * The declaration of a migration: which paths belong to which domain, where each side of a domain
+ * runs, how its shadow responses are compared, and what its data and contract are. One schema,
+ * checked once at every tool's start (load.ts); the JSON Schema for editors is generated from it.
+ */
+
+export const DEFAULT_MONOLITH_URL = 'http://127.0.0.1:3000';
+
+const DOMAIN_NAME = /^[a-z][a-z0-9_-]*$/;
+const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const envName = z.string().regex(ENV_NAME, 'must be an environment variable name (A-Z, 0-9, _)');
+/** Any host name, compose's `products-service` included (z.httpUrl would want a dotted domain). */
+export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+/** A logical database name; the tools put BANYAN_DATABASE_PREFIX in front, as they do today. */
+const databaseName = z.string().regex(IDENTIFIER, 'must be a database name (letters, digits, _)').max(63);
+
+const targetShape = {
+  /** Overrides `url` when that variable is set and not empty; a bad value stops the load, naming it. */
+  urlEnv: envName.optional().describe('An environment variable that, when set, replaces url (e.g. MONOLITH_URL).'),
+  database: databaseName.optional().describe("This side's own database (the default source or target of the domain's data spec)."),
+  /** Overrides `database` when set and not empty (the overrides `banyan verify` honours today). */
+  databaseEnv: envName.optional().describe('An environment variable that, when set, replaces database.'),
+};
+const monolithSchema = z
+  .strictObject({ url: httpUrl.default(DEFAULT_MONOLITH_URL).describe('Where the monolith answers.'), ...targetShape })
+  .describe('The monolith: every domain is served here until it is switched.');
+const serviceSchema = z
+  .strictObject({ url: httpUrl.describe("Where the domain's extracted service answers."), ...targetShape })
+  .describe("The domain's extracted service.");
+
+const prefixSchema = z.string().superRefine((prefix, ctx) => {
+  const problem = prefixProblem(prefix);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * Who a canary request belongs to, so the same person keeps landing on the same side.
+ * `jwt-subject` is what the gateway keys on today (gateway/src/sticky.ts): the bearer token's
+ * `sub` claim, decoded but not verified (it only picks a bucket), else the gateway's sticky cookie,
+ * which it sets when a client has neither. `{ header }` and `{ cookie }` key on a value the
+ * application already sends; without it a request falls back to the gateway's cookie.
+ */
+export const stickyKeySchema = z
+  .union(
+    [
+      z.literal('jwt-subject'),
+      z.strictObject({
+        header: z
+          .string()
+          .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
+          // Node hands the gateway header names lower-cased.
+          .transform((name) => name.toLowerCase()),
+      }),
+      z.strictObject({ cookie: z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be a cookie name (letters, digits, _ -)') }),
+    ],
+    { error: 'must be "jwt-subject", { header: "<name>" } or { cookie: "<name>" }' },
+  )
+  .default('jwt-subject')
+  .describe('Who a canary request belongs to: "jwt-subject" (the bearer token\'s sub, else the gateway\'s cookie), { header } or { cookie }.');
+
+/** A JSON pointer into a response body in which `*` stands for any key or array index. */
+const pointer = z.string().regex(/^(\/([^~]|~[01])*)+$/, 'must be a JSON pointer such as "/items/*/id"');
+
+/** gateway/src/domains.ts's CompareRules. */
+export const compareSchema = z.strictObject({
+  /** Fields whose values legitimately differ between the two sides. */
+  ignore: z.array(pointer).default(() => []),
+  /** Arrays whose order carries no meaning, compared as multisets. */
+  unordered: z.array(pointer).default(() => []),
+});
+
+/**
+ * One page of rows after `afterKey` (null: from the start), ordered by the key, at most `limit`;
+ * `db` is the sync engine's knex for the `side` being read. Typed loosely on purpose: the
+ * declaration names no database client, the engine that calls it does.
+ */
+export type BatchFunction = (db: any, side: 'source' | 'target', afterKey: string | null, limit: number) => Promise<Record<string, unknown>[]>;
+
+const qualifiedTable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, 'must be a table name, optionally schema-qualified (schema.table)');
+const column = z.string().regex(IDENTIFIER, 'must be a column name (letters, digits, _)');
+
+/** packages/cli/src/sync/types.ts's TableSyncSpec: how one table is copied and compared. */
+export const tableSchema = z
+  .strictObject({
+    source: qualifiedTable,
+    target: qualifiedTable,
+    key: column,
+    columns: z.array(column).min(1, 'must list at least one column'),
+    version: column,
+    aggregateType: z.string().min(1).optional(),
+    batch: z
+      .custom<BatchFunction>((value) => typeof value === 'function', 'must be a function (db, side, afterKey, limit) => Promise<rows>')
+      .optional(),
+  })
+  .superRefine((table, ctx) => {
+    if (!table.columns.includes(table.key)) ctx.addIssue({ code: 'custom', path: ['columns'], message: `must include the key column "${table.key}"` });
+  });
+
+/** The domain's data spec (backfill, verify, sync); the databases default to the targets'. */
+export const dataSchema = z.strictObject({
+  sourceDatabase: databaseName.optional(),
+  targetDatabase: databaseName.optional(),
+  tables: z.array(tableSchema).min(1, 'must list at least one table'),
+});
+
+export const domainSchema = z.strictObject({
+  prefixes: z
+    .array(prefixSchema)
+    .min(1, 'must list at least one prefix')
+    .describe('Path prefixes the domain owns, e.g. "/api/products": whole segments, no trailing "/", no dot or empty segments, no encoding.'),
+  service: serviceSchema,
+  stickyKey: stickyKeySchema,
+  compare: compareSchema.prefault({}).describe('How shadow responses are compared: JSON pointers ("*" for any key or index) to ignore, and arrays compared without order.'),
+  /**
+   * First path segments under each prefix that only the system's own processes call: the public
+   * gateway answers 404 for them in every mode (gateway/src/domains.ts's INTERNAL_SEGMENTS).
+   */
+  internal: z
+    .array(
+      z
+        .string()
+        .regex(/^[a-z0-9._~-]+$/, 'must be one lower-case path segment (the gateway compares segments lower-cased)')
+        .refine((s) => s !== '.' && s !== '..', 'must not be a dot segment'),
+    )
+    .default(() => [])
+    .describe('First path segments under a prefix that the public gateway refuses (404): APIs only the system itself calls.'),
+  data: dataSchema.optional().describe("How backfill, verify and sync copy and compare the domain's tables between the two databases."),
+  parity: z
+    .strictObject({ scenarios: z.array(scenarioSchema) })
+    .optional()
+    .describe("The domain's contract scenarios, run through both sides by `banyan parity`."),
+});
+
+export const migrationSchema = z
+  .strictObject({
+    /** Where an editor finds this file's JSON Schema; ignored by the tools. */
+    $schema: z.string().optional(),
+    /** What is being migrated, as tools and the dashboard name it. */
+    name: z.string().min(1, 'must not be empty').describe('What is being migrated, as the tools name it.'),
+    monolith: monolithSchema.prefault({}),
+    domains: z
+      .record(z.string().regex(DOMAIN_NAME, 'must be a lower-case name (a-z, 0-9, _ -, starting with a letter)'), domainSchema)
+      .refine((domains) => Object.keys(domains).length > 0, 'must declare at least one domain')
+      .describe('The domains being extracted, by lower-case name.'),
+  })
+  .superRefine(
+    (migration, ctx) => {
+      for (const o of prefixOverlaps(migration.domains)) {
+        const where = `domains.${o.other.domain}.prefixes[${o.other.index}]`;
+        const message =
+          o.prefix === o.other.prefix
+            ? `"${o.prefix}" is also ${where}: a path can have only one domain`
+            : `"${o.prefix}" lies under "${o.other.prefix}" (${where}): a path can have only one domain`;
+        ctx.addIssue({ code: 'custom', path: ['domains', o.domain, 'prefixes', o.index], message });
+      }
+    },
+    // Also when other parts are wrong, so one run reports every problem (prefixOverlaps looks only
+    // at prefixes that are valid on their own).
+    { when: (payload) => typeof payload.value === 'object' && payload.value !== null },
+  );
+
+/** What a declaration file holds (defaults not yet applied): the type `defineMigration` checks. */
+export type MigrationDeclaration = z.input<typeof migrationSchema>;
+/** A declaration once validated, defaults applied, before the environment is consulted. */
+export type ParsedMigration = z.output<typeof migrationSchema>;
+export type DomainDeclaration = z.input<typeof domainSchema>;
+export type StickyKey = z.output<typeof stickyKeySchema>;
+export type CompareRules = z.output<typeof compareSchema>;
+export type TableSyncSpec = z.output<typeof tableSchema>;
