@@ -1,3 +1,4 @@
+import { eventually } from '@banyan/testing';
 import { classifyPath, MODES, type Mode } from '../src';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from './support/gateway';
 import { request } from './support/raw';
@@ -99,7 +100,7 @@ describe('Internal service endpoints through the public gateway', () => {
     // so anything the internal requests had sent would have arrived by now.
     const barrier = `/api/payments/${ORDER}?barrier=${mode}`;
     expect((await send('GET', barrier)).status).toBe(200);
-    await waitFor(() => seenSince(before).filter((line) => line.endsWith(barrier)).length === (mode === 'shadow' ? 2 : 1));
+    await eventually(() => seenSince(before).filter((line) => line.endsWith(barrier)).length, { until: (n) => n === (mode === 'shadow' ? 2 : 1), timeoutMs: 5_000, intervalMs: 10, what: 'the barrier request at every side' });
 
     expect(answers).toEqual(
       [...INTERNAL.map(([m, p]) => [m, p]), ['POST', '/api/payments/refunds (forced monolith)'], ['POST', '/api/payments/refunds (forced extracted)']].map(([m, p]) => [
@@ -132,11 +133,3 @@ describe('Internal service endpoints through the public gateway', () => {
     expect(Number(/banyan_gateway_rejected_requests_total\{status="404"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThanOrEqual(INTERNAL.length);
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

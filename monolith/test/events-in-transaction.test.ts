@@ -1,3 +1,4 @@
+import { eventually } from '@banyan/testing';
 import { startMonolith, type MonolithHarness } from './support/harness';
 
 /**
@@ -24,14 +25,6 @@ const STATE_TABLES: Record<string, string> = {
   notification: 'notifications.notifications',
 };
 
-async function until(check: () => Promise<boolean>, what: string, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 test('Every event is written in the transaction that made the change it describes, for every event type the shop writes', async () => {
   const admin = await h.admin();
   const customer = await h.signUp({ name: 'Grace Hopper' });
@@ -52,7 +45,7 @@ test('Every event is written in the transaction that made the change it describe
   expect((await h.api.post(`/api/orders/${cancelled.body.id}/cancel`, {}, customer.token)).status).toBe(200);
   // The emails: order.created reaches the notifications module through the inbox, as from the broker.
   await h.deliverEvents();
-  await until(async () => (await h.events('notification.sent')).length === 3, 'three notification.sent events');
+  await eventually(async () => (await h.events('notification.sent')).length, { until: (n) => n === 3, timeoutMs: 10_000, what: 'three notification.sent events' });
 
   const events = await h.events();
   const latest = new Map<string, { table: string; subject: string; id: string; type: string }>();
