@@ -109,7 +109,7 @@ describe('createBreaker', () => {
   let names = 0;
   const breakerOver = (threshold: number, resetMs: number) => {
     const post = jsonPoster({ url, timeoutMs: 500, fallbackCode: 'X' });
-    return createBreaker((path: string) => post(path, {}), { name: `test-service-${++names}`, threshold, resetMs, logger });
+    return createBreaker((path: string) => post(path, {}), { name: `breaker-${++names}`, threshold, resetMs, logger });
   };
 
   test('When threshold calls in a row fail, then it opens: the next call fails at once with SERVICE.UNAVAILABLE, circuit open and a Retry-After, and reaches nothing', async () => {

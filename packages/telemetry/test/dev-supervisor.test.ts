@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { processTable, TELEMETRY_PRELOAD } from '../../cli/src/dev/processes';
+import { GATEWAY_NODE_OPTIONS, processTable, TELEMETRY_PRELOAD } from '../../cli/src/dev/processes';
 
 const telemetryPackage = JSON.parse(readFileSync(path.join(__dirname, '../package.json'), 'utf8')) as {
   exports: Record<string, { default: string }>;
@@ -25,8 +25,10 @@ test('`banyan start` runs every process with --require of the compiled @banyan/t
 
   expect(specs.map((s) => s.name)).toEqual(['monolith', 'relay', 'gateway']);
   for (const spec of specs) {
-    // Quoted: NODE_OPTIONS splits on spaces, and this root has one.
-    expect(spec.env?.NODE_OPTIONS).toBe(`--require ${JSON.stringify(path.join(root, TELEMETRY_PRELOAD))}`);
+    // Quoted: NODE_OPTIONS splits on spaces, and this root has one. The gateway's own flags follow
+    // (its 8 MiB young generation, ADR 0211).
+    const own = spec.name === 'gateway' ? ` ${GATEWAY_NODE_OPTIONS}` : '';
+    expect(spec.env?.NODE_OPTIONS).toBe(`--require ${JSON.stringify(path.join(root, TELEMETRY_PRELOAD))}${own}`);
   }
   expect(specs[0].env?.PORT).toBe('3000');
 });
