@@ -29,11 +29,21 @@ module.exports = {
     },
     {
       name: 'toolkit-stands-alone',
-      comment: 'packages/ are the reusable toolkit: they never import the monolith, the gateway or a service.',
+      comment: 'packages/ are the reusable toolkit: they never import the monolith, the gateway, a service or an example (issue 11: the toolkit names no application).',
       severity: 'error',
       // Tests may start a real monolith to compare against; the rule is about shipped code.
       from: { path: '(^|/)packages/', pathNot: '/test/' },
-      to: { path: '(^|/)(monolith|gateway|extracted)/' },
+      to: { path: '(^|/)(monolith|gateway|extracted|examples)/' },
+    },
+    {
+      name: 'gateway-never-imports-the-cli',
+      comment:
+        'The gateway runs in production; the CLI is a developer tool. What both need is a package of its own ' +
+        '(@banyan/sync, @banyan/outbox), so the gateway never depends on @banyan/cli (issue 11).',
+      severity: 'error',
+      from: { path: '(^|/)gateway/' },
+      // By name as written (unresolved, or resolved through node_modules) and by path (a relative import).
+      to: { path: ['^@banyan/cli($|/)', '(^|/)node_modules/@banyan/cli/', '(^|/)packages/cli/'] },
     },
     {
       name: 'services-do-not-reach-into-the-monolith',
@@ -53,7 +63,10 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '(^|/)(dist|node_modules)/' },
     tsPreCompilationDeps: true,
-    tsConfig: { fileName: 'tsconfig.jest.json' },
+    // tsconfig.tests.json's paths map each @banyan/* name to its sources, as jest does, so an import by
+    // package name is seen as the file it reaches; resolved through node_modules it would land in a
+    // dist/ folder, which is excluded, and no rule would see it (gateway-never-imports-the-cli).
+    tsConfig: { fileName: 'tsconfig.tests.json' },
     enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['require', 'default', 'types'], extensions: ['.ts', '.js'] },
   },
 };

@@ -1,4 +1,4 @@
-import { loadSyncSpec } from '@banyan/cli';
+import { notificationsSyncSpec, paymentsSyncSpec, productsSyncSpec } from '@banyan/cli';
 import { defineMigration } from '@banyan/migration';
 import { notificationScenarios, orderScenarios, paymentScenarios, productScenarios, userScenarios } from '@banyan/parity';
 
@@ -7,9 +7,10 @@ import { notificationScenarios, orderScenarios, paymentScenarios, productScenari
  * its extracted service. @banyan/migration validates this file; every Banyan tool reads it.
  *
  * Today it states exactly what the gateway and the CLI still hard-code (gateway/src/domains.ts,
- * gateway/src/config.ts, packages/cli/src/sync, packages/parity/src/scenarios);
- * packages/migration/test/shop-declaration.test.ts fails when the two disagree. The next slice
- * switches the tools over to this file and moves the shop's data specs and scenarios out of
+ * gateway/src/config.ts, packages/parity/src/scenarios); backfill, verify and the gateway's
+ * dashboard and switch fence already read their data specs from here (@banyan/sync's loadSyncSpec);
+ * packages/migration/test/shop-declaration.test.ts fails when the two disagree. The next slices
+ * switch the other tools over to this file and move the shop's data specs and scenarios out of
  * packages/ to live with the shop; until then they are imported from where they are.
  */
 
@@ -24,9 +25,10 @@ const service = (domain: string, port: number) => ({
 /**
  * The tables of a domain's sync spec. Its databases come from the targets above instead, so that
  * MONOLITH_DATABASE and `<DOMAIN>_DATABASE` override them as `banyan verify` does today.
- * Moves with the shop in the next slice (with @banyan/sync), so the declaration no longer loads the CLI.
+ * The specs are still the CLI's files, imported as plain values (@banyan/sync, which reads this
+ * declaration, never imports the CLI); they move out of packages/ with the shop in the next slice.
  */
-const tablesOf = (domain: string) => ({ tables: loadSyncSpec(domain).tables });
+const tablesOf = ({ tables }: typeof productsSyncSpec) => ({ tables });
 
 /** Cursors are opaque: each side may encode its own (gateway/src/domains.ts's DEFAULT_COMPARE_RULES). */
 const opaqueCursor = { ignore: ['/nextCursor'], unordered: [] };
@@ -49,7 +51,7 @@ export default defineMigration({
       compare: opaqueCursor,
       // Stock reservations and their releases, the orders side's door across the split (ADR 0302).
       internal: ['internal', 'reservations', 'releases'],
-      data: tablesOf('products'),
+      data: tablesOf(productsSyncSpec),
       parity: { scenarios: productScenarios },
     },
     orders: {
@@ -66,7 +68,7 @@ export default defineMigration({
       compare: opaqueCursor,
       // Charges, refunds and cancellations: the payments door across the network (ADR 0311).
       internal: ['internal', 'charges', 'refunds', 'cancellations'],
-      data: tablesOf('payments'),
+      data: tablesOf(paymentsSyncSpec),
       parity: { scenarios: paymentScenarios },
     },
     notifications: {
@@ -74,7 +76,7 @@ export default defineMigration({
       service: service('notifications', 3105),
       compare: opaqueCursor,
       internal: ['internal'],
-      data: tablesOf('notifications'),
+      data: tablesOf(notificationsSyncSpec),
       parity: { scenarios: notificationScenarios },
     },
     analytics: {

@@ -1,6 +1,6 @@
 import { createKnex, type Knex } from '@banyan/db';
 import type { GatewayConfig } from './config';
-import type { DomainSyncSpec } from '@banyan/cli';
+import type { DomainSyncSpec } from '@banyan/sync';
 import { connectionFor, sideDatabase, syncEnv, syncSpecOf } from './dashboard/databases';
 import { readOnly } from './dashboard/outbox';
 import type { Domain, Side } from './domains';

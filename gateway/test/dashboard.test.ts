@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { backfill, loadSyncSpec } from '@banyan/cli';
+import { backfill, loadSyncSpec } from '@banyan/sync';
 import { dropDatabase } from '@banyan/db';
 import { serve, type Served } from '@banyan/http';
 import { buildProductsService } from '@banyan/products-service';

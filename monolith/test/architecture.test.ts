@@ -36,7 +36,7 @@ describe('module boundaries', () => {
         path.join(modules, 'billing/index.ts'),
         "import { door } from '../orders';\nimport { secret } from '../orders/data/repository';\nexport const x = door + secret;\n",
       );
-      writeFileSync(path.join(dir, 'tsconfig.jest.json'), '{}');
+      writeFileSync(path.join(dir, 'tsconfig.tests.json'), '{}');
 
       const result = cruise(dir, 'monolith/src');
 
@@ -69,7 +69,7 @@ describe('migrations are imported only by the door', () => {
       writeFileSync(path.join(products, 'data/migrations.ts'), 'export const MAX_STOCK = 1_000_000_000;\nexport const migrations = [];\n');
       writeFileSync(path.join(products, 'http/schemas.ts'), "import { MAX_STOCK } from '../data/migrations';\nexport const max = MAX_STOCK;\n");
       writeFileSync(path.join(products, 'index.ts'), "import { migrations } from './data/migrations';\nimport { max } from './http/schemas';\nexport const door = [migrations, max];\n");
-      writeFileSync(path.join(dir, 'tsconfig.jest.json'), '{}');
+      writeFileSync(path.join(dir, 'tsconfig.tests.json'), '{}');
 
       const result = cruise(dir, 'monolith/src');
 
@@ -77,6 +77,71 @@ describe('migrations are imported only by the door', () => {
       expect(result.output).toMatch(/migrations-only-through-the-door/);
       expect(result.output).toMatch(/http\/schemas\.ts.*data\/migrations\.ts/s);
       expect(result.output.match(/migrations-only-through-the-door/g)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
+/** A scratch project shaped like this repository, with its own name-to-source map like tsconfig.tests.json's. */
+function scratch(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'banyan-arch-'));
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+  writeFileSync(path.join(dir, 'tsconfig.tests.json'), JSON.stringify({ compilerOptions: { paths: { '@banyan/*': ['./packages/*/src'] } } }));
+  return dir;
+}
+
+describe('the toolkit names no application, and the gateway never imports the CLI (issue 11)', () => {
+  test('packages/ and gateway/src as they are break neither rule', () => {
+    for (const target of ['packages', 'gateway/src']) {
+      const result = cruise(root, target);
+      expect(result.output).not.toMatch(/toolkit-stands-alone|gateway-never-imports-the-cli/);
+      expect(result.ok).toBe(true);
+    }
+  }, 60_000);
+
+  test('When a package imports the monolith, a service or an example, then toolkit-stands-alone fails once for each; its tests may', () => {
+    const dir = scratch({
+      'monolith/src/modules/products/index.ts': 'export const products = 1;\n',
+      'extracted/products-service/src/app.ts': 'export const app = 2;\n',
+      'examples/library/src/books.ts': 'export const books = 3;\n',
+      'packages/sync/src/index.ts':
+        "import { products } from '../../../monolith/src/modules/products';\n" +
+        "import { app } from '../../../extracted/products-service/src/app';\n" +
+        "import { books } from '../../../examples/library/src/books';\n" +
+        'export const planted = [products, app, books];\n',
+      'packages/sync/test/compare.test.ts': "import { products } from '../../../monolith/src/modules/products';\nexport const allowed = products;\n",
+    });
+    try {
+      const result = cruise(dir, 'packages');
+
+      expect(result.ok).toBe(false);
+      expect(result.output).toMatch(/toolkit-stands-alone: packages\/sync\/src\/index\.ts → monolith\/src\/modules\/products\/index\.ts/);
+      expect(result.output).toMatch(/toolkit-stands-alone: packages\/sync\/src\/index\.ts → extracted\/products-service\/src\/app\.ts/);
+      expect(result.output).toMatch(/toolkit-stands-alone: packages\/sync\/src\/index\.ts → examples\/library\/src\/books\.ts/);
+      expect(result.output.match(/toolkit-stands-alone/g)).toHaveLength(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  test('When the gateway imports @banyan/cli, by its name or by a relative path, then gateway-never-imports-the-cli fails for each; @banyan/sync is allowed', () => {
+    const dir = scratch({
+      'packages/cli/src/index.ts': 'export const cli = 1;\n',
+      'packages/sync/src/index.ts': 'export const sync = 2;\n',
+      'gateway/src/dashboard/verify.ts': "import { cli } from '@banyan/cli';\nimport { sync } from '@banyan/sync';\nexport const planted = [cli, sync];\n",
+      'gateway/src/fence-outbox.ts': "import { cli } from '../../packages/cli/src';\nexport const planted = cli;\n",
+    });
+    try {
+      const result = cruise(dir, 'gateway/src');
+
+      expect(result.ok).toBe(false);
+      expect(result.output).toMatch(/gateway-never-imports-the-cli: gateway\/src\/dashboard\/verify\.ts → packages\/cli\/src\/index\.ts/);
+      expect(result.output).toMatch(/gateway-never-imports-the-cli: gateway\/src\/fence-outbox\.ts → packages\/cli\/src\/index\.ts/);
+      expect(result.output.match(/gateway-never-imports-the-cli/g)).toHaveLength(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -7,7 +7,7 @@ import { outboxSchema } from '@banyan/outbox';
 import { inboxSchema } from '@banyan/inbox';
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
 import { v7 as uuidv7 } from 'uuid';
-import { backfill, verify } from '../../../packages/cli/src/sync/engine';
+import { backfill, verify } from '@banyan/sync';
 import { syncSpec } from '../../../packages/cli/src/sync/notifications';
 import { notificationsSchema as moduleSchema } from '../../../monolith/src/modules/notifications/data/migrations';
 import { notificationsSchema as serviceSchema } from '../src/data/migrations';

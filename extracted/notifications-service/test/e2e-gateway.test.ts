@@ -3,7 +3,7 @@ import type { EventEnvelope } from '@banyan/events';
 import { names } from '@banyan/messaging';
 import { compareTargets, gatewaySide, notificationScenarios, renderReport } from '@banyan/parity';
 import { eventually } from '@banyan/testing';
-import { backfill, loadSyncSpec, verify } from '../../../packages/cli/src/sync/engine';
+import { backfill, loadSyncSpec, verify } from '@banyan/sync';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
 import { publishEvent, sleep } from './support';
 import { startNotificationsSystem, type NotificationsSystem } from './system';

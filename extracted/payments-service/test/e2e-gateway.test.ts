@@ -1,6 +1,6 @@
 import { compareTargets, gatewaySide, paymentScenarios, renderReport, type Scenario } from '@banyan/parity';
 import { eventually } from '@banyan/testing';
-import { backfill, loadSyncSpec, verify } from '../../../packages/cli/src/sync/engine';
+import { backfill, loadSyncSpec, verify } from '@banyan/sync';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
 import { sleep, startPaymentsSystem, type PaymentsSystem } from './system';
 

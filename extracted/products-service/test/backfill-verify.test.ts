@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { compareTargets, productScenarios, renderReport } from '@banyan/parity';
-import { backfill, loadSyncSpec, verify } from '../../../packages/cli/src/sync/engine';
+import { backfill, loadSyncSpec, verify } from '@banyan/sync';
 import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
 import { serve, type Served } from '@banyan/http';
 import { createLogger } from '@banyan/telemetry';

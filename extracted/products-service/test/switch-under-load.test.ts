@@ -1,5 +1,5 @@
 import { eventually } from '@banyan/testing';
-import { backfill, loadSyncSpec, verify } from '../../../packages/cli/src/sync/engine';
+import { backfill, loadSyncSpec, verify } from '@banyan/sync';
 import { productRow } from './support/pair';
 import { startProductsSystem, type ProductsSystem } from './support/system';
 

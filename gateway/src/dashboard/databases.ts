@@ -1,5 +1,5 @@
 import { databaseConnection } from '@banyan/config';
-import { loadSyncSpec, type DomainSyncSpec } from '@banyan/cli';
+import { loadSyncSpec, NoSyncSpecError, type DomainSyncSpec } from '@banyan/sync';
 import type { ConnectionSettings } from '@banyan/db';
 import type { GatewayConfig } from '../config';
 import { DOMAINS, type Domain, type Side } from '../domains';
@@ -7,9 +7,9 @@ import { DOMAINS, type Domain, type Side } from '../domains';
 const specs = new Map<Domain, DomainSyncSpec | undefined>();
 
 /**
- * A domain's backfill/verify spec, or undefined when the domain has none (it was never extracted).
- * Remembered: the switch fence asks every 50 ms, and a domain without a spec is a failed
- * `require`, which Node does not cache and probes the file system for again each time.
+ * A domain's backfill/verify spec (its `data` in the migration's declaration), or undefined when
+ * the domain has none (it was never extracted). Remembered: the switch fence asks every 50 ms, and
+ * each ask would find, require and validate the declaration again.
  */
 export function syncSpecOf(domain: Domain): DomainSyncSpec | undefined {
   if (specs.has(domain)) return specs.get(domain);
@@ -17,7 +17,7 @@ export function syncSpecOf(domain: Domain): DomainSyncSpec | undefined {
   try {
     spec = loadSyncSpec(domain);
   } catch (err) {
-    if (!/no backfill\/verify spec/.test((err as Error).message)) throw err;
+    if (!(err instanceof NoSyncSpecError)) throw err;
   }
   specs.set(domain, spec);
   return spec;

@@ -1,4 +1,4 @@
-import { outboxReport, type OutboxReport } from '@banyan/cli';
+import { outboxReport, type OutboxReport } from '@banyan/outbox';
 import { createKnex, type ConnectionSettings, type Knex } from '@banyan/db';
 
 export type OutboxStatus = 'ok' | 'not created' | 'no outbox' | 'unreachable';

@@ -1,4 +1,4 @@
-import { connectDomain, verify, type Difference } from '@banyan/cli';
+import { connectDomain, verify, type Difference } from '@banyan/sync';
 import type { Domain } from '../domains';
 import { syncSpecOf } from './databases';
 

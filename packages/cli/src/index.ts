@@ -1,9 +1,8 @@
 /**
- * What other workspaces reuse from the CLI: the gateway's dashboard shows the same outbox report
- * as `banyan outbox` and runs the same `verify` as `banyan verify`, so the numbers on the screen
- * and in the terminal can never disagree.
+ * The shop's data specs, until they move out of packages/ with the shop (issue 11): its
+ * banyan.migration.ts imports them from here as `domains.<name>.data`, and @banyan/sync reads them
+ * back through that declaration. Nothing else imports the CLI; the engine is @banyan/sync's.
  */
-export { outboxReport, type OutboxReport } from './commands/outbox';
-export { backfill, loadSyncSpec, verify, type BackfillProgress, type BackfillResult, type Difference } from './sync/engine';
-export { connectDomain } from './sync/engine-connect';
-export type { DomainSyncSpec, SyncRow, TableSyncSpec } from './sync/types';
+export { syncSpec as productsSyncSpec } from './sync/products';
+export { syncSpec as paymentsSyncSpec } from './sync/payments';
+export { syncSpec as notificationsSyncSpec } from './sync/notifications';

@@ -11,7 +11,7 @@ export interface Target {
   databaseEnv?: string;
 }
 
-/** A domain's data spec in the shape the sync engine takes (packages/cli's DomainSyncSpec). */
+/** A domain's data spec in the shape the sync engine takes (@banyan/sync's DomainSyncSpec). */
 export interface DataSpec {
   domain: string;
   sourceDatabase: string;

@@ -85,7 +85,7 @@ export type BatchFunction = (db: any, side: 'source' | 'target', afterKey: strin
 const qualifiedTable = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$/, 'must be a table name, optionally schema-qualified (schema.table)');
 const column = z.string().regex(IDENTIFIER, 'must be a column name (letters, digits, _)');
 
-/** packages/cli/src/sync/types.ts's TableSyncSpec: how one table is copied and compared. */
+/** @banyan/sync's TableSyncSpec: how one table is copied and compared. */
 export const tableSchema = z
   .strictObject({
     source: qualifiedTable,

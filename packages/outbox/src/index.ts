@@ -4,6 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import type { SchemaOwner } from '@banyan/db';
 import { exchangeFor, type EventEnvelope } from '@banyan/events';
 import { migrations } from './migrations';
+export { outboxReport, type OutboxReport } from './report';
 
 export const OUTBOX_SCHEMA = 'outbox';
 export const OUTBOX_TABLE = `${OUTBOX_SCHEMA}.events`;

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import { DOMAINS } from '@banyan/events';
 import { names } from '@banyan/messaging';
-import { createOutbox } from '@banyan/outbox';
+import { createOutbox, outboxReport } from '@banyan/outbox';
 import type { TestDatabase } from '@banyan/testing';
-import { outboxReport } from '../../cli/src/commands/outbox';
 import type { Relay } from '../src';
 import { outboxDatabase, RABBITMQ_URL, sleep, startRelay, testNamespace } from './support';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { backfill, loadSyncSpec } from '../../cli/src/sync/engine';
+import { backfill, loadSyncSpec } from '@banyan/sync';
 import type { ReceivedSpan } from './otlp-receiver';
 import { call, traceOf } from './support/calls';
 import { startSystem, type System } from './support/system';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { backfill, loadSyncSpec } from '../sync/engine';
-import { connectDomain } from '../sync/engine-connect';
+import { backfill, connectDomain, loadSyncSpec } from '@banyan/sync';
 
 export function registerBackfill(program: Command): void {
   program

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { loadSyncSpec, verify } from '../sync/engine';
-import { connectDomain } from '../sync/engine-connect';
+import { connectDomain, loadSyncSpec, verify } from '@banyan/sync';
 
 export function registerVerify(program: Command): void {
   program

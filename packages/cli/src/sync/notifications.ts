@@ -1,5 +1,5 @@
 import type { Knex } from '@banyan/db';
-import type { DomainSyncSpec, SyncRow } from './types';
+import type { DomainSyncSpec, SyncRow } from '@banyan/sync';
 
 const TABLE = 'notifications.notifications';
 

@@ -1,4 +1,4 @@
-import type { DomainSyncSpec } from './types';
+import type { DomainSyncSpec } from '@banyan/sync';
 
 /**
  * Payments moved with its schema: the same table and columns on both sides. Timestamps are left

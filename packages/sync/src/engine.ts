@@ -7,22 +7,6 @@ import { continueSequences } from '@banyan/outbox';
  * knows lives in its DomainSyncSpec; this file only pages, copies and compares.
  */
 
-/** The spec in `./<domain>.ts` (export `syncSpec`). */
-export function loadSyncSpec(domain: string): DomainSyncSpec {
-  // The name becomes a module path: only a plain word may get that far.
-  if (!/^[a-z][a-z-]*$/.test(domain)) throw new Error(`"${domain}" is not a domain name`);
-  let loaded: { syncSpec?: DomainSyncSpec };
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    loaded = require(`./${domain}`);
-  } catch (err) {
-    if ((err as { code?: string }).code === 'MODULE_NOT_FOUND') throw new Error(`no backfill/verify spec for "${domain}" (packages/cli/src/sync/${domain}.ts)`);
-    throw err;
-  }
-  if (!loaded.syncSpec) throw new Error(`packages/cli/src/sync/${domain}.ts does not export syncSpec`);
-  return loaded.syncSpec;
-}
-
 const keyOf = (row: SyncRow, table: TableSyncSpec) => String(row[table.key]);
 
 function readBatch(table: TableSyncSpec, db: Knex, side: 'source' | 'target', afterKey: string | null, limit: number): Promise<SyncRow[]> {

@@ -1,14 +1,13 @@
 import type { Knex } from '@banyan/db';
 
 /**
- * How `banyan backfill <domain>` and `banyan verify <domain>` move and compare one domain's data
+ * How `banyan backfill <domain>` and `banyan verify <domain>` (and the gateway's dashboard) move and compare one domain's data
  * between the monolith's database and its extracted service's database.
  *
- * Adding a domain: write `packages/cli/src/sync/<domain>.ts` exporting `syncSpec: DomainSyncSpec`
- * (see products.ts). Nothing else to register: the engine (engine.ts) loads the file named after
- * the domain the user typed, so engineers adding domains never edit a shared list. The engine
- * does the rest: keyset batches, a resumable checkpoint, a progress bar, version-guarded upserts,
- * row-by-row diffs.
+ * Adding a domain: declare its tables under `domains.<name>.data` in the project's
+ * `banyan.migration.ts` (@banyan/migration); `loadSyncSpec(domain)` (spec.ts) reads it from there,
+ * with the databases the declaration resolves. Nothing else to register. The engine does the rest:
+ * keyset batches, a resumable checkpoint, version-guarded upserts, row-by-row diffs.
  */
 export interface DomainSyncSpec {
   /** The routing domain, e.g. `products` (what the user types). */

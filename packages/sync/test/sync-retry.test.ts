@@ -1,4 +1,4 @@
-import { retryingConcurrentInserts } from '../src/sync/engine';
+import { retryingConcurrentInserts } from '../src/engine';
 
 /**
  * The backfill's answer to a race it cannot provoke on demand: a batch that collides on a unique

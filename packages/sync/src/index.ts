@@ -1,0 +1,4 @@
+export { backfill, verify, type BackfillProgress, type BackfillResult, type Difference } from './engine';
+export { connectDomain } from './engine-connect';
+export { loadSyncSpec, NoSyncSpecError } from './spec';
+export type { DomainSyncSpec, SyncRow, TableSyncSpec } from './types';
