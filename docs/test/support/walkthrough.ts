@@ -1,12 +1,10 @@
-import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import amqp from 'amqplib';
-import { Client } from 'pg';
-import { testNamespace } from '@banyan/testing';
+import { testNamespace, processAlive, groupAlive, dropDatabasesWithPrefix, deleteNamespaceTopology } from '@banyan/testing';
 
 export const ROOT = path.resolve(__dirname, '../../..');
 export const WALKTHROUGH_DIR = path.join(ROOT, 'docs/walkthrough');
@@ -220,8 +218,8 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}): Promise<Sy
 
   const stop = async () => {
     await stopProcesses(child, tmp);
-    await dropDatabases(prefix, env);
-    await deleteTopology(namespace, env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
+    await dropDatabasesWithPrefix(prefix, env);
+    await deleteNamespaceTopology(namespace, env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
     rmSync(tmp, { recursive: true, force: true });
   };
   try {
@@ -239,21 +237,13 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}): Promise<Sy
   return { env, substitutions, log, tmp, stop };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function stopProcesses(child: ChildProcess, tmp: string) {
   // Processes a page started in the background (step 5 restarts a service) leave their pid here.
   const pidFiles = existsSync(tmp) ? readdirSync(tmp).filter((f) => f.endsWith('.pid')) : [];
   const extra = pidFiles.map((f) => Number(readFileSync(path.join(tmp, f), 'utf8').trim())).filter((p) => p > 0);
-  for (const pid of extra) if (alive(pid)) process.kill(pid, 'SIGTERM');
-  if (child.pid && alive(child.pid)) {
+  for (const pid of extra) if (processAlive(pid)) process.kill(pid, 'SIGTERM');
+  if (child.pid && processAlive(child.pid)) {
     try {
       process.kill(-child.pid, 'SIGTERM');
     } catch {
@@ -263,54 +253,11 @@ async function stopProcesses(child: ChildProcess, tmp: string) {
     while (Date.now() < deadline && groupAlive(child.pid)) await new Promise((r) => setTimeout(r, 200));
     if (groupAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
   }
-  for (const pid of extra) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of extra) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
 }
 
-const groupAlive = (pgid: number) => {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
-async function dropDatabases(prefix: string, env: NodeJS.ProcessEnv) {
-  const client = new Client({ host: env.PGHOST ?? '127.0.0.1', port: Number(env.PGPORT ?? 5432), user: env.PGUSER ?? 'postgres', password: env.PGPASSWORD, database: 'postgres' });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [prefix]);
-    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
 
-/** Every queue and exchange of the namespace: listed by rabbitmqctl, deleted over AMQP. */
-async function deleteTopology(namespace: string, rabbitUrl: string) {
-  const list = (kind: string) => {
-    try {
-      return execFileSync('rabbitmqctl', ['-q', '--no-table-headers', kind, 'name'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] })
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((n) => n.startsWith(namespace));
-    } catch {
-      // No rabbitmqctl here: CI's purge-test-topology deletes `test-…` names before the next run.
-      return [];
-    }
-  };
-  const queues = list('list_queues');
-  const exchanges = list('list_exchanges');
-  if (!queues.length && !exchanges.length) return;
-  const connection = await amqp.connect(rabbitUrl);
-  try {
-    const channel = await connection.createChannel();
-    for (const q of queues) await channel.deleteQueue(q);
-    for (const x of exchanges) await channel.deleteExchange(x);
-  } finally {
-    await connection.close();
-  }
-}
 
 export interface RunResult {
   status: number;

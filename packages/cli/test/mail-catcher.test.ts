@@ -2,15 +2,8 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import nodemailer from 'nodemailer';
 import { MAX_MAIL_BYTES, MAX_STORED_MAIL_BYTES, startMailCatcherIfFree } from '../src/dev/mail-catcher';
+import { freePort } from '@banyan/testing';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 describe('npm start mail catcher', () => {
   test('When nothing listens on the SMTP port, then mail sent there is caught, logged and listed as JSON', async () => {

@@ -1,12 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import amqp from 'amqplib';
-import { Client } from 'pg';
-import { testNamespace } from '@banyan/testing';
+import { testNamespace, processAlive, freePort, dropDatabasesWithPrefix, deleteNamespaceTopology } from '@banyan/testing';
 
 /**
  * `npm start` (the compiled CLI; `npm run build` first) with one process that cannot start: the
@@ -16,14 +12,6 @@ import { testNamespace } from '@banyan/testing';
 const bin = path.resolve(__dirname, '../dist/bin.js');
 const PORT_VARIABLES = ['PORT', 'GATEWAY_PORT', 'GATEWAY_ADMIN_PORT', 'USERS_SERVICE_PORT', 'PRODUCTS_SERVICE_PORT', 'ORDERS_SERVICE_PORT', 'PAYMENTS_SERVICE_PORT', 'NOTIFICATIONS_SERVICE_PORT', 'ANALYTICS_SERVICE_PORT', 'SMTP_PORT', 'BANYAN_MAIL_WEB_PORT', 'BANYAN_TRACES_PORT'];
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 /** Processes whose environment carries the mark: whatever this test's supervisor started. */
 const pidsMarkedWith = (mark: string) =>
@@ -37,49 +25,8 @@ const pidsMarkedWith = (mark: string) =>
         return false; // gone meanwhile, or not ours to read
       }
     });
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
-async function dropDatabases(prefix: string) {
-  const client = new Client({ host: process.env.PGHOST ?? '127.0.0.1', port: Number(process.env.PGPORT ?? 5432), user: process.env.PGUSER ?? 'postgres', password: process.env.PGPASSWORD, database: 'postgres' });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ datname: string }>('SELECT datname FROM pg_database WHERE starts_with(datname, $1)', [prefix]);
-    for (const { datname } of rows) await client.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
-}
 
-/** The namespace's queues and exchanges, listed by rabbitmqctl (where it is installed), deleted over AMQP. */
-async function deleteTopology(namespace: string) {
-  const list = (kind: string) => {
-    try {
-      return execFileSync('rabbitmqctl', ['-q', '--no-table-headers', kind, 'name'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'ignore'] })
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((n) => n.startsWith(namespace));
-    } catch {
-      return []; // no rabbitmqctl: CI's purge-test-topology deletes `test-…` names before a run
-    }
-  };
-  const [queues, exchanges] = [list('list_queues'), list('list_exchanges')];
-  if (!queues.length && !exchanges.length) return;
-  const connection = await amqp.connect(process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
-  try {
-    const channel = await connection.createChannel();
-    for (const q of queues) await channel.deleteQueue(q);
-    for (const x of exchanges) await channel.deleteExchange(x);
-  } finally {
-    await connection.close();
-  }
-}
 
 describe('npm start gives up on a crash loop', () => {
   test('When a process crash-loops, then npm start stops every process and exits non-zero naming it, leaving no process behind', async () => {
@@ -122,12 +69,12 @@ describe('npm start gives up on a crash loop', () => {
       const started = [...output.matchAll(/^\[banyan\] (\S+) started \(pid (\d+)\)$/gm)].map((m) => ({ name: m[1], pid: Number(m[2]) }));
       expect(started.map((s) => s.name)).toEqual(expect.arrayContaining(['monolith', 'gateway', 'products-svc']));
       expect(started.filter((s) => s.name === 'relay')).toHaveLength(6);
-      expect(started.filter((s) => alive(s.pid))).toEqual([]);
+      expect(started.filter((s) => processAlive(s.pid))).toEqual([]);
       expect(pidsMarkedWith(mark)).toEqual([]);
     } finally {
       for (const pid of pidsMarkedWith(mark)) process.kill(pid, 'SIGKILL');
-      await dropDatabases(prefix);
-      await deleteTopology(env.BANYAN_MQ_NAMESPACE!);
+      await dropDatabasesWithPrefix(prefix);
+      await deleteNamespaceTopology(env.BANYAN_MQ_NAMESPACE!);
     }
   }, 180_000);
 });

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import { Client } from 'pg';
-import { eventually, truthy } from '@banyan/testing';
+import { eventually, truthy, processAlive, freePort } from '@banyan/testing';
 import { startSystem, type System } from '../../../docs/test/support/walkthrough';
 
 /**
@@ -20,14 +19,6 @@ import { startSystem, type System } from '../../../docs/test/support/walkthrough
 const KILLS = 3;
 const ORDERS_PER_ROUND = 3;
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = net.createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 let system: System | undefined;
 let relayPort: number;
@@ -157,25 +148,17 @@ describe('npm start keeps supervising', () => {
   test('When npm start gets SIGTERM (as from Ctrl-C), then it stops every process it runs and ends itself', async () => {
     const log = () => readFileSync(system!.log, 'utf8');
     const started = [...log().matchAll(/^\[banyan\] (\S+) started \(pid (\d+)\)$/gm)].map((m) => ({ name: m[1], pid: Number(m[2]) }));
-    const running = started.filter((s) => alive(s.pid));
+    const running = started.filter((s) => processAlive(s.pid));
     expect(running.length).toBeGreaterThanOrEqual(5);
     // The supervisor is the parent its children were told to watch.
     const supervisor = Number(/BANYAN_SUPERVISOR_PID=(\d+)/.exec(readFileSync(`/proc/${running[0].pid}/environ`, 'latin1').split('\0').join(' '))![1]);
 
     process.kill(supervisor, 'SIGTERM');
 
-    await eventually(async () => !alive(supervisor), { what: 'the supervisor has ended', until: truthy, timeoutMs: 30_000, intervalMs: 250 });
-    expect(running.filter((s) => alive(s.pid))).toEqual([]);
+    await eventually(async () => !processAlive(supervisor), { what: 'the supervisor has ended', until: truthy, timeoutMs: 30_000, intervalMs: 250 });
+    expect(running.filter((s) => processAlive(s.pid))).toEqual([]);
     expect(log()).toContain('[banyan] SIGTERM: stopping every process (again to kill them at once)');
     for (const { name, pid } of running) expect(log()).toMatch(new RegExp(`^\\[banyan\\] ${name} \\(pid ${pid}\\) (exited with code 0|was killed by SIGTERM)$`, 'm'));
   }, 60_000);
 });
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { eventually, truthy } from '@banyan/testing';
+import { eventually, truthy, processAlive } from '@banyan/testing';
 import { Supervisor, type ChildSpec, type SupervisorOptions } from '../src/dev/supervisor';
 
 /**
@@ -23,14 +23,6 @@ function supervisorOf(specs: ChildSpec[], overrides: Partial<SupervisorOptions> 
   return { supervisor, lines };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("banyan start's supervisor", () => {
   test('When a child is killed with SIGKILL, then it is restarted after a backoff that is logged with the signal, and its output keeps its prefix', async () => {
@@ -49,7 +41,7 @@ describe("banyan start's supervisor", () => {
         { what: 'a new worker is up', until: truthy, timeoutMs: 10_000 },
       );
       expect(second).not.toBe(first);
-      expect(alive(first)).toBe(false);
+      expect(processAlive(first)).toBe(false);
       expect(lines).toContain(`[banyan] worker (pid ${first}) was killed by SIGKILL; restarting it in 0.1 s (restart 1 of 3 allowed within 10 s)`);
       expect(lines).toContain(`[banyan] worker started (pid ${second})`);
     } finally {
@@ -69,7 +61,7 @@ describe("banyan start's supervisor", () => {
     expect(restarts).toEqual(['0.1 s', '0.2 s', '0.4 s']);
     expect(lines.filter((l) => l === '[crasher] bad config')).toHaveLength(4);
     // The healthy one was stopped with it, not left behind.
-    expect(alive(steady)).toBe(false);
+    expect(processAlive(steady)).toBe(false);
     expect(lines).toContain(`[banyan] steady (pid ${steady}) was killed by SIGTERM`);
   });
 
@@ -110,8 +102,8 @@ describe("banyan start's supervisor", () => {
     const outcome = await supervisor.stop({ code: 0, reason: 'Ctrl-C' });
 
     expect(outcome).toEqual({ code: 0, reason: 'Ctrl-C' });
-    await eventually(() => !alive(grandchild), { what: 'the grandchild is gone', until: truthy, timeoutMs: 5_000 });
-    expect(alive(stubbornPid)).toBe(false);
+    await eventually(() => !processAlive(grandchild), { what: 'the grandchild is gone', until: truthy, timeoutMs: 5_000 });
+    expect(processAlive(stubbornPid)).toBe(false);
     expect(lines).toContain('[stubborn] ignoring SIGTERM');
     expect(lines).toContain('[banyan] still running after 1 s: stubborn; killing them');
     expect(lines).toContain(`[banyan] stubborn (pid ${stubbornPid}) was killed by SIGKILL`);
@@ -136,14 +128,14 @@ describe("banyan start's supervisor", () => {
     let out = '';
     fakeSupervisor.stdout!.on('data', (c: Buffer) => (out += c.toString()));
     const child = Number(await eventually(() => /running (\d+)/.exec(out)?.[1], { what: 'the child runs', until: truthy, timeoutMs: 10_000 }));
-    expect(alive(child)).toBe(true);
+    expect(processAlive(child)).toBe(true);
 
     try {
       fakeSupervisor.kill('SIGKILL');
 
-      await eventually(() => !alive(child), { what: 'the orphaned child stopped itself', until: truthy, timeoutMs: 5_000 });
+      await eventually(() => !processAlive(child), { what: 'the orphaned child stopped itself', until: truthy, timeoutMs: 5_000 });
     } finally {
-      if (alive(child)) process.kill(child, 'SIGKILL');
+      if (processAlive(child)) process.kill(child, 'SIGKILL');
     }
   });
 });
