@@ -28,6 +28,16 @@ module.exports = {
       to: { path: '(^|/)(monolith/src/modules/[^/]+|extracted/[^/]+/src)/data/migrations[^/]*\\.ts$' },
     },
     {
+      name: 'use-cases-reach-data-through-their-dependencies',
+      comment:
+        "Inside a module or a service, domain/ (the use cases) gets its tables through its dependencies (deps, context, " +
+        'or a parameter), wired by the door (index.ts), the composition root (app.ts) or an adapter (http/, events/). ' +
+        "It may import data/'s types (`import type`), never its values: the rows' shape and the SQL stay data/'s business.",
+      severity: 'error',
+      from: { path: '(^|/)(monolith/src/modules/[^/]+|extracted/[^/]+/src)/domain/' },
+      to: { path: '(^|/)$2/data/', dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'toolkit-stands-alone',
       comment: 'packages/ are the reusable toolkit: they never import the monolith, the gateway, a service or an example (issue 11: the toolkit names no application).',
       severity: 'error',

@@ -83,6 +83,46 @@ describe('migrations are imported only by the door', () => {
   }, 60_000);
 });
 
+describe('use cases reach their tables only through their dependencies (issue 17)', () => {
+  test("the modules and services as they are import no data/ value from domain/", () => {
+    for (const target of ['monolith/src', 'extracted']) {
+      const result = cruise(root, target);
+      expect(result.output).not.toMatch(/use-cases-reach-data-through-their-dependencies/);
+      expect(result.ok).toBe(true);
+    }
+  }, 60_000);
+
+  test("When a use case imports its module's repository, then the rule fails and names the import; a type-only import, the door's and an adapter's are allowed", () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'banyan-arch-'));
+    try {
+      const put = (file: string, text: string) => {
+        mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        writeFileSync(path.join(dir, file), text);
+      };
+      put('monolith/src/modules/orders/data/repository.ts', 'export interface Row { id: string }\nexport const ordersRepository = { find: (id: string) => ({ id }) };\n');
+      put('monolith/src/modules/orders/domain/find-order.ts', "import { ordersRepository } from '../data/repository';\nexport const findOrder = (id: string) => ordersRepository.find(id);\n");
+      put('monolith/src/modules/orders/domain/cancel-order.ts', "import type { Row } from '../data/repository';\nexport const cancel = (row: Row) => row.id;\n");
+      put('monolith/src/modules/orders/http/routes.ts', "import { ordersRepository } from '../data/repository';\nexport const routes = ordersRepository;\n");
+      put('monolith/src/modules/orders/index.ts', "import { ordersRepository } from './data/repository';\nimport { findOrder } from './domain/find-order';\nimport { cancel } from './domain/cancel-order';\nimport { routes } from './http/routes';\nexport const door = [ordersRepository, findOrder, cancel, routes];\n");
+      put('extracted/orders-service/src/data/repository.ts', 'export const ordersRepository = { find: (id: string) => ({ id }) };\n');
+      put('extracted/orders-service/src/domain/find-order.ts', "import { ordersRepository } from '../data/repository';\nexport const findOrder = (id: string) => ordersRepository.find(id);\n");
+      put('tsconfig.tests.json', '{}');
+
+      const monolith = cruise(dir, 'monolith/src');
+      const service = cruise(dir, 'extracted');
+
+      expect(monolith.ok).toBe(false);
+      expect(monolith.output).toMatch(/use-cases-reach-data-through-their-dependencies[^\n]*\n?[^\n]*domain\/find-order\.ts.*data\/repository\.ts/s);
+      expect(monolith.output.match(/use-cases-reach-data-through-their-dependencies/g)).toHaveLength(1);
+      expect(monolith.output).not.toMatch(/cancel-order\.ts →|http\/routes\.ts →/);
+      expect(service.ok).toBe(false);
+      expect(service.output.match(/use-cases-reach-data-through-their-dependencies/g)).toHaveLength(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 /** A scratch project shaped like this repository, with its own name-to-source map like tsconfig.tests.json's. */
 function scratch(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'banyan-arch-'));

@@ -3,6 +3,7 @@ import type { Knex } from '@banyan/db';
 import { buildService, type ServiceDefinition, type ServiceParts } from '@banyan/service-kit';
 import type { Logger } from '@banyan/telemetry';
 import { notificationsSchema } from './data/migrations';
+import { notificationsRepository } from './data/repository';
 import type { Mailer } from './domain/mailer';
 import { createSender, type Sender } from './domain/sender';
 import { notificationSyncSubscriptions } from './events/sync';
@@ -31,6 +32,7 @@ export function defineNotificationsService(parts: ServiceParts, options: Notific
   const sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
   const sender = createSender({
     knex: parts.knex,
+    store: notificationsRepository,
     outbox: parts.outbox,
     mailer: options.mailer,
     from: options.from,
@@ -47,7 +49,7 @@ export function defineNotificationsService(parts: ServiceParts, options: Notific
     name: SERVICE_NAME,
     domain: 'notifications',
     schemas: [notificationsSchema],
-    router: notificationsRouter({ knex: parts.knex, verifier: parts.verifier }),
+    router: notificationsRouter({ knex: parts.knex, store: notificationsRepository, verifier: parts.verifier }),
     sender,
     // The same queue as the module's (consumer `notification`), taken only while the gateway
     // routes notifications here; the module lets go of it at that moment.

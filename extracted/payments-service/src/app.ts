@@ -4,6 +4,7 @@ import type { Knex } from '@banyan/db';
 import { buildService, type ServiceDefinition, type ServiceParts } from '@banyan/service-kit';
 import type { Logger } from '@banyan/telemetry';
 import { PAYMENTS_SCHEMA, migrations } from './data/migrations';
+import { paymentsRepository } from './data/repository';
 import type { PaymentsDeps } from './domain/deps';
 import { paymentEvents } from './events/publish';
 import { paymentSyncSubscriptions } from './events/sync';
@@ -21,7 +22,7 @@ export interface PaymentsServiceOptions {
 
 /** The service's composition root, the counterpart of the module's `createPaymentsModule`. */
 export function paymentsDefinition(parts: ServiceParts, options: PaymentsServiceOptions): ServiceDefinition {
-  const deps: PaymentsDeps = { knex: parts.knex, events: paymentEvents(parts.outbox), processor: options.cardProcessor ?? testCardProcessor() };
+  const deps: PaymentsDeps = { repo: paymentsRepository, knex: parts.knex, events: paymentEvents(parts.outbox), processor: options.cardProcessor ?? testCardProcessor() };
   return {
     name: SERVICE_NAME,
     domain: 'payments',

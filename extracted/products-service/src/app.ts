@@ -5,6 +5,8 @@ import type { TokenVerifier } from '@banyan/auth';
 import type { Logger } from '@banyan/telemetry';
 import { PRODUCTS_SCHEMA, migrations } from './data/migrations';
 import { reservationMigrations } from './data/migrations-reservations';
+import { isSkuConflict, productsRepository } from './data/repository';
+import { reservationsRepository } from './data/reservations';
 import type { ProductsDeps } from './domain/deps';
 import { productEvents } from './events/publish';
 import { productSyncSubscriptions } from './events/sync';
@@ -19,7 +21,7 @@ export const SERVICE_NAME = 'products-service';
  * module's code, moved.
  */
 export function defineProductsService(parts: ServiceParts): ServiceDefinition {
-  const deps: ProductsDeps = { knex: parts.knex, events: productEvents(parts.outbox) };
+  const deps: ProductsDeps = { knex: parts.knex, repo: { ...productsRepository, isSkuConflict }, reservations: reservationsRepository, events: productEvents(parts.outbox) };
   return {
     name: SERVICE_NAME,
     domain: 'products',

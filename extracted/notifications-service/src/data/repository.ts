@@ -134,3 +134,6 @@ export const notificationsRepository = {
     return row;
   },
 };
+
+/** What the use cases get through their callers (domain/ never imports data/ itself). */
+export type NotificationsRepository = typeof notificationsRepository;

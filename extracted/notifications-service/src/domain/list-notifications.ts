@@ -1,6 +1,6 @@
 import type { Knex } from '@banyan/db';
 import { encodeCursor } from '@banyan/http';
-import { notificationsRepository, type NotificationRow } from '../data/repository';
+import type { NotificationRow, NotificationsRepository } from '../data/repository';
 
 export interface NotificationView {
   id: string;
@@ -26,9 +26,9 @@ export const toView = (row: NotificationRow): NotificationView => ({
 });
 
 /** The cursor is the last id of the page: ids are uuid v7, so id order is creation order. */
-export async function listNotifications(knex: Knex, userId: string, limit: number, afterId?: string): Promise<NotificationPage> {
+export async function listNotifications(deps: { knex: Knex; store: NotificationsRepository }, userId: string, limit: number, afterId?: string): Promise<NotificationPage> {
   // One row more than asked tells whether there is a next page without a COUNT.
-  const rows = await notificationsRepository.listByUser(knex, userId, limit + 1, afterId);
+  const rows = await deps.store.listByUser(deps.knex, userId, limit + 1, afterId);
   const page = rows.slice(0, limit);
   return {
     items: page.map(toView),

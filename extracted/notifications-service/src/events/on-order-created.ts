@@ -1,5 +1,6 @@
 import type { EventData } from '@banyan/events';
 import type { Subscription } from '@banyan/inbox';
+import { notificationsRepository } from '../data/repository';
 import { recordOrderNotification } from '../domain/record-order-notification';
 import type { Sender } from '../domain/sender';
 
@@ -14,7 +15,7 @@ export function onOrderCreated(sender: Pick<Sender, 'leaseMs' | 'sendClaimed'>):
     consumer: 'notification',
     eventType: 'order.created',
     async handle(event, trx) {
-      const recorded = await recordOrderNotification(trx, event, sender.leaseMs);
+      const recorded = await recordOrderNotification(notificationsRepository, trx, event, sender.leaseMs);
       if (recorded) trx.executionPromise.then(() => sender.sendClaimed(recorded), () => undefined);
     },
   };

@@ -1,6 +1,7 @@
 import type { EventData } from '@banyan/events';
 import type { Subscription } from '@banyan/inbox';
 import type { Logger } from '@banyan/telemetry';
+import { notificationsRepository } from '../data/repository';
 import { applySyncedNotification } from '../domain/apply-synced-notification';
 
 /**
@@ -13,7 +14,7 @@ export function notificationSyncSubscriptions(options: { consumer: string; from:
     consumer: options.consumer,
     eventType: 'notification.sent',
     async handle(event, trx) {
-      await applySyncedNotification(trx, event, options.from, options.logger);
+      await applySyncedNotification(notificationsRepository, trx, event, options.from, options.logger);
     },
   };
   return [sent];

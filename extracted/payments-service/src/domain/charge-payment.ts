@@ -1,6 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
 import { withTransaction } from '@banyan/db';
-import { paymentsRepository as repo } from '../data/repository';
 import type { PaymentsDeps } from './deps';
 import { PaymentErrors, type ChargeInput, type ChargeOutcome, type Payment } from './payment';
 
@@ -21,13 +20,13 @@ export async function chargePayment(deps: PaymentsDeps, input: ChargeInput): Pro
   const cardNumber = input.card.number.replace(/\s+/g, '');
   // The pending claim is bookkeeping, not a fact anyone subscribes to: its event comes with the answer.
   const claimed =
-    (await repo.insertPending(deps.knex, {
+    (await deps.repo.insertPending(deps.knex, {
       id: uuidv7(),
       orderId: input.orderId,
       userId: input.userId,
       amountCents: input.amountCents,
       cardLast4: cardNumber.slice(-4),
-    })) ?? (await repo.byOrder(deps.knex, input.orderId));
+    })) ?? (await deps.repo.byOrder(deps.knex, input.orderId));
   if (!claimed) throw new Error(`payment for order ${input.orderId} neither inserted nor found`);
   if (claimed.status !== 'pending') return outcomeOf(claimed);
 
@@ -40,14 +39,14 @@ export async function chargePayment(deps: PaymentsDeps, input: ChargeInput): Pro
 
   const recorded = await withTransaction(deps.knex, async (trx) => {
     const payment = answer.approved
-      ? await repo.transition(trx, claimed.id, 'pending', 'captured', { processorReference: answer.reference })
-      : await repo.transition(trx, claimed.id, 'pending', 'declined', { declineReason: answer.declineReason ?? 'declined' });
+      ? await deps.repo.transition(trx, claimed.id, 'pending', 'captured', { processorReference: answer.reference })
+      : await deps.repo.transition(trx, claimed.id, 'pending', 'declined', { declineReason: answer.declineReason ?? 'declined' });
     if (payment) {
       const event = await (payment.status === 'captured' ? deps.events.captured : deps.events.declined)(trx, payment);
-      await repo.stamp(trx, payment.id, event.sequence);
+      await deps.repo.stamp(trx, payment.id, event.sequence);
     }
     return payment;
   });
   // Undefined: a concurrent call for the same order recorded the (same) answer first.
-  return outcomeOf(recorded ?? (await repo.byOrder(deps.knex, input.orderId))!);
+  return outcomeOf(recorded ?? (await deps.repo.byOrder(deps.knex, input.orderId))!);
 }

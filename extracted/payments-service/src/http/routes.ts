@@ -33,14 +33,14 @@ export function paymentsRouter(deps: PaymentsDeps, verifier: TokenVerifier, call
 
   router.get('/', async (req, res) => {
     const { orderId } = parse(byOrderQuery, req.query);
-    const payment = await findPayment(deps.knex, principalOf(req), { orderId });
+    const payment = await findPayment(deps, principalOf(req), { orderId });
     res.json({ items: [toView(payment)], nextCursor: null });
   });
 
   router.get('/:id', async (req, res) => {
     const id = req.params.id;
     if (!z.uuid().safeParse(id).success) throw PaymentErrors.notFound();
-    res.json(toView(await findPayment(deps.knex, principalOf(req), { id })));
+    res.json(toView(await findPayment(deps, principalOf(req), { id })));
   });
 
   return router;

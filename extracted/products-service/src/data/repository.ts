@@ -141,3 +141,6 @@ export const replicaRepository = {
 export const isSkuConflict = (err: unknown) =>
   (err as { code?: string; constraint?: string }).code === '23505' &&
   (err as { constraint?: string }).constraint === 'products_sku_unique';
+
+/** What the use cases get through their dependencies (domain/ never imports data/ itself). */
+export type ProductsRepository = typeof productsRepository & { isSkuConflict: typeof isSkuConflict };

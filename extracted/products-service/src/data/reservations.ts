@@ -42,3 +42,5 @@ export const reservationsRepository = {
       .update({ state, updated_at: trx.fn.now(), ...(items ? { items: JSON.stringify(items) } : {}) });
   },
 };
+
+export type ReservationsRepository = typeof reservationsRepository;

@@ -1,5 +1,4 @@
 import { withTransaction } from '@banyan/db';
-import { reservationsRepository as reservations } from '../data/reservations';
 import type { ProductsDeps } from './deps';
 import { releaseStock } from './release-stock';
 
@@ -11,10 +10,10 @@ import { releaseStock } from './release-stock';
  */
 export function cancelReservation(deps: ProductsDeps, orderId: string): Promise<void> {
   return withTransaction(deps.knex, async (trx) => {
-    if (await reservations.claim(trx, orderId, 'cancelled', [])) return;
-    const existing = await reservations.lock(trx, orderId);
+    if (await deps.reservations.claim(trx, orderId, 'cancelled', [])) return;
+    const existing = await deps.reservations.lock(trx, orderId);
     if (existing.state !== 'reserved') return;
     await releaseStock(deps, trx, orderId, existing.items);
-    await reservations.set(trx, orderId, 'cancelled');
+    await deps.reservations.set(trx, orderId, 'cancelled');
   });
 }

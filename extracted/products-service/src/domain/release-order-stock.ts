@@ -1,5 +1,4 @@
 import { withTransaction } from '@banyan/db';
-import { reservationsRepository as reservations } from '../data/reservations';
 import type { ProductsDeps } from './deps';
 import type { StockItem } from './product';
 import { releaseStock } from './release-stock';
@@ -11,13 +10,13 @@ import { releaseStock } from './release-stock';
  */
 export function releaseOrderStock(deps: ProductsDeps, orderId: string, items: StockItem[]): Promise<void> {
   return withTransaction(deps.knex, async (trx) => {
-    if (await reservations.claim(trx, orderId, 'released', items)) {
+    if (await deps.reservations.claim(trx, orderId, 'released', items)) {
       await releaseStock(deps, trx, orderId, items);
       return;
     }
-    const existing = await reservations.lock(trx, orderId);
+    const existing = await deps.reservations.lock(trx, orderId);
     if (existing.state !== 'reserved') return;
     await releaseStock(deps, trx, orderId, existing.items);
-    await reservations.set(trx, orderId, 'released');
+    await deps.reservations.set(trx, orderId, 'released');
   });
 }

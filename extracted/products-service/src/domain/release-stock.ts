@@ -1,5 +1,4 @@
 import type { Knex } from '@banyan/db';
-import { productsRepository as repo } from '../data/repository';
 import type { ProductsDeps } from './deps';
 import { mergeItems } from './reserve-stock';
 import { MAX_STOCK, ProductErrors, type StockItem } from './product';
@@ -8,9 +7,9 @@ import { MAX_STOCK, ProductErrors, type StockItem } from './product';
 export async function releaseStock(deps: ProductsDeps, trx: Knex.Transaction, orderId: string, items: StockItem[]): Promise<void> {
   const sorted = mergeItems(items).sort((a, b) => (a.productId < b.productId ? -1 : 1));
   for (const { productId, quantity } of sorted) {
-    const product = await repo.changeStock(trx, productId, quantity, MAX_STOCK);
+    const product = await deps.repo.changeStock(trx, productId, quantity, MAX_STOCK);
     if (!product) {
-      if (!(await repo.find(trx, productId))) throw ProductErrors.notFound(productId);
+      if (!(await deps.repo.find(trx, productId))) throw ProductErrors.notFound(productId);
       // Only reachable if an admin raised the stock to the ceiling while the order held units.
       throw new Error(`releasing ${quantity} of ${productId} would exceed the stock ceiling`);
     }

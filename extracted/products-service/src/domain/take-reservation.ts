@@ -1,6 +1,5 @@
 import { AppError } from '@banyan/errors';
 import { withTransaction } from '@banyan/db';
-import { reservationsRepository as reservations } from '../data/reservations';
 import type { ProductsDeps } from './deps';
 import type { ReservedItem, StockItem } from './product';
 import { reserveStock } from './reserve-stock';
@@ -13,13 +12,13 @@ import { reserveStock } from './reserve-stock';
  */
 export function takeReservation(deps: ProductsDeps, orderId: string, items: StockItem[]): Promise<ReservedItem[]> {
   return withTransaction(deps.knex, async (trx) => {
-    if (await reservations.claim(trx, orderId, 'reserved', items)) {
+    if (await deps.reservations.claim(trx, orderId, 'reserved', items)) {
       // Out of stock throws here and rolls the claim back with it, so a retry is judged afresh.
       const reserved = await reserveStock(deps, trx, orderId, items);
-      await reservations.set(trx, orderId, 'reserved', reserved);
+      await deps.reservations.set(trx, orderId, 'reserved', reserved);
       return reserved;
     }
-    const existing = await reservations.lock(trx, orderId);
+    const existing = await deps.reservations.lock(trx, orderId);
     if (existing.state === 'cancelled') {
       throw new AppError('PRODUCTS.RESERVATION_CANCELLED', 409, 'This order was cancelled before its stock could be reserved.', { orderId });
     }

@@ -1,18 +1,17 @@
 import { withTransaction } from '@banyan/db';
-import { isSkuConflict, productsRepository as repo } from '../data/repository';
 import type { ProductsDeps } from './deps';
 import { ProductErrors, type Product, type ProductChanges } from './product';
 
 export async function updateProduct(deps: ProductsDeps, id: string, changes: ProductChanges): Promise<Product> {
   try {
     return await withTransaction(deps.knex, async (trx) => {
-      const product = await repo.update(trx, id, changes);
+      const product = await deps.repo.update(trx, id, changes);
       if (!product) throw ProductErrors.notFound(id);
       await deps.events.updated(trx, product);
       return product;
     });
   } catch (err) {
-    if (isSkuConflict(err)) throw ProductErrors.skuTaken(changes.sku!);
+    if (deps.repo.isSkuConflict(err)) throw ProductErrors.skuTaken(changes.sku!);
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 import type { Module, ModuleContext } from '../../kernel';
 import { analyticsSchema } from './data/migrations';
+import { analyticsRepository } from './data/repository';
 import { analyticsSubscriptions } from './events/subscriptions';
 import { analyticsRouter } from './http/routes';
 
@@ -13,7 +14,7 @@ export function createAnalyticsModule(ctx: ModuleContext): Module<AnalyticsApi> 
   return {
     name: 'analytics',
     schema: analyticsSchema,
-    router: analyticsRouter({ knex: ctx.knex, verifier: ctx.verifier }),
+    router: analyticsRouter({ knex: ctx.knex, store: analyticsRepository, verifier: ctx.verifier }),
     api: {},
     subscriptions: analyticsSubscriptions,
   };

@@ -1,5 +1,6 @@
 import type { Module, ModuleContext } from '../../kernel';
 import { notificationsSchema } from './data/migrations';
+import { notificationsRepository } from './data/repository';
 import type { Mailer } from './domain/mailer';
 import { createSender, type SendReport } from './domain/sender';
 import { notificationSyncSubscriptions } from './events/sync';
@@ -31,6 +32,7 @@ export function createNotificationsModule(ctx: ModuleContext, options: Notificat
   const sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
   const sender = createSender({
     knex: ctx.knex,
+    store: notificationsRepository,
     outbox: ctx.outbox,
     mailer: options.mailer,
     from: ctx.config.MAIL_FROM,
@@ -46,7 +48,7 @@ export function createNotificationsModule(ctx: ModuleContext, options: Notificat
   return {
     name: 'notifications',
     schema: notificationsSchema,
-    router: notificationsRouter({ knex: ctx.knex, verifier: ctx.verifier }),
+    router: notificationsRouter({ knex: ctx.knex, store: notificationsRepository, verifier: ctx.verifier }),
     api: { sendPending: sender.sendPending },
     subscriptions: [onOrderCreated(sender)],
     // The sender below keeps running while the domain is extracted: rows recorded here before the

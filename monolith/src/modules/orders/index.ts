@@ -19,7 +19,7 @@ export interface OrdersApi {
 }
 
 export function createOrdersModule(ctx: ModuleContext, doors: { products: ProductsApi; payments: PaymentsApi }): Module<OrdersApi> {
-  const deps: OrdersDeps = { knex: ctx.knex, events: orderEvents(ctx.outbox), ...doors };
+  const deps: OrdersDeps = { knex: ctx.knex, repo: ordersRepository, events: orderEvents(ctx.outbox), ...doors };
   const options = { olderThanMs: ctx.config.ORDERS_RECONCILE_AFTER_MS, batchSize: 50 };
   const reconciled = registerOnce(
     'banyan_orders_reconciled_total',

@@ -1,5 +1,6 @@
 import type { Module, ModuleContext } from '../../kernel';
 import { PAYMENTS_SCHEMA, migrations } from './data/migrations';
+import { paymentsRepository } from './data/repository';
 import { testCardProcessor, type CardProcessor, type ChargeRequest, type ChargeResult } from './domain/card-processor';
 import { cancelCharge } from './domain/cancel-charge';
 import { chargePayment } from './domain/charge-payment';
@@ -38,7 +39,7 @@ export function createPaymentsModule(
   ctx: ModuleContext,
   options: { cardProcessor: CardProcessor },
 ): Module<PaymentsApi> & { remote: ReturnType<typeof paymentsServiceClient> } {
-  const deps: PaymentsDeps = { knex: ctx.knex, events: paymentEvents(ctx.outbox), processor: options.cardProcessor };
+  const deps: PaymentsDeps = { repo: paymentsRepository, knex: ctx.knex, events: paymentEvents(ctx.outbox), processor: options.cardProcessor };
   const remote = paymentsServiceClient({
     url: ctx.config.PAYMENTS_SERVICE_URL,
     token: ctx.config.PAYMENTS_SERVICE_TOKEN,

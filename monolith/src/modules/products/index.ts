@@ -3,7 +3,7 @@ import type { Module, ModuleContext } from '../../kernel';
 import type { UsersApi } from '../users';
 import { PRODUCTS_SCHEMA, migrations } from './data/migrations';
 import { remoteReservationMigrations } from './data/migrations-remote-reservations';
-import { productsRepository as repo } from './data/repository';
+import { isSkuConflict, productsRepository as repo } from './data/repository';
 import { createProduct } from './domain/create-product';
 import type { ProductsDeps } from './domain/deps';
 import type { NewProduct, Product, ReservedItem, StockItem } from './domain/product';
@@ -42,7 +42,7 @@ export function createProductsModule(
   ctx: ModuleContext,
   doors: { users: Pick<UsersApi, 'issueServiceToken'> },
 ): Module<ProductsApi> & { remote: ReturnType<typeof remoteStock> & { client: ReturnType<typeof productsServiceClient> } } {
-  const deps: ProductsDeps = { knex: ctx.knex, events: productEvents(ctx.outbox) };
+  const deps: ProductsDeps = { knex: ctx.knex, repo: { ...repo, isSkuConflict }, events: productEvents(ctx.outbox) };
   const client = productsServiceClient({
     url: ctx.config.PRODUCTS_SERVICE_URL,
     timeoutMs: ctx.config.PRODUCTS_TIMEOUT_MS,

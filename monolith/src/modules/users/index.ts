@@ -2,6 +2,7 @@ import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
 import type { JSONWebKeySet } from 'jose';
 import type { Module, ModuleContext } from '../../kernel';
 import { migrations } from './data/migrations';
+import { isEmailTaken, signingKeysRepository, usersRepository } from './data/repository';
 import { throttleRepository } from './data/throttle-repository';
 import type { UsersContext } from './domain/context';
 import { ensureUser, type EnsureUserInput } from './domain/ensure-user';
@@ -42,7 +43,9 @@ export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<
   const users: UsersContext = {
     knex: ctx.knex,
     outbox: ctx.outbox,
-    keys: createKeyRing(ctx.knex, ctx.logger),
+    users: usersRepository,
+    isEmailTaken,
+    keys: createKeyRing(signingKeysRepository(ctx.knex), ctx.logger),
     tokenTtlSeconds: config.TOKEN_TTL_SECONDS,
     throttle: createAttemptThrottle(counter, {
       windowMs: config.USERS_THROTTLE_WINDOW_MS,

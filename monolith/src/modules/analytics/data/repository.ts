@@ -95,3 +95,6 @@ export const analyticsRepository = {
     return rows.map((r) => ({ productId: r.product_id, name: r.name, quantity: Number(r.quantity), revenueCents: Number(r.revenue_cents) }));
   },
 };
+
+/** What the use cases get through their callers (domain/ never imports data/ itself). */
+export type AnalyticsRepository = typeof analyticsRepository;

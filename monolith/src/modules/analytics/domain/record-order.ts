@@ -1,6 +1,6 @@
 import type { Knex } from '@banyan/db';
 import type { EventData } from '@banyan/events';
-import { analyticsRepository, type OrderLine } from '../data/repository';
+import type { AnalyticsRepository, OrderLine } from '../data/repository';
 
 type Item = EventData<'order.confirmed'>['items'][number];
 
@@ -16,9 +16,9 @@ function toLines(items: Item[]): OrderLine[] {
   return [...byProduct.values()];
 }
 
-export async function recordOrderConfirmed(trx: Knex.Transaction, order: EventData<'order.confirmed'>): Promise<void> {
-  await analyticsRepository.recordConfirmed(trx, order);
-  await analyticsRepository.recordLines(trx, order.orderId, toLines(order.items));
+export async function recordOrderConfirmed(store: AnalyticsRepository, trx: Knex.Transaction, order: EventData<'order.confirmed'>): Promise<void> {
+  await store.recordConfirmed(trx, order);
+  await store.recordLines(trx, order.orderId, toLines(order.items));
 }
 
 /**
@@ -26,7 +26,7 @@ export async function recordOrderConfirmed(trx: Knex.Transaction, order: EventDa
  * sale; a declined payment never made one. If order.confirmed arrives later (another queue), it
  * fills in the day but the order still does not count.
  */
-export async function recordOrderCancelled(trx: Knex.Transaction, order: EventData<'order.cancelled'>): Promise<void> {
-  await analyticsRepository.recordCancelled(trx, order);
-  await analyticsRepository.recordLines(trx, order.orderId, toLines(order.items));
+export async function recordOrderCancelled(store: AnalyticsRepository, trx: Knex.Transaction, order: EventData<'order.cancelled'>): Promise<void> {
+  await store.recordCancelled(trx, order);
+  await store.recordLines(trx, order.orderId, toLines(order.items));
 }

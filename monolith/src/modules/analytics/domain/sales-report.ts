@@ -1,5 +1,5 @@
 import type { Knex } from '@banyan/db';
-import { analyticsRepository, type DaySales } from '../data/repository';
+import type { AnalyticsRepository, DaySales } from '../data/repository';
 
 export interface SalesReport {
   from: string;
@@ -12,8 +12,8 @@ export interface SalesReport {
 }
 
 /** [from, to] inclusive, both YYYY-MM-DD, days counted in UTC. */
-export async function salesReport(knex: Knex, from: string, to: string): Promise<SalesReport> {
-  const days = await analyticsRepository.salesByDay(knex, from, to);
+export async function salesReport(deps: { knex: Knex; store: AnalyticsRepository }, from: string, to: string): Promise<SalesReport> {
+  const days = await deps.store.salesByDay(deps.knex, from, to);
   return {
     from,
     to,

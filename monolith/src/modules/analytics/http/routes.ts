@@ -4,6 +4,7 @@ import type { Knex } from '@banyan/db';
 import { parse } from '@banyan/http';
 import { z } from 'zod';
 import { addDays, daysInRange, DEFAULT_RANGE_DAYS, isCalendarDate, MAX_RANGE_DAYS, todayUtc } from '../domain/date-range';
+import type { AnalyticsRepository } from '../data/repository';
 import { salesReport } from '../domain/sales-report';
 import { topProducts } from '../domain/top-products';
 
@@ -23,19 +24,19 @@ const salesQuery = z
 
 const topQuery = z.object({ limit: z.coerce.number().int().min(1).max(50).default(10) });
 
-export function analyticsRouter(deps: { knex: Knex; verifier: TokenVerifier }): Router {
+export function analyticsRouter(deps: { knex: Knex; store: AnalyticsRepository; verifier: TokenVerifier }): Router {
   const router = Router();
   // The whole shop's revenue and best sellers are the business's figures, not a customer's.
   router.use(authenticate(deps.verifier), requireRole('admin'));
 
   router.get('/sales', async (req, res) => {
     const { from, to } = parse(salesQuery, req.query);
-    res.json(await salesReport(deps.knex, from, to));
+    res.json(await salesReport(deps, from, to));
   });
 
   router.get('/top-products', async (req, res) => {
     const { limit } = parse(topQuery, req.query);
-    res.json(await topProducts(deps.knex, limit));
+    res.json(await topProducts(deps, limit));
   });
 
   return router;

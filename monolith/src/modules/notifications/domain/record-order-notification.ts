@@ -1,7 +1,7 @@
 import type { Knex } from '@banyan/db';
 import type { EventData, EventEnvelope } from '@banyan/events';
 import { v7 as uuidv7 } from 'uuid';
-import { notificationsRepository, type NotificationRow } from '../data/repository';
+import type { NotificationRow, NotificationsRepository } from '../data/repository';
 import { composeOrderEmail } from './compose-order-email';
 
 /**
@@ -11,13 +11,14 @@ import { composeOrderEmail } from './compose-order-email';
  * the row once the transaction has committed; the sweep, if the caller died first.
  */
 export async function recordOrderNotification(
+  store: NotificationsRepository,
   trx: Knex.Transaction,
   event: EventEnvelope<EventData<'order.created'>>,
   leaseMs: number,
 ): Promise<NotificationRow | undefined> {
   const order = event.data;
   const { subject, body } = composeOrderEmail(order);
-  return notificationsRepository.insert(trx, {
+  return store.insert(trx, {
     id: uuidv7(),
     source_event_id: event.id,
     user_id: order.userId,

@@ -2,11 +2,12 @@ import { withTransaction, type Knex } from '@banyan/db';
 import type { EventData } from '@banyan/events';
 import type { Outbox } from '@banyan/outbox';
 import { withSpan } from '@banyan/telemetry';
-import { notificationsRepository, type NotificationRow } from '../data/repository';
+import type { NotificationRow, NotificationsRepository } from '../data/repository';
 import type { Mailer } from './mailer';
 
 export interface SendDeps {
   knex: Knex;
+  store: NotificationsRepository;
   outbox: Outbox;
   mailer: Mailer;
   from: string;
@@ -46,12 +47,12 @@ export async function sendNotification(deps: SendDeps, row: NotificationRow): Pr
     );
   } catch (err) {
     const retryAfterMs = Math.min(deps.retryBaseMs * 2 ** row.attempts, 3_600_000);
-    const failed = await notificationsRepository.recordFailure(deps.knex, row.id, describeError(err), deps.maxAttempts, retryAfterMs);
+    const failed = await deps.store.recordFailure(deps.knex, row.id, describeError(err), deps.maxAttempts, retryAfterMs);
     return failed?.status === 'failed' ? 'failed' : 'retrying';
   }
 
   await withTransaction(deps.knex, async (trx) => {
-    const sent = await notificationsRepository.markSent(trx, row.id);
+    const sent = await deps.store.markSent(trx, row.id);
     // Another sender got there first (its lease had run out on us): its event is the one.
     if (!sent) return;
     await deps.outbox.add<EventData<'notification.sent'>>(trx, {

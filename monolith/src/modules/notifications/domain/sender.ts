@@ -1,5 +1,5 @@
 import type { Logger } from '@banyan/telemetry';
-import { notificationsRepository, type NotificationRow } from '../data/repository';
+import type { NotificationRow } from '../data/repository';
 import { sendNotification, type SendDeps, type SendOutcome } from './send-notification';
 
 export interface SenderOptions extends SendDeps {
@@ -45,10 +45,10 @@ export function createSender(options: SenderOptions): Sender {
     // (a zero delay): a pass ends, and the next sweep retries them.
     const tried: string[] = [];
     for (;;) {
-      const batch = await notificationsRepository.claimDue(options.knex, options.batchSize, options.leaseMs, tried);
+      const batch = await options.store.claimDue(options.knex, options.batchSize, options.leaseMs, tried);
       for (const [index, row] of batch.entries()) {
         if (stopped) {
-          await notificationsRepository.releaseClaims(options.knex, batch.slice(index).map((r) => r.id));
+          await options.store.releaseClaims(options.knex, batch.slice(index).map((r) => r.id));
           return;
         }
         tried.push(row.id);
@@ -92,7 +92,7 @@ export function createSender(options: SenderOptions): Sender {
     const work = (async () => {
       if (stopped) {
         // Shutting down: give the claim back so the next sender need not wait it out.
-        await notificationsRepository.releaseClaims(options.knex, [row.id]);
+        await options.store.releaseClaims(options.knex, [row.id]);
         return;
       }
       const outcome = await sendNotification(options, row);

@@ -109,3 +109,5 @@ export const ordersRepository = {
     return row ? (await withItems(trx, [row]))[0] : undefined;
   },
 };
+
+export type OrdersRepository = typeof ordersRepository;

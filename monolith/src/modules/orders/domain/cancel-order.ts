@@ -1,6 +1,5 @@
 import type { Principal } from '@banyan/auth';
 import { withTransaction } from '@banyan/db';
-import { ordersRepository as repo } from '../data/repository';
 import type { OrdersDeps } from './deps';
 import { OrderErrors, type Order } from './order';
 
@@ -10,14 +9,14 @@ import { OrderErrors, type Order } from './order';
  * again finishes the job: the refund answers "already refunded" and the order moves on.
  */
 export async function cancelOrder(deps: OrdersDeps, customer: Principal, orderId: string): Promise<Order> {
-  const order = await repo.find(deps.knex, orderId);
+  const order = await deps.repo.find(deps.knex, orderId);
   if (!order || order.userId !== customer.userId) throw OrderErrors.notFound();
   if (order.status !== 'confirmed') throw OrderErrors.notCancellable(order.status);
 
   await deps.payments.refund(orderId);
 
   return withTransaction(deps.knex, async (trx) => {
-    const cancelled = await repo.transition(trx, orderId, 'confirmed', 'cancelled');
+    const cancelled = await deps.repo.transition(trx, orderId, 'confirmed', 'cancelled');
     // A concurrent cancel won the race; the refund it shares with us is idempotent.
     if (!cancelled) throw OrderErrors.notCancellable('cancelled');
     await deps.products.releaseStock(trx, orderId, cancelled.items);

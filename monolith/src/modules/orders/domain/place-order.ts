@@ -2,7 +2,6 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Principal } from '@banyan/auth';
 import { withTransaction } from '@banyan/db';
 import { withSpan } from '@banyan/telemetry';
-import { ordersRepository as repo } from '../data/repository';
 import type { OrdersDeps } from './deps';
 import { OrderErrors, type Order, type OrderLine } from './order';
 import { confirmOrder, declineOrder, failOrder } from './settle-order';
@@ -37,7 +36,7 @@ async function place(deps: OrdersDeps, customer: Principal, input: PlaceOrderInp
   const pending = await withTransaction(deps.knex, async (trx) => {
     const items = await deps.products.reserveStock(trx, orderId, input.items);
     const totalCents = items.reduce((sum, i) => sum + i.quantity * i.priceCents, 0);
-    return repo.insert(trx, { id: orderId, userId: customer.userId, customerEmail: customer.email, status: 'pending', totalCents, items });
+    return deps.repo.insert(trx, { id: orderId, userId: customer.userId, customerEmail: customer.email, status: 'pending', totalCents, items });
   });
 
   let payment;

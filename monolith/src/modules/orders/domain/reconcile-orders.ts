@@ -1,6 +1,5 @@
 import { withTransaction } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
-import { ordersRepository as repo } from '../data/repository';
 import type { OrdersDeps } from './deps';
 import type { Order } from './order';
 
@@ -31,7 +30,7 @@ export interface ReconcileReport {
  */
 export async function reconcileOrders(deps: OrdersDeps, logger: Logger, options: { olderThanMs: number; batchSize: number }): Promise<ReconcileReport> {
   const report: ReconcileReport = { reconciled: 0, refunded: 0, abandoned: 0, retrying: 0 };
-  for (const order of await repo.toReconcile(deps.knex, options.olderThanMs, options.batchSize)) {
+  for (const order of await deps.repo.toReconcile(deps.knex, options.olderThanMs, options.batchSize)) {
     if (order.status === 'pending') {
       if (!(await abandon(deps, order))) continue; // it was settled meanwhile
       report.abandoned += 1;
@@ -44,7 +43,7 @@ export async function reconcileOrders(deps: OrdersDeps, logger: Logger, options:
       logger.warn({ orderId: order.id, err }, 'order reconciler: could not settle the payment of a failed order; retrying on the next pass');
       continue;
     }
-    await repo.markReconciled(deps.knex, order.id, 'paymentId' in outcome ? outcome.paymentId : undefined);
+    await deps.repo.markReconciled(deps.knex, order.id, 'paymentId' in outcome ? outcome.paymentId : undefined);
     report.reconciled += 1;
     if (outcome.status === 'refunded') {
       report.refunded += 1;
@@ -60,7 +59,7 @@ export async function reconcileOrders(deps: OrdersDeps, logger: Logger, options:
 /** Fail a `pending` order nobody settled; false when it was no longer pending. */
 function abandon(deps: OrdersDeps, order: Order): Promise<boolean> {
   return withTransaction(deps.knex, async (trx) => {
-    const failed = await repo.transition(trx, order.id, 'pending', 'payment_failed');
+    const failed = await deps.repo.transition(trx, order.id, 'pending', 'payment_failed');
     if (!failed) return false;
     await deps.products.releaseStock(trx, order.id, failed.items);
     return true;

@@ -1,7 +1,6 @@
 import { withTransaction } from '@banyan/db';
 import type { OrdersDeps } from './deps';
 import { OrderErrors, type Order } from './order';
-import { ordersRepository as repo } from '../data/repository';
 
 /**
  * The second transaction of placing an order, once the payment's answer is known. Each moves
@@ -10,7 +9,7 @@ import { ordersRepository as repo } from '../data/repository';
 
 export function confirmOrder(deps: OrdersDeps, order: Order, paymentId: string): Promise<Order> {
   return withTransaction(deps.knex, async (trx) => {
-    const confirmed = await settled(repo.transition(trx, order.id, 'pending', 'confirmed', paymentId), order);
+    const confirmed = await settled(deps.repo.transition(trx, order.id, 'pending', 'confirmed', paymentId), order);
     await deps.events.created(trx, confirmed);
     await deps.events.confirmed(trx, confirmed, paymentId);
     return confirmed;
@@ -19,7 +18,7 @@ export function confirmOrder(deps: OrdersDeps, order: Order, paymentId: string):
 
 export function declineOrder(deps: OrdersDeps, order: Order, paymentId: string): Promise<Order> {
   return withTransaction(deps.knex, async (trx) => {
-    const declined = await settled(repo.transition(trx, order.id, 'pending', 'payment_declined', paymentId), order);
+    const declined = await settled(deps.repo.transition(trx, order.id, 'pending', 'payment_declined', paymentId), order);
     await deps.products.releaseStock(trx, order.id, declined.items);
     await deps.events.created(trx, declined);
     await deps.events.cancelled(trx, declined, 'payment_declined');
@@ -35,7 +34,7 @@ export function declineOrder(deps: OrdersDeps, order: Order, paymentId: string):
  */
 export function failOrder(deps: OrdersDeps, order: Order): Promise<Order> {
   return withTransaction(deps.knex, async (trx) => {
-    const failed = await settled(repo.transition(trx, order.id, 'pending', 'payment_failed'), order);
+    const failed = await settled(deps.repo.transition(trx, order.id, 'pending', 'payment_failed'), order);
     await deps.products.releaseStock(trx, order.id, failed.items);
     return failed;
   });

@@ -137,3 +137,5 @@ export const paymentsRepository = {
   },
 
 };
+
+export type PaymentsRepository = typeof paymentsRepository;

@@ -1,5 +1,4 @@
 import { withTransaction } from '@banyan/db';
-import { paymentsRepository as repo } from '../data/repository';
 import type { PaymentsDeps } from './deps';
 import { PaymentErrors, type CancelOutcome } from './payment';
 import { refundPayment } from './refund-payment';
@@ -18,7 +17,7 @@ import { refundPayment } from './refund-payment';
  *   then on, so a request still on its way cannot charge the card later.
  */
 export async function cancelCharge(deps: PaymentsDeps, orderId: string): Promise<CancelOutcome> {
-  const payment = await repo.byOrder(deps.knex, orderId);
+  const payment = await deps.repo.byOrder(deps.knex, orderId);
   if (!payment) return { status: 'none' };
   if (payment.status === 'declined' || payment.status === 'refunded') return { paymentId: payment.id, status: payment.status };
   if (payment.status === 'captured') return refundPayment(deps, orderId);
@@ -32,19 +31,19 @@ export async function cancelCharge(deps: PaymentsDeps, orderId: string): Promise
 
   await withTransaction(deps.knex, async (trx) => {
     if (answer.wasCharged) {
-      const captured = await repo.transition(trx, payment.id, 'pending', 'captured', { processorReference: answer.reference });
+      const captured = await deps.repo.transition(trx, payment.id, 'pending', 'captured', { processorReference: answer.reference });
       if (!captured) return; // a concurrent call recorded the answer first
       await deps.events.captured(trx, captured);
-      const refunded = await repo.transition(trx, payment.id, 'captured', 'refunded');
-      await repo.stamp(trx, payment.id, (await deps.events.refunded(trx, refunded!)).sequence);
+      const refunded = await deps.repo.transition(trx, payment.id, 'captured', 'refunded');
+      await deps.repo.stamp(trx, payment.id, (await deps.events.refunded(trx, refunded!)).sequence);
     } else {
-      const declined = await repo.transition(trx, payment.id, 'pending', 'declined', { declineReason: 'cancelled' });
-      if (declined) await repo.stamp(trx, payment.id, (await deps.events.declined(trx, declined)).sequence);
+      const declined = await deps.repo.transition(trx, payment.id, 'pending', 'declined', { declineReason: 'cancelled' });
+      if (declined) await deps.repo.stamp(trx, payment.id, (await deps.events.declined(trx, declined)).sequence);
     }
   });
   // Read back rather than trust this call's own writes: a concurrent charge may have recorded a
   // (captured) answer first, which the second pass then refunds.
-  const settled = (await repo.byOrder(deps.knex, orderId))!;
+  const settled = (await deps.repo.byOrder(deps.knex, orderId))!;
   if (settled.status === 'pending') throw new Error(`payment for order ${orderId} still pending after its cancel was recorded`);
   return settled.status === 'captured' ? refundPayment(deps, orderId) : { paymentId: settled.id, status: settled.status };
 }

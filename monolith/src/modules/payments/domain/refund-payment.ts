@@ -1,11 +1,10 @@
 import { withTransaction } from '@banyan/db';
-import { paymentsRepository as repo } from '../data/repository';
 import type { PaymentsDeps } from './deps';
 import { PaymentErrors, type RefundOutcome } from './payment';
 
 /** Refund an order's captured payment; refunding an already refunded one is a no-op. */
 export async function refundPayment(deps: PaymentsDeps, orderId: string): Promise<RefundOutcome> {
-  const payment = await repo.byOrder(deps.knex, orderId);
+  const payment = await deps.repo.byOrder(deps.knex, orderId);
   if (!payment) throw PaymentErrors.notFound();
   if (payment.status === 'refunded') return { paymentId: payment.id, status: 'refunded' };
   if (payment.status !== 'captured') throw PaymentErrors.notRefundable(payment.status);
@@ -21,8 +20,8 @@ export async function refundPayment(deps: PaymentsDeps, orderId: string): Promis
   }
 
   await withTransaction(deps.knex, async (trx) => {
-    const refunded = await repo.transition(trx, payment.id, 'captured', 'refunded');
-    if (refunded) await repo.stamp(trx, refunded.id, (await deps.events.refunded(trx, refunded)).sequence);
+    const refunded = await deps.repo.transition(trx, payment.id, 'captured', 'refunded');
+    if (refunded) await deps.repo.stamp(trx, refunded.id, (await deps.events.refunded(trx, refunded)).sequence);
   });
   return { paymentId: payment.id, status: 'refunded' };
 }

@@ -1,8 +1,14 @@
 import type { Knex } from '@banyan/db';
+import type { ProductsRepository } from '../data/repository';
 import type { ProductEvents } from '../events/publish';
 
-/** What the products use cases need: the database and the module's event publisher. */
+/**
+ * What the products use cases need: the database, the module's tables and its event publisher.
+ * The door (index.ts) wires them; use cases never import data/ themselves (the inner-module rule
+ * in .dependency-cruiser.cjs), so the rows' shape stays one file's business.
+ */
 export interface ProductsDeps {
   knex: Knex;
+  repo: ProductsRepository;
   events: ProductEvents;
 }

@@ -1,5 +1,4 @@
 import type { Knex } from '@banyan/db';
-import { productsRepository as repo } from '../data/repository';
 import type { ProductsDeps } from './deps';
 import { MAX_STOCK, ProductErrors, type ReservedItem, type StockItem } from './product';
 
@@ -20,9 +19,9 @@ export async function reserveStock(deps: ProductsDeps, trx: Knex.Transaction, or
   const sorted = [...merged].sort((a, b) => (a.productId < b.productId ? -1 : 1));
   const reserved = new Map<string, number>();
   for (const { productId, quantity } of sorted) {
-    const product = await repo.changeStock(trx, productId, -quantity, MAX_STOCK);
+    const product = await deps.repo.changeStock(trx, productId, -quantity, MAX_STOCK);
     if (!product) {
-      const current = await repo.find(trx, productId);
+      const current = await deps.repo.find(trx, productId);
       if (!current) throw ProductErrors.notFound(productId);
       throw ProductErrors.insufficientStock(productId, current.stock);
     }

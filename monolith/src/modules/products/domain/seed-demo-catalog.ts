@@ -1,7 +1,6 @@
 import { v7 as uuidv7 } from 'uuid';
 import { withTransaction } from '@banyan/db';
-import { DEMO_CATALOG } from '../data/demo-catalog';
-import { productsRepository as repo } from '../data/repository';
+import { DEMO_CATALOG } from './demo-catalog';
 import type { ProductsDeps } from './deps';
 
 /** Arbitrary but fixed: serialises concurrent seeders (two `npm start`s) so neither doubles the catalog. */
@@ -11,9 +10,9 @@ const SEED_LOCK = 0x62616e79;
 export async function seedDemoCatalog(deps: ProductsDeps): Promise<number> {
   return withTransaction(deps.knex, async (trx) => {
     await trx.raw('SELECT pg_advisory_xact_lock(?)', [SEED_LOCK]);
-    if ((await repo.count(trx)) > 0) return 0;
+    if ((await deps.repo.count(trx)) > 0) return 0;
     for (const input of DEMO_CATALOG) {
-      const product = await repo.insert(trx, uuidv7(), input);
+      const product = await deps.repo.insert(trx, uuidv7(), input);
       await deps.events.created(trx, product);
     }
     return DEMO_CATALOG.length;

@@ -1,11 +1,16 @@
 import type { Knex } from '@banyan/db';
 import type { Outbox } from '@banyan/outbox';
+import type { isEmailTaken, usersRepository } from '../data/repository';
 import type { KeyRing } from './signing-keys';
 import type { AttemptThrottle } from './throttle';
 
 /** What the users use cases need, built once by the module's factory. */
 export interface UsersContext {
   knex: Knex;
+  /** The module's account table (domain/ never imports data/ itself: the inner-module rule). */
+  users: typeof usersRepository;
+  /** Whether a write failed on the unique email. */
+  isEmailTaken: typeof isEmailTaken;
   outbox: Outbox;
   keys: KeyRing;
   tokenTtlSeconds: number;

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { isAppError } from '@banyan/errors';
 import { parse } from '@banyan/http';
-import { usersRepository } from '../data/repository';
 import type { UsersContext } from './context';
 import { registerUser } from './register-user';
 import { hashPassword, verifyPassword } from './passwords';
@@ -23,7 +22,7 @@ export type EnsureUserInput = z.input<typeof ensureInput>;
  */
 export async function ensureUser(ctx: UsersContext, raw: EnsureUserInput): Promise<{ user: User; created: boolean }> {
   const input = parse(ensureInput, raw);
-  const existing = await usersRepository(ctx.knex).findByEmail(input.email);
+  const existing = await ctx.users(ctx.knex).findByEmail(input.email);
   if (!existing) {
     try {
       return { user: await registerUser(ctx, input), created: true };
@@ -32,10 +31,10 @@ export async function ensureUser(ctx: UsersContext, raw: EnsureUserInput): Promi
       if (!isAppError(err) || err.code !== 'USERS.EMAIL_TAKEN') throw err;
     }
   }
-  const stored = existing ?? (await usersRepository(ctx.knex).findByEmail(input.email));
+  const stored = existing ?? (await ctx.users(ctx.knex).findByEmail(input.email));
   if (!stored) throw new Error(`user ${input.email} vanished while being ensured`);
   if (!(await verifyPassword(input.password, stored.passwordHash))) {
-    await usersRepository(ctx.knex).update(stored.id, { passwordHash: await hashPassword(input.password) });
+    await ctx.users(ctx.knex).update(stored.id, { passwordHash: await hashPassword(input.password) });
   }
   return { user: toUser(stored), created: false };
 }

@@ -1,4 +1,3 @@
-import { usersRepository } from '../data/repository';
 import type { UsersContext } from './context';
 import { UsersErrors } from './errors';
 import { toUser, type User } from './user';
@@ -7,13 +6,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export async function getUser(ctx: UsersContext, id: string): Promise<User> {
   // Not a uuid cannot be a user; asking PostgreSQL would fail with a type error instead.
-  const stored = UUID.test(id) ? await usersRepository(ctx.knex).findById(id) : undefined;
+  const stored = UUID.test(id) ? await ctx.users(ctx.knex).findById(id) : undefined;
   if (!stored) throw UsersErrors.notFound();
   return toUser(stored);
 }
 
 /** Undefined when no account has this email (compared case-insensitively). */
 export async function findUserByEmail(ctx: UsersContext, email: string): Promise<User | undefined> {
-  const stored = await usersRepository(ctx.knex).findByEmail(email.trim().toLowerCase());
+  const stored = await ctx.users(ctx.knex).findByEmail(email.trim().toLowerCase());
   return stored && toUser(stored);
 }

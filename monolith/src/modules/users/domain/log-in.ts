@@ -1,4 +1,3 @@
-import { usersRepository } from '../data/repository';
 import type { UsersContext } from './context';
 import { UsersErrors } from './errors';
 import { decoyHash, verifyPassword } from './passwords';
@@ -17,7 +16,7 @@ export async function logIn(
   // Before the lookup and the hash: a throttled attempt costs one upsert, and an unknown email
   // is counted and refused exactly like a known one.
   await ctx.throttle.admitLogin(credentials.email, client.address);
-  const stored = await usersRepository(ctx.knex).findByEmail(credentials.email);
+  const stored = await ctx.users(ctx.knex).findByEmail(credentials.email);
   const matches = await verifyPassword(credentials.password, stored?.passwordHash ?? (await decoyHash()));
   if (!stored || !matches) throw UsersErrors.invalidCredentials();
   await ctx.throttle.loginSucceeded(credentials.email);

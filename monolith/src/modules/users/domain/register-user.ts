@@ -1,6 +1,5 @@
 import { v7 as uuidv7 } from 'uuid';
 import { withTransaction } from '@banyan/db';
-import { isEmailTaken, usersRepository } from '../data/repository';
 import { userRegistered } from '../events/user-registered';
 import type { UsersContext } from './context';
 import { UsersErrors } from './errors';
@@ -22,12 +21,12 @@ export async function registerUser(ctx: UsersContext, input: Registration): Prom
   const user: User = { id: uuidv7(), email: input.email, name: input.name, role: input.role ?? 'customer' };
   try {
     await withTransaction(ctx.knex, async (trx) => {
-      await usersRepository(trx).insert({ ...user, passwordHash });
+      await ctx.users(trx).insert({ ...user, passwordHash });
       await ctx.outbox.add(trx, userRegistered(user));
     });
   } catch (err) {
     // The unique index decides, so two concurrent registrations cannot both win.
-    if (isEmailTaken(err)) throw UsersErrors.emailTaken();
+    if (ctx.isEmailTaken(err)) throw UsersErrors.emailTaken();
     throw err;
   }
   return user;

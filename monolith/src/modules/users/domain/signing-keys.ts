@@ -1,7 +1,6 @@
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, type JSONWebKeySet, type CryptoKey } from 'jose';
-import type { Knex } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
-import { signingKeysRepository, type StoredKey } from '../data/repository';
+import type { signingKeysRepository, StoredKey } from '../data/repository';
 
 export const SIGNING_ALG = 'ES256';
 
@@ -28,8 +27,7 @@ async function generate(): Promise<StoredKey> {
  * key. A production system would keep the private half in a KMS or secret store; here the
  * database is the one piece of infrastructure the monolith already has.
  */
-export function createKeyRing(knex: Knex, logger: Logger): KeyRing {
-  const keys = signingKeysRepository(knex);
+export function createKeyRing(keys: ReturnType<typeof signingKeysRepository>, logger: Logger): KeyRing {
   let active: Promise<{ kid: string; key: CryptoKey | Uint8Array }> | undefined;
 
   const load = async () => {

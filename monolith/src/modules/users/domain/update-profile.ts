@@ -1,4 +1,3 @@
-import { usersRepository } from '../data/repository';
 import type { UsersContext } from './context';
 import { UsersErrors } from './errors';
 import { hashPassword } from './passwords';
@@ -17,7 +16,7 @@ export interface ProfileChanges {
  */
 export async function updateProfile(ctx: UsersContext, userId: string, changes: ProfileChanges): Promise<User> {
   const passwordHash = changes.password !== undefined ? await hashPassword(changes.password) : undefined;
-  const updated = await usersRepository(ctx.knex).update(userId, { name: changes.name, passwordHash });
+  const updated = await ctx.users(ctx.knex).update(userId, { name: changes.name, passwordHash });
   if (!updated) throw UsersErrors.notFound();
   return toUser(updated);
 }

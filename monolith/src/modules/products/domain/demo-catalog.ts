@@ -1,4 +1,4 @@
-import type { NewProduct } from '../domain/product';
+import type { NewProduct } from './product';
 
 /** A small, believable shop for `npm run seed` and demos. */
 export const DEMO_CATALOG: NewProduct[] = [
