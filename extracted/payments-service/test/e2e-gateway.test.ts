@@ -6,7 +6,7 @@ import { sleep, startPaymentsSystem, type PaymentsSystem } from './system';
 
 /**
  * The issue's extraction drill for payments, end to end through a real gateway with both relays
- * running: backfill and verify; switch to the service, back and again while a loop checks out,
+ * running: backfill and verify; switch to the service, back and again while four writers check out,
  * gets declined and cancels through the gateway; the contract scenarios on both sides in both
  * modes; and the service killed during checkout with the gateway in front, between calls and in the
  * middle of a charge.
@@ -14,6 +14,8 @@ import { sleep, startPaymentsSystem, type PaymentsSystem } from './system';
 const GOOD = '4242424242424242';
 const DECLINED = '4000000000000002';
 const BREAKER_RESET_MS = 1000;
+/** Concurrent writers in the switch drill (issue 17: at least four). */
+const WRITERS = 4;
 
 let system: PaymentsSystem;
 let customerToken: string;
@@ -64,22 +66,23 @@ describe('payments extracted, end to end through the gateway', () => {
     expect((await paymentOn('service', refunded.body.id))?.status).toBe('refunded');
   });
 
-  test('When payments is switched to the service, back, and again while orders, declines and cancellations continue, then verify finds 0 differences and every acknowledged write is on both sides, charged once', async () => {
+  test('When payments is switched to the service, back, and again while four writers keep ordering, declining and cancelling, then verify finds 0 differences and every acknowledged write is on both sides, charged once', async () => {
     const items = [await product(), await product(10_000, 799)];
     const expected = new Map<string, { status: 'captured' | 'declined' | 'refunded'; amountCents: number; order: string }>();
     const cancellable: string[] = [];
     const counts = { placed: 0, cancelled: 0, reads: 0, retriedCancels: 0, refused: [] as string[] };
     Object.assign(system.card.state, { charges: 0 });
 
-    // One writer, one request at a time, so each acknowledgement has one meaning.
+    // Four writers at once, each one request at a time, so each acknowledgement has one meaning;
+    // every step takes its own number, so the writers interleave checkouts, declines, cancels and reads.
     let running = true;
     let n = 0;
-    const loop = (async () => {
+    const writer = async () => {
       while (running) {
-        n++;
-        const productId = items[n % 2];
-        const priceCents = n % 2 === 0 ? 1250 : 799;
-        const op = n % 5;
+        const k = ++n;
+        const productId = items[k % 2];
+        const priceCents = k % 2 === 0 ? 1250 : 799;
+        const op = k % 5;
         if (op === 0 || op === 1) {
           const res = await checkout(productId, GOOD, 2);
           counts.placed++;
@@ -113,7 +116,8 @@ describe('payments extracted, end to end through the gateway', () => {
           if (res.status !== 200 && !(res.status === 404 && res.body.code === 'PAYMENTS.NOT_FOUND')) counts.refused.push(`read ${res.status}`);
         }
       }
-    })();
+    };
+    const loop = Promise.all(Array.from({ length: WRITERS }, writer));
 
     await sleep(1500);
     await system.gateway.route('payments', 'extracted');
@@ -129,7 +133,8 @@ describe('payments extracted, end to end through the gateway', () => {
     await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), { timeoutMs: 20_000 });
     if (process.env.LOAD_DEBUG) console.log({ n, ...counts, charges: system.card.state.charges });
     expect(counts.refused).toEqual([]);
-    expect(counts.retriedCancels).toBeLessThanOrEqual(3);
+    // A cancel right after a switch may find the capture not yet replicated: a few per switch and writer.
+    expect(counts.retriedCancels).toBeLessThanOrEqual(3 * WRITERS);
     expect(counts.cancelled).toBeGreaterThan(3);
     // Each order reached the processor exactly once, whichever side charged it.
     expect(system.card.state.charges).toBe(counts.placed);
