@@ -20,8 +20,9 @@ function switchableRoutes(): RoutingView & { set(mode: RouteMode): void } {
     set: (next) => {
       mode = next;
     },
-    get: (domain) => ({ domain, mode: domain === 'payments' ? mode : 'monolith', percent: 0, version: 0 }),
+    get: (domain) => ({ domain, mode: domain === 'payments' ? mode : 'monolith', percent: 0, version: 0, fenced: false }),
     isExtracted: (domain) => domain === 'payments' && mode === 'extracted',
+    beginWrite: async (domain) => ({ side: domain === 'payments' && mode === 'extracted' ? 'extracted' : 'monolith', done: () => undefined }),
     onChange: () => () => undefined,
     refresh: async () => undefined,
     stop: () => undefined,

@@ -1,7 +1,7 @@
 import { DOMAINS } from '@banyan/events';
 import { names, removeTopology, startConsumers, type Consumers } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
-import { watchRoutes, type RoutingView } from '@banyan/routing-client';
+import { staticRoutes, watchRoutes, type RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
 import { eventually, testNamespace } from '@banyan/testing';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from '../../../gateway/test/support/gateway';
@@ -47,6 +47,7 @@ export async function startPaymentsSystem(label: string, options: { breakerReset
     const routing: RoutingView = {
       get: (domain) => late.routes!.get(domain),
       isExtracted: (domain) => late.routes?.isExtracted(domain) ?? false,
+      beginWrite: (domain) => (late.routes ?? staticRoutes()).beginWrite(domain),
       onChange: (listener) => late.routes?.onChange(listener) ?? (() => undefined),
       refresh: async () => late.routes?.refresh(),
       stop: () => late.routes?.stop(),

@@ -82,10 +82,11 @@ describe('buildService', () => {
 /** A routing view the test switches by hand: what the gateway's admin API would report. */
 function routingView(): RoutingView & { route(mode: RouteMode): void } {
   const listeners = new Set<(next: RouteState, previous: RouteState) => void>();
-  let state: RouteState = { domain: 'things', mode: 'monolith', percent: 0, version: 0 };
+  let state: RouteState = { domain: 'things', mode: 'monolith', percent: 0, version: 0, fenced: false };
   return {
     get: () => state,
     isExtracted: () => state.mode === 'extracted',
+    beginWrite: async () => ({ side: state.mode === 'extracted' ? 'extracted' : 'monolith', done: () => undefined }),
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -3,7 +3,7 @@ import { createTokenVerifier } from '@banyan/auth';
 import { serve, type Served } from '@banyan/http';
 import { removeTopology, startConsumers, type Consumers } from '@banyan/messaging';
 import { createRelay, type Relay } from '@banyan/relay';
-import { watchRoutes, type RoutingView } from '@banyan/routing-client';
+import { staticRoutes, watchRoutes, type RoutingView } from '@banyan/routing-client';
 import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, http, testNamespace, type TestDatabase } from '@banyan/testing';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from '../../../../gateway/test/support/gateway';
@@ -55,6 +55,7 @@ export async function startProductsSystem(label: string): Promise<ProductsSystem
     const routing: RoutingView = {
       get: (domain) => routes!.get(domain),
       isExtracted: (domain) => routes?.isExtracted(domain) ?? false,
+      beginWrite: (domain) => (routes ?? staticRoutes()).beginWrite(domain),
       onChange: () => () => undefined,
       refresh: async () => routes?.refresh(),
       stop: () => routes?.stop(),

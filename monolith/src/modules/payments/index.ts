@@ -48,8 +48,17 @@ export function createPaymentsModule(
     breakerResetMs: ctx.config.PAYMENTS_BREAKER_RESET_MS,
     logger: ctx.logger,
   });
-  // Asked per call, so a switch at the gateway takes effect on the next checkout.
-  const extracted = () => ctx.routing.isExtracted('payments');
+  // Asked per call, so a switch at the gateway takes effect on the next checkout. The call waits
+  // while a switch's fence is up and is counted in flight until it answers, so the gateway's fence
+  // also waits for it (ADR 0303, third amendment).
+  const routed = async <T>(local: () => Promise<T>, service: () => Promise<T>): Promise<T> => {
+    const write = await ctx.routing.beginWrite('payments');
+    try {
+      return await (write.side === 'extracted' ? service() : local());
+    } finally {
+      write.done();
+    }
+  };
   return {
     name: 'payments',
     schema: { schema: PAYMENTS_SCHEMA, migrations },
@@ -57,9 +66,9 @@ export function createPaymentsModule(
     subscriptions: [],
     syncSubscriptions: paymentSyncSubscriptions({ consumer: 'payments-sync', from: 'payments-service' }),
     api: {
-      charge: (input) => (extracted() ? remote.charge(input) : chargePayment(deps, input)),
-      refund: (orderId) => (extracted() ? remote.refund(orderId) : refundPayment(deps, orderId)),
-      cancelCharge: (orderId) => (extracted() ? remote.cancelCharge(orderId) : cancelCharge(deps, orderId)),
+      charge: (input) => routed(() => chargePayment(deps, input), () => remote.charge(input)),
+      refund: (orderId) => routed(() => refundPayment(deps, orderId), () => remote.refund(orderId)),
+      cancelCharge: (orderId) => routed(() => cancelCharge(deps, orderId), () => remote.cancelCharge(orderId)),
     },
     remote,
     async stop() {

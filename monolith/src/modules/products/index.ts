@@ -53,8 +53,15 @@ export function createProductsModule(
   });
   const remote = remoteStock({ knex: ctx.knex, client, logger: ctx.logger });
   // Asked per call: while products is extracted the service owns stock, and writing the
-  // monolith's copy here too would make the two sides diverge.
-  const extracted = () => ctx.routing.isExtracted('products');
+  // monolith's copy here too would make the two sides diverge. A stock call waits while a switch's
+  // fence is up and counts in flight until the order's transaction has ended (for a release at the
+  // service: until the call after the commit has answered), so the gateway's fence waits for it
+  // as for its own writes (ADR 0303, third amendment).
+  const stockWrite = async (trx: Knex.Transaction) => {
+    const write = await ctx.routing.beginWrite('products');
+    trx.executionPromise.then(write.done, write.done);
+    return write;
+  };
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
   return {
@@ -67,8 +74,14 @@ export function createProductsModule(
     syncSubscriptions: productSyncSubscriptions({ consumer: 'products-sync', from: 'products-service', fromWinsTies: true }),
     api: {
       getProducts: (ids) => repo.findMany(deps.knex, ids),
-      reserveStock: (trx, orderId, items) => (extracted() ? remote.reserve(trx, orderId, items) : reserveStock(deps, trx, orderId, items)),
-      releaseStock: (trx, orderId, items) => (extracted() ? remote.release(trx, orderId, items) : releaseStock(deps, trx, orderId, items)),
+      reserveStock: async (trx, orderId, items) =>
+        (await stockWrite(trx)).side === 'extracted' ? remote.reserve(trx, orderId, items) : reserveStock(deps, trx, orderId, items),
+      async releaseStock(trx, orderId, items) {
+        const write = await ctx.routing.beginWrite('products');
+        if (write.side === 'extracted') return remote.release(trx, orderId, items, write.done);
+        trx.executionPromise.then(write.done, write.done);
+        return releaseStock(deps, trx, orderId, items);
+      },
       createProduct: (input) => createProduct(deps, input),
       seedDemoCatalog: () => seedDemoCatalog(deps),
     },

@@ -50,13 +50,15 @@ export function remoteStock(deps: { knex: Knex; client: ProductsServiceClient; l
       return client.reserve(orderId, merged);
     },
 
-    async release(trx: Knex.Transaction, orderId: string, items: StockItem[]): Promise<void> {
+    /** `settled` is called once the release is over: given back after the commit (or left to the sweep), or never due after a rollback. */
+    async release(trx: Knex.Transaction, orderId: string, items: StockItem[], settled: () => void = () => undefined): Promise<void> {
       const merged = mergeItems(items);
-      await ledger.set(trx, orderId, 'releasing', merged);
+      // Attached first: if recording fails, the transaction rolls back and the release is over.
       trx.executionPromise.then(
-        () => release(orderId, merged).catch(later('releasing stock', orderId)),
-        () => undefined,
+        () => release(orderId, merged).catch(later('releasing stock', orderId)).finally(settled),
+        settled,
       );
+      await ledger.set(trx, orderId, 'releasing', merged);
     },
 
     /** Settle what a failed call or a crash left open: cancel dead reservations, retry owed releases. */
