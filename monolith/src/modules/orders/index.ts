@@ -2,6 +2,7 @@ import type { Module, ModuleContext } from '../../kernel';
 import type { PaymentsApi } from '../payments';
 import type { ProductsApi } from '../products';
 import { ORDERS_SCHEMA, migrations } from './data/migrations';
+import { idempotencyKeys } from './data/idempotency-keys';
 import { ordersRepository } from './data/repository';
 import type { OrdersDeps } from './domain/deps';
 import type { Order, OrderItem, OrderStatus } from './domain/order';
@@ -18,8 +19,14 @@ export interface OrdersApi {
   reconcile(): Promise<ReconcileReport>;
 }
 
+/**
+ * How long an Idempotency-Key is remembered (ADR 0313): a client retries within minutes; a day
+ * covers a retry after an outage, as Stripe's keys do.
+ */
+const KEY_RETENTION_MS = 24 * 3_600_000;
+
 export function createOrdersModule(ctx: ModuleContext, doors: { products: ProductsApi; payments: PaymentsApi }): Module<OrdersApi> {
-  const deps: OrdersDeps = { knex: ctx.knex, repo: ordersRepository, events: orderEvents(ctx.outbox), ...doors };
+  const deps: OrdersDeps = { knex: ctx.knex, repo: ordersRepository, keys: idempotencyKeys, events: orderEvents(ctx.outbox), ...doors };
   const options = { olderThanMs: ctx.config.ORDERS_RECONCILE_AFTER_MS, batchSize: 50 };
   const reconciled = registerOnce(
     'banyan_orders_reconciled_total',
@@ -57,6 +64,7 @@ export function createOrdersModule(ctx: ModuleContext, doors: { products: Produc
       });
       timer = setInterval(() => {
         reconcile().catch((err: unknown) => ctx.logger.error({ err }, 'order reconciler pass failed'));
+        idempotencyKeys.prune(ctx.knex, KEY_RETENTION_MS).catch((err: unknown) => ctx.logger.warn({ err }, 'forgetting old idempotency keys failed'));
       }, ctx.config.ORDERS_RECONCILE_INTERVAL_MS);
       timer.unref();
     },

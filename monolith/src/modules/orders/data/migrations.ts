@@ -49,4 +49,27 @@ export const migrations: Migration[] = [
       await knex.raw('DROP INDEX orders.orders_to_reconcile; ALTER TABLE orders.orders DROP COLUMN reconciled_at');
     },
   },
+  {
+    // Idempotency-Key on POST /api/orders (docs/adr/0313-idempotency-keys-on-checkout.md). The
+    // fingerprint is a hash of what the request means, never its body: the body carries a card.
+    name: '003_idempotency_keys',
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE orders.idempotency_keys (
+          user_id uuid NOT NULL,
+          key text NOT NULL,
+          fingerprint text NOT NULL,
+          order_id uuid NOT NULL,
+          state text NOT NULL CHECK (state IN ('running', 'placed', 'declined')),
+          decline_reason text,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (user_id, key)
+        );
+        CREATE INDEX idempotency_keys_by_age ON orders.idempotency_keys (created_at);
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE orders.idempotency_keys');
+    },
+  },
 ];

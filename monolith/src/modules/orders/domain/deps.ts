@@ -1,4 +1,5 @@
 import type { Knex } from '@banyan/db';
+import type { IdempotencyKeys } from '../data/idempotency-keys';
 import type { OrdersRepository } from '../data/repository';
 import type { PaymentsApi } from '../../payments';
 import type { ProductsApi } from '../../products';
@@ -8,6 +9,7 @@ import type { OrderEvents } from '../events/publish';
 export interface OrdersDeps {
   knex: Knex;
   repo: OrdersRepository;
+  keys: IdempotencyKeys;
   events: OrderEvents;
   products: ProductsApi;
   payments: PaymentsApi;

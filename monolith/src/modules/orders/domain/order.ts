@@ -41,6 +41,10 @@ export const toView = (o: Order) => ({
 
 export const OrderErrors = {
   notFound: () => new AppError('ORDERS.NOT_FOUND', 404, 'No order with that id.'),
+  idempotencyKeyReused: () =>
+    new AppError('ORDERS.IDEMPOTENCY_KEY_REUSED', 422, 'This Idempotency-Key was used for a different order; use a new key for a new order.'),
+  idempotencyKeyInFlight: () =>
+    new AppError('ORDERS.IDEMPOTENCY_KEY_IN_FLIGHT', 409, 'An order with this Idempotency-Key is still being placed; ask again in a moment for its answer.', { retryAfter: 1 }),
   notCancellable: (status: OrderStatus) =>
     new AppError('ORDERS.NOT_CANCELLABLE', 409, `Only confirmed orders can be cancelled; this one is ${status}.`, { status }),
   paymentDeclined: (orderId: string, reason: string) =>

@@ -17,8 +17,7 @@ export interface PlaceOrderInput {
  * second transaction). The order row is committed before the card is charged, so a charged
  * card always has an order to belong to.
  */
-export function placeOrder(deps: OrdersDeps, customer: Principal, input: PlaceOrderInput): Promise<Order> {
-  const orderId = uuidv7();
+export function placeOrder(deps: OrdersDeps, customer: Principal, input: PlaceOrderInput, orderId: string = uuidv7()): Promise<Order> {
   // The business span of checkout (the seed design's createOrder): transport spans come from
   // the instrumentations; this one says which order, whose, and how big. Errors are recorded on it.
   return withSpan(

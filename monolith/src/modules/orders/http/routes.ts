@@ -8,7 +8,8 @@ import type { OrdersDeps } from '../domain/deps';
 import { findOrder } from '../domain/find-order';
 import { OrderErrors, toView } from '../domain/order';
 import { placeOrder } from '../domain/place-order';
-import { listQuery, placeOrderBody } from './schemas';
+import { placeOrderOnce } from '../domain/place-order-once';
+import { idempotencyKeyOf, listQuery, placeOrderBody } from './schemas';
 
 function orderId(req: Request): string {
   const id = req.params.id as string;
@@ -21,8 +22,17 @@ export function ordersRouter(deps: OrdersDeps, verifier: TokenVerifier): Router 
   router.use(authenticate(verifier));
 
   router.post('/', async (req, res) => {
-    const order = await placeOrder(deps, principalOf(req), parse(placeOrderBody, req.body));
-    res.status(201).location(`${req.baseUrl}/${order.id}`).json(toView(order));
+    const input = parse(placeOrderBody, req.body);
+    const key = idempotencyKeyOf(req.header('idempotency-key'));
+    if (key === undefined) {
+      const order = await placeOrder(deps, principalOf(req), input);
+      return void res.status(201).location(`${req.baseUrl}/${order.id}`).json(toView(order));
+    }
+    const outcome = await placeOrderOnce(deps, principalOf(req), input, key);
+    // Stripe's name for it: a client can tell a replayed answer from a first one.
+    if (outcome.replayed) res.setHeader('Idempotent-Replayed', 'true');
+    if ('error' in outcome) throw outcome.error;
+    res.status(201).location(`${req.baseUrl}/${outcome.order.id}`).json(toView(outcome.order));
   });
 
   router.get('/', async (req, res) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { luhnValid } from '@banyan/card-processor';
+import { Errors } from '@banyan/errors';
 
 export const MAX_QUANTITY = 1000;
 
@@ -36,3 +37,17 @@ export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });
+
+/**
+ * The `Idempotency-Key` header (draft-ietf-httpapi-idempotency-key-header): optional; when sent,
+ * 1 to 255 visible ASCII characters (a UUID is the usual choice). Undefined when absent.
+ */
+export function idempotencyKeyOf(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  // The draft's form is a structured-field string: a client may quote it.
+  const key = /^"(.*)"$/.exec(header)?.[1] ?? header;
+  if (!/^[\x21-\x7e]{1,255}$/.test(key)) {
+    throw Errors.validation([{ path: 'Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters (a UUID, for example)' }]);
+  }
+  return key;
+}
