@@ -1,17 +1,23 @@
-import { notificationsSyncSpec, paymentsSyncSpec, productsSyncSpec } from '@banyan/cli';
 import { defineMigration } from '@banyan/migration';
-import { notificationScenarios, orderScenarios, paymentScenarios, productScenarios, userScenarios } from '@banyan/parity';
+import { notificationScenarios } from './migration/parity/notifications.ts';
+import { orderScenarios } from './migration/parity/orders.ts';
+import { paymentScenarios } from './migration/parity/payments.ts';
+import { productScenarios } from './migration/parity/products.ts';
+import { userScenarios } from './migration/parity/users.ts';
+import { notificationsTables } from './migration/sync/notifications.ts';
+import { paymentsTables } from './migration/sync/payments.ts';
+import { productsTables } from './migration/sync/products.ts';
 
 /**
  * The shop's migration: its six domains, each under `/api/<domain>`, served by the monolith or by
- * its extracted service. @banyan/migration validates this file; every Banyan tool reads it.
+ * its extracted service. @banyan/migration validates this file; every Banyan tool reads it (the
+ * CLI's commands, backfill and verify through @banyan/sync, the gateway's dashboard and fence).
  *
- * Today it states exactly what the gateway and the CLI still hard-code (gateway/src/domains.ts,
- * gateway/src/config.ts, packages/parity/src/scenarios); backfill, verify and the gateway's
- * dashboard and switch fence already read their data specs from here (@banyan/sync's loadSyncSpec);
- * packages/migration/test/shop-declaration.test.ts fails when the two disagree. The next slices
- * switch the other tools over to this file and move the shop's data specs and scenarios out of
- * packages/ to live with the shop; until then they are imported from where they are.
+ * What only the shop knows lives beside it in migration/: the tables each domain's data moves in
+ * (migration/sync/) and its contract scenarios (migration/parity/). Imports are relative with their
+ * `.ts` extension, because a tool compiled to dist loads this file under plain Node 24, which strips
+ * the types and resolves the rest as written. migration/test/shop-declaration.test.ts holds it
+ * against what the gateway still hard-codes (gateway/src/domains.ts, gateway/src/config.ts).
  */
 
 /** A domain's service: its port from the contract (3101 …), its URL variable and its own database. */
@@ -21,14 +27,6 @@ const service = (domain: string, port: number) => ({
   database: `banyan_${domain}`,
   databaseEnv: `${domain.toUpperCase()}_DATABASE`,
 });
-
-/**
- * The tables of a domain's sync spec. Its databases come from the targets above instead, so that
- * MONOLITH_DATABASE and `<DOMAIN>_DATABASE` override them as `banyan verify` does today.
- * The specs are still the CLI's files, imported as plain values (@banyan/sync, which reads this
- * declaration, never imports the CLI); they move out of packages/ with the shop in the next slice.
- */
-const tablesOf = ({ tables }: typeof productsSyncSpec) => ({ tables });
 
 /** Cursors are opaque: each side may encode its own (gateway/src/domains.ts's DEFAULT_COMPARE_RULES). */
 const opaqueCursor = { ignore: ['/nextCursor'], unordered: [] };
@@ -51,7 +49,8 @@ export default defineMigration({
       compare: opaqueCursor,
       // Stock reservations and their releases, the orders side's door across the split (ADR 0302).
       internal: ['internal', 'reservations', 'releases'],
-      data: tablesOf(productsSyncSpec),
+      // The databases are the targets' above, so MONOLITH_DATABASE and PRODUCTS_DATABASE override them.
+      data: { tables: productsTables },
       parity: { scenarios: productScenarios },
     },
     orders: {
@@ -68,7 +67,7 @@ export default defineMigration({
       compare: opaqueCursor,
       // Charges, refunds and cancellations: the payments door across the network (ADR 0311).
       internal: ['internal', 'charges', 'refunds', 'cancellations'],
-      data: tablesOf(paymentsSyncSpec),
+      data: { tables: paymentsTables },
       parity: { scenarios: paymentScenarios },
     },
     notifications: {
@@ -76,7 +75,7 @@ export default defineMigration({
       service: service('notifications', 3105),
       compare: opaqueCursor,
       internal: ['internal'],
-      data: tablesOf(notificationsSyncSpec),
+      data: { tables: notificationsTables },
       parity: { scenarios: notificationScenarios },
     },
     analytics: {

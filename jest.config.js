@@ -8,7 +8,7 @@ module.exports = {
   testEnvironment: 'node',
   maxWorkers: 2,
   testTimeout: 30_000,
-  roots: ['<rootDir>/packages', '<rootDir>/monolith', '<rootDir>/gateway', '<rootDir>/extracted', '<rootDir>/docs'],
+  roots: ['<rootDir>/packages', '<rootDir>/monolith', '<rootDir>/gateway', '<rootDir>/extracted', '<rootDir>/docs', '<rootDir>/migration'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {

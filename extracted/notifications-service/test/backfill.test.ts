@@ -1,17 +1,18 @@
 /**
- * `banyan backfill notifications` and `banyan verify notifications` through the CLI's engine with
- * this domain's spec, between a database migrated as the monolith's and one as the service's.
+ * `banyan backfill notifications` and `banyan verify notifications` through @banyan/sync's engine
+ * with the spec the shop's banyan.migration.ts declares (migration/sync/notifications.ts), between
+ * a database migrated as the monolith's and one as the service's.
  */
 import { migrate } from '@banyan/db';
 import { outboxSchema } from '@banyan/outbox';
 import { inboxSchema } from '@banyan/inbox';
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
 import { v7 as uuidv7 } from 'uuid';
-import { backfill, verify } from '@banyan/sync';
-import { syncSpec } from '../../../packages/cli/src/sync/notifications';
+import { backfill, loadSyncSpec, verify } from '@banyan/sync';
 import { notificationsSchema as moduleSchema } from '../../../monolith/src/modules/notifications/data/migrations';
 import { notificationsSchema as serviceSchema } from '../src/data/migrations';
 
+const syncSpec = loadSyncSpec('notifications');
 let monolith: TestDatabase;
 let service: TestDatabase;
 

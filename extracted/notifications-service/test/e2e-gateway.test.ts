@@ -1,7 +1,8 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { EventEnvelope } from '@banyan/events';
 import { names } from '@banyan/messaging';
-import { compareTargets, gatewaySide, notificationScenarios, renderReport } from '@banyan/parity';
+import { compareTargets, gatewaySide, renderReport } from '@banyan/parity';
+import { notificationScenarios } from '../../../migration/parity/notifications';
 import { eventually } from '@banyan/testing';
 import { backfill, loadSyncSpec, verify } from '@banyan/sync';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
@@ -125,7 +126,7 @@ describe('notifications extracted, end to end through the gateway', () => {
 
   test('When the notifications scenarios run on the monolith side and on the service side through the gateway, then they are identical in every routing mode (monolith, shadow, canary 50, extracted)', async () => {
     const side = (s: 'monolith' | 'extracted') =>
-      gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'notifications', gatewayToken: ADMIN_TOKEN, adminToken: system.adminToken });
+      gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'notifications', prefixes: ['/api/notifications'], gatewayToken: ADMIN_TOKEN, adminToken: system.adminToken });
 
     for (const [mode, percent] of [['monolith'], ['shadow'], ['canary', 50], ['extracted']] as const) {
       await system.route(mode, percent);

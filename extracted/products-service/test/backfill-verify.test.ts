@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { compareTargets, productScenarios, renderReport } from '@banyan/parity';
+import { compareTargets, renderReport } from '@banyan/parity';
+import { productScenarios } from '../../../migration/parity/products';
 import { backfill, loadSyncSpec, verify } from '@banyan/sync';
 import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
 import { serve, type Served } from '@banyan/http';

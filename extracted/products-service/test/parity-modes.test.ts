@@ -1,4 +1,5 @@
-import { compareTargets, gatewaySide, productScenarios, renderReport } from '@banyan/parity';
+import { compareTargets, gatewaySide, renderReport } from '@banyan/parity';
+import { productScenarios } from '../../../migration/parity/products';
 import { eventually } from '@banyan/testing';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
 import { startProductsSystem, type ProductsSystem } from './support/system';
@@ -16,7 +17,7 @@ beforeAll(async () => {
 afterAll(() => system?.close());
 
 const side = (s: 'monolith' | 'extracted') =>
-  gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'products', gatewayToken: ADMIN_TOKEN, adminToken: system.adminToken });
+  gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'products', prefixes: ['/api/products'], gatewayToken: ADMIN_TOKEN, adminToken: system.adminToken });
 
 describe('products parity through the gateway', () => {
   test('When the products scenarios run on the monolith side and on the service side, then they are identical in every routing mode (monolith, shadow, canary 50, extracted)', async () => {

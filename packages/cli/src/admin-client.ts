@@ -3,7 +3,8 @@ import os from 'node:os';
 /** Exit codes of the gateway commands, so scripts can tell a typo from an outage. */
 export const EXIT = { ok: 0, invalid: 2, unreachable: 3, unauthorized: 4, unavailable: 5 } as const;
 
-export class AdminError extends Error {
+/** A failure the user can act on: one message (lines allowed) and the exit code that classifies it. */
+export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
@@ -11,6 +12,9 @@ export class AdminError extends Error {
     super(message);
   }
 }
+
+/** The gateway's admin API failed, or refused. */
+export class AdminError extends CliError {}
 
 export interface AdminClientOptions {
   url?: string;
@@ -67,13 +71,13 @@ export function formatTable(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-/** Run a command action: AdminErrors print one line and set their exit code; anything else is a bug. */
+/** Run a command action: CliErrors print their message and set their exit code; anything else is a bug. */
 export function runAction<A extends unknown[]>(action: (...args: A) => Promise<void>, out: { error(msg: string): void } = console) {
   return async (...args: A) => {
     try {
       await action(...args);
     } catch (err) {
-      if (!(err instanceof AdminError)) throw err;
+      if (!(err instanceof CliError)) throw err;
       out.error(`banyan: ${err.message}`);
       process.exitCode = err.exitCode;
     }

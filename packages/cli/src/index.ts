@@ -1,8 +1,6 @@
 /**
- * The shop's data specs, until they move out of packages/ with the shop (issue 11): its
- * banyan.migration.ts imports them from here as `domains.<name>.data`, and @banyan/sync reads them
- * back through that declaration. Nothing else imports the CLI; the engine is @banyan/sync's.
+ * @banyan/cli is a command, `banyan` (bin.ts), not a library: nothing is exported. What a project
+ * knows about its own migration (domains, data specs, parity scenarios) is in its declaration,
+ * banyan.migration.ts, which every command reads through @banyan/migration.
  */
-export { syncSpec as productsSyncSpec } from './sync/products';
-export { syncSpec as paymentsSyncSpec } from './sync/payments';
-export { syncSpec as notificationsSyncSpec } from './sync/notifications';
+export {};

@@ -7,8 +7,13 @@ export const TOKEN_HEADER = 'x-banyan-token';
 export interface GatewaySideOptions {
   gatewayUrl: string;
   side: 'monolith' | 'extracted';
-  /** The domain under test: only its requests are forced; the rest follow the routing table. */
+  /** The domain under test, as the gateway's routing table names it. */
   domain: string;
+  /**
+   * The path prefixes the domain owns (its declaration's `prefixes`): only requests under them are
+   * forced; the rest (a scenario's setup in other domains) follow the routing table.
+   */
+  prefixes: string[];
   /** The gateway's BANYAN_ADMIN_TOKEN, sent in x-banyan-token so any caller's request can be forced. */
   gatewayToken: string;
   adminToken?: string;
@@ -22,8 +27,8 @@ export interface GatewaySideOptions {
  * otherwise a wrong token would compare the monolith with itself and report "no differences".
  */
 export function gatewaySide(options: GatewaySideOptions): Target {
-  const prefix = `/api/${options.domain}`;
-  const forced = (path: string) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`);
+  // Whole segments, as the gateway matches them: a prefix covers itself and what lies below it.
+  const forced = (path: string) => options.prefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`));
   return {
     name: `${options.gatewayUrl} (${options.domain} → ${options.side})`,
     baseUrl: options.gatewayUrl,

@@ -4,5 +4,4 @@ export { runScenarios, unmetExpectations, type Transcript } from './runner';
 export { compareTargets, compareTranscripts, diffSteps, type ComparisonReport, type Difference, type ScenarioComparison } from './compare';
 export { renderReport, sideBySide, describe, type RenderOptions } from './render';
 export { getPath, parsePath, updatePath } from './paths';
-export * from './scenarios';
 export { gatewaySide, ROUTE_HEADER, TOKEN_HEADER, type GatewaySideOptions } from './gateway';

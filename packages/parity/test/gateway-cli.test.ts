@@ -143,11 +143,18 @@ describe('eventually', () => {
 });
 
 it('gatewaySide leaves other domains alone and accepts only responses the override produced', () => {
-  const side = gatewaySide({ gatewayUrl: 'http://gw', side: 'extracted', domain: 'products', gatewayToken: 't' });
+  const side = gatewaySide({ gatewayUrl: 'http://gw', side: 'extracted', domain: 'products', prefixes: ['/api/products'], gatewayToken: 't' });
   expect(side.headersFor!('/api/products?limit=2')).toEqual({ 'x-banyan-route': 'extracted', 'x-banyan-token': 't' });
   expect(side.headersFor!('/api/productsx')).toEqual({});
   expect(side.headersFor!('/api/users')).toEqual({});
   expect(side.checkResponse!('/api/products/1', { 'x-banyan-route': 'extracted; mode=monolith; override' })).toBeUndefined();
   expect(side.checkResponse!('/api/products/1', { 'x-banyan-route': 'extracted; mode=extracted' })).toMatch(/did not serve/);
   expect(side.checkResponse!('/api/products/1', {})).toMatch(/x-banyan-route: absent/);
+});
+
+it("gatewaySide forces every prefix the domain declares, whole segments only", () => {
+  const side = gatewaySide({ gatewayUrl: 'http://gw', side: 'monolith', domain: 'books', prefixes: ['/books', '/authors/holds'], gatewayToken: 't' });
+  const forced = { 'x-banyan-route': 'monolith', 'x-banyan-token': 't' };
+  expect(['/books', '/books/1', '/books?limit=2', '/authors/holds', '/authors/holds/9'].map((p) => side.headersFor!(p))).toEqual(Array(5).fill(forced));
+  expect(['/booksx', '/authors', '/authors/holdsx', '/loans'].map((p) => side.headersFor!(p))).toEqual(Array(4).fill({}));
 });

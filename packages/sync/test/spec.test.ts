@@ -65,7 +65,7 @@ describe("A domain's sync spec comes from the migration's declaration", () => {
   });
 });
 
-test("When the shop's repository is asked, then products' spec is the CLI's products spec, read through banyan.migration.ts", () => {
+test("When the shop's repository is asked, then products' spec is the one its banyan.migration.ts declares (migration/sync/products.ts)", () => {
   const spec = loadSyncSpec('products', { cwd: path.join(__dirname, '..', '..', '..'), env: {} });
 
   expect(spec).toMatchObject({ domain: 'products', sourceDatabase: 'banyan_monolith', targetDatabase: 'banyan_products' });

@@ -1,14 +1,18 @@
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { backfill, connectDomain, loadSyncSpec } from '@banyan/sync';
+import { backfill, connectDomain } from '@banyan/sync';
+import { runAction } from '../admin-client';
+import { migrationOption, readMigration, type MigrationOption } from '../declaration';
+import { dataSpecOf } from './data-spec';
 
 export function registerBackfill(program: Command): void {
-  program
+  const command = program
     .command('backfill <domain>')
-    .description("copy the monolith's rows of a domain into its service's database (resumable; only newer versions overwrite)")
-    .option('--batch-size <n>', 'rows per batch (one transaction each)', (v) => Number.parseInt(v, 10), 500)
-    .action(async (domain: string, options: { batchSize: number }) => {
-      const spec = loadSyncSpec(domain);
+    .description("copy the monolith's rows of a domain into its service's database, as the declaration's domains.<domain>.data says (resumable; only newer versions overwrite)")
+    .option('--batch-size <n>', 'rows per batch (one transaction each)', (v) => Number.parseInt(v, 10), 500);
+  migrationOption(command).action(
+    runAction(async (domain: string, options: { batchSize: number } & MigrationOption) => {
+      const spec = dataSpecOf(readMigration(options), domain, 'backfill');
       const db = connectDomain(spec);
       // A bar only where a person watches; logs and CI get the final line alone.
       const bar = process.stdout.isTTY ? new SingleBar({ format: ' {table} [{bar}] {value}/{total} rows' }, Presets.shades_classic) : undefined;
@@ -34,5 +38,6 @@ export function registerBackfill(program: Command): void {
         bar?.stop();
         await db.close();
       }
-    });
+    }),
+  );
 }

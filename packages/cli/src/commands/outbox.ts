@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { databaseConnection, loadConfig, postgresEnv, z } from '@banyan/config';
 import { createKnex, describe } from '@banyan/db';
 import { outboxReport, type OutboxReport } from '@banyan/outbox';
+import { CliError, EXIT, runAction } from '../admin-client';
+import { declaredDomain, migrationOption, readMigration, shownFile, type MigrationOption } from '../declaration';
 
 function print(report: OutboxReport, where: string) {
   const lines = [
@@ -17,15 +19,24 @@ function print(report: OutboxReport, where: string) {
 }
 
 export function registerOutbox(program: Command): void {
-  program
+  const command = program
     .command('outbox')
-    .description('Relay lag, backlog, oldest unpublished event and parked events with their last error')
-    .option('--database <name>', 'the database whose outbox to inspect', 'banyan_monolith')
+    .description("Relay lag, backlog, oldest unpublished event and parked events with their last error, in the monolith's outbox or a domain's service's")
+    .argument('[domain]', "a declared domain: its service's outbox (default: the monolith's)")
+    .option('--database <name>', "the database whose outbox to inspect (default: the declaration's monolith.database, or the domain's service.database)")
     .option('--json', 'print the report as JSON')
-    .option('--unpark <id...>', 'retry parked events (their aggregates resume behind them)')
-    .action(async (opts: { database: string; json?: boolean; unpark?: string[] }) => {
+    .option('--unpark <id...>', 'retry parked events (their aggregates resume behind them)');
+  migrationOption(command).action(
+    runAction(async (domain: string | undefined, opts: { database?: string; json?: boolean; unpark?: string[] } & MigrationOption) => {
+      const migration = readMigration(opts);
+      const side = domain ? declaredDomain(migration, domain).service : migration.monolith;
+      const database = opts.database ?? side.database;
+      if (!database) {
+        const at = domain ? `domains.${domain}.service.database` : 'monolith.database';
+        throw new CliError(`no database to inspect: ${shownFile(migration)} declares no ${at}; name one with --database`, EXIT.invalid);
+      }
       const env = loadConfig(z.object(postgresEnv));
-      const settings = databaseConnection(env, opts.database);
+      const settings = databaseConnection(env, database);
       const knex = createKnex(settings, { max: 4 });
       try {
         if (opts.unpark?.length) {
@@ -41,5 +52,6 @@ export function registerOutbox(program: Command): void {
       } finally {
         await knex.destroy();
       }
-    });
+    }),
+  );
 }

@@ -1,7 +1,10 @@
 import type { Command } from 'commander';
-import { SCENARIOS, compareTargets, gatewaySide, renderReport, scenariosFor, type Scenario, type Target } from '@banyan/parity';
+import type { Migration } from '@banyan/migration';
+import { compareTargets, gatewaySide, renderReport, type Scenario, type Target } from '@banyan/parity';
+import { CliError, EXIT, runAction } from '../admin-client';
+import { declaredDomain, declaredNames, migrationOption, readMigration, shownFile, type MigrationOption } from '../declaration';
 
-interface ParityOptions {
+interface ParityOptions extends MigrationOption {
   a?: string;
   b?: string;
   gateway: string;
@@ -15,10 +18,10 @@ interface ParityOptions {
 const ADMIN_EMAIL = 'admin@banyan.local';
 
 export function registerParity(program: Command): void {
-  program
+  const command = program
     .command('parity')
-    .description("Run a domain's contract scenarios through both routes and diff them side by side (exit 1 on any difference)")
-    .argument('<domain>', `${Object.keys(SCENARIOS).join(' | ')} | all`)
+    .description("Run a domain's contract scenarios (the declaration's domains.<domain>.parity) through both routes and diff them side by side (exit 1 on any difference)")
+    .argument('<domain>', 'a domain of the migration declaration, or all')
     .option('--a <url>', 'compare two base URLs directly instead of the gateway (with --b)')
     .option('--b <url>', 'the second base URL (with --a)')
     .option('--gateway <url>', 'the gateway whose route override chooses each side', process.env.BANYAN_GATEWAY_URL ?? 'http://127.0.0.1:8080')
@@ -33,26 +36,34 @@ export function registerParity(program: Command): void {
 Through the gateway (default), each request of the domain carries x-banyan-route: monolith,
 then extracted, proven by BANYAN_ADMIN_TOKEN in x-banyan-token; every response is checked for
 the side that served it. Admin steps log in as ${ADMIN_EMAIL} with BANYAN_ADMIN_PASSWORD.
-Scenarios create their own customers and products (SKUs parity-<run>-…): run against a
+Scenarios create what they need themselves, named after the run (parity-<run>-…): run against a
 system where that is acceptable.`,
-    )
-    .action(async (domain: string, options: ParityOptions) => {
-      const scenarios = select(domain, options.scenario);
-      const [a, b] = targets(domain, scenarios, options);
+    );
+  migrationOption(command).action(
+    runAction(async (domain: string, options: ParityOptions) => {
+      const migration = readMigration(options);
+      const scenarios = select(migration, domain, options.scenario);
+      const [a, b] = targets(migration, domain, scenarios, options);
       const report = await compareTargets(scenarios, a, b);
       console.log(options.json ? JSON.stringify(report, null, 2) : renderReport(report, { verbose: options.verbose, width: Number(options.width) }));
       if (!report.identical) process.exitCode = 1;
-    });
+    }),
+  );
 }
 
-function select(domain: string, filter: string | undefined): Scenario[] {
-  const all = domain === 'all' ? Object.values(SCENARIOS).flat() : scenariosFor(domain);
+function select(migration: Migration, domain: string, filter: string | undefined): Scenario[] {
+  const all = domain === 'all' ? Object.values(migration.domains).flatMap((d) => d.parity.scenarios) : declaredDomain(migration, domain).parity.scenarios;
+  if (all.length === 0) {
+    const withScenarios = Object.values(migration.domains).filter((d) => d.parity.scenarios.length).map((d) => d.name);
+    const where = domain === 'all' ? 'domains.<domain>.parity' : `domains.${domain}.parity`;
+    throw new CliError(`no parity scenarios for "${domain}": ${shownFile(migration)} declares no ${where}${withScenarios.length ? ` (declared for ${declaredNames(withScenarios)})` : ''}`, EXIT.invalid);
+  }
   const chosen = filter ? all.filter((s) => s.name.toLowerCase().includes(filter.toLowerCase())) : all;
-  if (chosen.length === 0) throw new Error(`no ${domain} scenario matches "${filter}"`);
+  if (chosen.length === 0) throw new CliError(`no ${domain} scenario matches "${filter}"`, EXIT.invalid);
   return chosen;
 }
 
-function targets(domain: string, scenarios: Scenario[], options: ParityOptions): [Target, Target] {
+function targets(migration: Migration, domain: string, scenarios: Scenario[], options: ParityOptions): [Target, Target] {
   const timeoutMs = Number(options.timeout);
   const password = process.env.BANYAN_ADMIN_PASSWORD;
   const needsAdmin = scenarios.some((s) => s.steps.some((step) => step.as === 'admin'));
@@ -72,6 +83,7 @@ function targets(domain: string, scenarios: Scenario[], options: ParityOptions):
   const gatewayToken = process.env.BANYAN_ADMIN_TOKEN;
   // Without it the gateway would ignore the override for customers' requests, silently.
   if (!gatewayToken) throw new Error("BANYAN_ADMIN_TOKEN is not set: the gateway honours the route override only with it (or pass --a and --b)");
-  const side = (s: 'monolith' | 'extracted') => gatewaySide({ gatewayUrl: options.gateway, side: s, domain, gatewayToken, adminCredentials, timeoutMs });
+  const { prefixes } = migration.domains[domain];
+  const side = (s: 'monolith' | 'extracted') => gatewaySide({ gatewayUrl: options.gateway, side: s, domain, prefixes, gatewayToken, adminCredentials, timeoutMs });
   return [side('monolith'), side('extracted')];
 }

@@ -1,13 +1,17 @@
 import type { Command } from 'commander';
-import { connectDomain, loadSyncSpec, verify } from '@banyan/sync';
+import { connectDomain, verify } from '@banyan/sync';
+import { runAction } from '../admin-client';
+import { migrationOption, readMigration, type MigrationOption } from '../declaration';
+import { dataSpecOf } from './data-spec';
 
 export function registerVerify(program: Command): void {
-  program
+  const command = program
     .command('verify <domain>')
-    .description("compare the monolith's rows of a domain with its service's, row by row (exit 1 on any difference)")
-    .option('--max <n>', 'differences to print', (v) => Number.parseInt(v, 10), 50)
-    .action(async (domain: string, options: { max: number }) => {
-      const spec = loadSyncSpec(domain);
+    .description("compare the monolith's rows of a domain with its service's, row by row, as the declaration's domains.<domain>.data says (exit 1 on any difference)")
+    .option('--max <n>', 'differences to print', (v) => Number.parseInt(v, 10), 50);
+  migrationOption(command).action(
+    runAction(async (domain: string, options: { max: number } & MigrationOption) => {
+      const spec = dataSpecOf(readMigration(options), domain, 'verify');
       const db = connectDomain(spec);
       try {
         const { compared, differences } = await verify(spec, db);
@@ -21,5 +25,6 @@ export function registerVerify(program: Command): void {
       } finally {
         await db.close();
       }
-    });
+    }),
+  );
 }

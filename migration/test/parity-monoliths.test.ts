@@ -1,11 +1,16 @@
-import { compareTargets, notificationScenarios, orderScenarios, paymentScenarios, productScenarios, renderReport, userScenarios, type Target } from '@banyan/parity';
+import { compareTargets, renderReport, type Target } from '@banyan/parity';
 // The monolith's own harness: a real monolith on a real port with its own database. Reused,
 // not copied, so "two monoliths" here means exactly what the monolith's tests mean by one.
-import { startMonolith, type MonolithHarness } from '../../../monolith/test/support/harness';
-import { banyanParity } from './support/cli';
+import { startMonolith, type MonolithHarness } from '../../monolith/test/support/harness';
+import { banyanParity } from '../../packages/parity/test/support/cli';
+import { notificationScenarios } from '../parity/notifications';
+import { orderScenarios } from '../parity/orders';
+import { paymentScenarios } from '../parity/payments';
+import { productScenarios } from '../parity/products';
+import { userScenarios } from '../parity/users';
 
 /**
- * The scenarios themselves under test: the same code on two independent databases must compare
+ * The shop's scenarios (migration/parity/) themselves under test: the same code on two independent databases must compare
  * identical. If this fails, a scenario (or a normalisation rule) lets run-specific data through,
  * and `banyan parity` would report a difference between monolith and service that is not one.
  */

@@ -1,4 +1,4 @@
-import type { Step } from '../scenario';
+import type { Step } from '@banyan/parity';
 
 export const APPROVED_CARD = '4242424242424242';
 export const DECLINED_CARD = '4000000000000002';

@@ -1,5 +1,5 @@
-import type { Scenario, Step } from '../scenario';
-import { UNKNOWN_ID } from './shared';
+import type { Scenario, Step } from '@banyan/parity';
+import { UNKNOWN_ID } from './shared.ts';
 
 const createAs = (as: string, sku: string, capture?: string): Step => ({
   name: `create ${sku} as ${as}`,

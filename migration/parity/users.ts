@@ -1,4 +1,4 @@
-import type { Scenario } from '../scenario';
+import type { Scenario } from '@banyan/parity';
 
 const PASSWORD = 'parity users password';
 const bearer = { authorization: 'Bearer {{token}}' };

@@ -1,5 +1,5 @@
-import type { Scenario } from '../scenario';
-import { APPROVED_CARD, DECLINED_CARD, UNKNOWN_ID, placeOrder, stockProduct } from './shared';
+import type { Scenario } from '@banyan/parity';
+import { APPROVED_CARD, DECLINED_CARD, UNKNOWN_ID, placeOrder, stockProduct } from './shared.ts';
 
 export const paymentScenarios: Scenario[] = [
   {

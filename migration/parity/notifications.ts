@@ -1,5 +1,5 @@
-import type { Scenario } from '../scenario';
-import { APPROVED_CARD, DECLINED_CARD, ORDER_REF, placeOrder, stockProduct } from './shared';
+import type { Scenario } from '@banyan/parity';
+import { APPROVED_CARD, DECLINED_CARD, ORDER_REF, placeOrder, stockProduct } from './shared.ts';
 
 /** Email goes out after the order commits, through the event and the consumer: never instantly. */
 const EVENTUALLY = { timeoutMs: 15_000, intervalMs: 200 };

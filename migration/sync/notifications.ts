@@ -1,5 +1,5 @@
 import type { Knex } from '@banyan/db';
-import type { DomainSyncSpec, SyncRow } from '@banyan/sync';
+import type { SyncRow, TableSyncSpec } from '@banyan/sync';
 
 const TABLE = 'notifications.notifications';
 
@@ -33,19 +33,14 @@ function settledRows(db: Knex, _side: 'source' | 'target', afterKey: string | nu
 }
 
 /** Notifications moved with its schema: the same table on both sides. */
-export const syncSpec: DomainSyncSpec = {
-  domain: 'notifications',
-  sourceDatabase: 'banyan_monolith',
-  targetDatabase: 'banyan_notifications',
-  tables: [
-    {
-      source: TABLE,
-      target: TABLE,
-      key: 'id',
-      columns: ['id', 'source_event_id', 'user_id', 'order_id', 'channel', 'recipient', 'subject', 'body', 'status', 'created_at', 'sent_at'],
-      version: 'version',
-      aggregateType: 'notifications',
-      batch: settledRows,
-    },
-  ],
-};
+export const notificationsTables: TableSyncSpec[] = [
+  {
+    source: TABLE,
+    target: TABLE,
+    key: 'id',
+    columns: ['id', 'source_event_id', 'user_id', 'order_id', 'channel', 'recipient', 'subject', 'body', 'status', 'created_at', 'sent_at'],
+    version: 'version',
+    aggregateType: 'notifications',
+    batch: settledRows,
+  },
+];
