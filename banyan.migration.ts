@@ -20,12 +20,17 @@ import { productsTables } from './migration/sync/products.ts';
  * against what the gateway still hard-codes (gateway/src/domains.ts, gateway/src/config.ts).
  */
 
-/** A domain's service: its port from the contract (3101 …), its URL variable and its own database. */
-const service = (domain: string, port: number) => ({
+/**
+ * A domain's service: its port from the contract (3101 …), its URL variable, its own database, and
+ * how `banyan start` runs it: its workspace's build (a domain without one yet is skipped), told
+ * where the users domain's keys are, through the gateway, so it follows wherever users is served.
+ */
+const service = (domain: string, port: number, secrets: string[] = []) => ({
   url: `http://127.0.0.1:${port}`,
   urlEnv: `${domain.toUpperCase()}_SERVICE_URL`,
   database: `banyan_${domain}`,
   databaseEnv: `${domain.toUpperCase()}_DATABASE`,
+  start: { node: `extracted/${domain}-service/dist/main.js`, env: { USERS_JWKS_URL: '{gateway}/api/users/.well-known/jwks.json' }, secrets },
 });
 
 /** Cursors are opaque: each side may encode its own (gateway/src/domains.ts's DEFAULT_COMPARE_RULES). */
@@ -63,7 +68,8 @@ export default defineMigration({
     },
     payments: {
       prefixes: ['/api/payments'],
-      service: service('payments', 3104),
+      // The payments door's own credential at the service (ADR 0311), shared by the monolith and the service.
+      service: service('payments', 3104, ['PAYMENTS_SERVICE_TOKEN']),
       compare: opaqueCursor,
       // Charges, refunds and cancellations: the payments door across the network (ADR 0311).
       internal: ['internal', 'charges', 'refunds', 'cancellations'],

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import type { Scenario } from '@banyan/parity';
 import type { DeclarationProblem } from './errors';
 import { httpUrl, type CompareRules, type ParsedMigration, type StickyKey, type TableSyncSpec } from './schema';
@@ -9,6 +10,8 @@ export interface Target {
   /** The variables that may override the declared values; kept so tools can say where a value came from. */
   urlEnv?: string;
   databaseEnv?: string;
+  /** A service's `start`, its entry made absolute (resolved against the declaration's directory). */
+  start?: { node: string; env: Record<string, string>; secrets: string[] };
 }
 
 /** A domain's data spec in the shape the sync engine takes (@banyan/sync's DomainSyncSpec). */
@@ -47,8 +50,9 @@ const databaseName = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * An override's value is never echoed in a problem: a URL may carry credentials.
  */
 export function resolveMigration(parsed: ParsedMigration, file: string, env: NodeJS.ProcessEnv, problems: DeclarationProblem[]): Migration {
-  const target = (declared: ParsedMigration['monolith'], at: string): Target => {
+  const target = (declared: ParsedMigration['monolith'] | ParsedMigration['domains'][string]['service'], at: string): Target => {
     const resolved: Target = { ...declared };
+    if ('start' in declared && declared.start) resolved.start = { ...declared.start, node: resolve(dirname(file), declared.start.node) };
     const url = declared.urlEnv ? env[declared.urlEnv] : undefined;
     if (url) {
       if (httpUrl.safeParse(url).success) resolved.url = url;

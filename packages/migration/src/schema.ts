@@ -15,7 +15,7 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 const envName = z.string().regex(ENV_NAME, 'must be an environment variable name (A-Z, 0-9, _)');
-/** Any host name, compose's `products-service` included (z.httpUrl would want a dotted domain). */
+/** Any host name, compose's `books-service` included (z.httpUrl would want a dotted domain). */
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 /** A logical database name; the tools put BANYAN_DATABASE_PREFIX in front, as they do today. */
 const databaseName = z.string().regex(IDENTIFIER, 'must be a database name (letters, digits, _)').max(63);
@@ -30,8 +30,30 @@ const targetShape = {
 const monolithSchema = z
   .strictObject({ url: httpUrl.default(DEFAULT_MONOLITH_URL).describe('Where the monolith answers.'), ...targetShape })
   .describe('The monolith: every domain is served here until it is switched.');
+/**
+ * How `banyan start` runs the service on a developer's machine: `node <entry>` under its supervisor,
+ * with the port, database and URLs it derives from this declaration. The entry is the project's
+ * business (where its build puts it); a service without `start` is not started.
+ */
+export const startSchema = z
+  .strictObject({
+    node: z
+      .string()
+      .min(1)
+      .refine((p) => !/^([\\/]|[A-Za-z]:)/.test(p), "must be a path relative to the declaration's directory")
+      .describe("The compiled entry `banyan start` runs with node, relative to the declaration's directory."),
+    env: z
+      .record(envName, z.string())
+      .default(() => ({}))
+      .describe('Variables for that process; {gateway}, {gatewayAdmin} and {monolith} stand for the URLs `banyan start` runs those at. A variable already set in the environment wins.'),
+    secrets: z
+      .array(envName)
+      .default(() => [])
+      .describe('Variables `banyan start` sets to a random value for the session when the environment has none, for every process: credentials the processes share (a service\'s caller token), which nobody types.'),
+  })
+  .describe('How `banyan start` runs this service locally.');
 const serviceSchema = z
-  .strictObject({ url: httpUrl.describe("Where the domain's extracted service answers."), ...targetShape })
+  .strictObject({ url: httpUrl.describe("Where the domain's extracted service answers."), ...targetShape, start: startSchema.optional() })
   .describe("The domain's extracted service.");
 
 const prefixSchema = z.string().superRefine((prefix, ctx) => {
@@ -113,7 +135,7 @@ export const domainSchema = z.strictObject({
   prefixes: z
     .array(prefixSchema)
     .min(1, 'must list at least one prefix')
-    .describe('Path prefixes the domain owns, e.g. "/api/products": whole segments, no trailing "/", no dot or empty segments, no encoding.'),
+    .describe('Path prefixes the domain owns, e.g. "/api/books": whole segments, no trailing "/", no dot or empty segments, no encoding.'),
   service: serviceSchema,
   stickyKey: stickyKeySchema,
   compare: compareSchema.prefault({}).describe('How shadow responses are compared: JSON pointers ("*" for any key or index) to ignore, and arrays compared without order.'),

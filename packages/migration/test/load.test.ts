@@ -116,6 +116,18 @@ describe('Loading a declaration', () => {
     expect(problemsLoading({ cwd: root, env: {} })).toEqual(['banyan.migration.ts: could not be loaded: no such table list']);
   });
 
+  it("When a service declares how `banyan start` runs it, then its entry is resolved against the declaration's directory and its lists default to empty", () => {
+    const declaration = catalog();
+    (declaration.domains.books.service as Record<string, unknown>).start = { node: 'services/books/dist/main.js', env: { KEYS_URL: '{gateway}/keys' } };
+    (declaration.domains.loans.service as Record<string, unknown>).start = { node: './loans.js', secrets: ['LOANS_TOKEN'] };
+    const root = project({ 'config/library.json': json(declaration) });
+
+    const { domains } = loadMigration({ cwd: root, file: 'config/library.json', env: {} });
+
+    expect(domains.books.service.start).toEqual({ node: join(root, 'config', 'services/books/dist/main.js'), env: { KEYS_URL: '{gateway}/keys' }, secrets: [] });
+    expect(domains.loans.service.start).toEqual({ node: join(root, 'config', 'loans.js'), env: {}, secrets: ['LOANS_TOKEN'] });
+  });
+
   it('When defineMigration is given a declaration, then it returns it unchanged', () => {
     const declaration = catalog();
 

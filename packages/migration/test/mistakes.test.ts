@@ -95,6 +95,21 @@ describe('A wrong declaration stops the load with the file, the path and the rea
     ]);
   });
 
+  it("When a service's start is malformed, then each part says what it must be", () => {
+    expect(
+      problemsOf((d) => {
+        (d.domains.books.service as Record<string, unknown>).start = { node: '/opt/books/main.js', env: { 'keys-url': 'x' }, secrets: ['token'] };
+        (d.domains.loans.service as Record<string, unknown>).start = { entry: 'loans.js' };
+      }),
+    ).toEqual([
+      "banyan.migration.json: domains.books.service.start.node: must be a path relative to the declaration's directory",
+      'banyan.migration.json: domains.books.service.start.env["keys-url"]: "keys-url" must be an environment variable name (A-Z, 0-9, _)',
+      'banyan.migration.json: domains.books.service.start.secrets[0]: must be an environment variable name (A-Z, 0-9, _)',
+      'banyan.migration.json: domains.loans.service.start.node: is required',
+      'banyan.migration.json: domains.loans.service.start.entry: unknown field',
+    ]);
+  });
+
   it('When a data spec has no database to read from or write to, then the missing one is named', () => {
     expect(
       problemsOf((d) => {

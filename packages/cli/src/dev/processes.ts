@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Domain, Migration } from '@banyan/migration';
 
 export interface ProcessSpec {
   name: string;
-  /** The compiled entry, relative to the repository root. */
+  /** The compiled entry: absolute, or relative to the repository root. */
   entry: string;
   /** Where it answers /healthz once up, and what to print for people. */
   url?: string;
@@ -37,33 +38,53 @@ function withTelemetryPreload(root: string, env: NodeJS.ProcessEnv): string {
   return env.NODE_OPTIONS ? `${env.NODE_OPTIONS} ${preload}` : preload;
 }
 
+/** A URL's port, or the scheme's default. */
+const portOf = (url: string) => {
+  const parsed = new URL(url);
+  return Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80));
+};
+
+/** `{gateway}`, `{gatewayAdmin}` and `{monolith}` in a declared start variable, as this table runs them. */
+const expand = (value: string, urls: Record<string, string>) => value.replace(/\{(gateway|gatewayAdmin|monolith)\}/g, (_, name: string) => urls[name]);
+
 /**
- * Every process this repository runs, in start order. A process whose entry has not been built
- * (its workspace does not exist yet) is skipped, so the table can list what the repo grows into.
+ * Every process this repository runs, in start order: the monolith, the relay, each domain's
+ * service that the migration declaration says how to start (`domains.<name>.service.start`), and
+ * the gateway. A process whose entry has not been built (its workspace does not exist yet) is
+ * skipped, so the declaration can list what the repo grows into.
+ *
+ * `migration` is the declaration as declared, resolved without the environment: this table applies
+ * `env` itself, because a service's URL set in the environment is what the others are told, while
+ * the process started here still listens at its declared port (or `<DOMAIN>_SERVICE_PORT`).
  */
-export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[] {
+export function processTable(root: string, env: NodeJS.ProcessEnv, migration: Migration): ProcessSpec[] {
   const monolithPort = port(env, 'PORT', 3000);
   const gatewayPort = port(env, 'GATEWAY_PORT', 8080);
   const adminPort = port(env, 'GATEWAY_ADMIN_PORT', 8081);
   const relayPort = port(env, 'RELAY_PORT', 3199);
-  const services = ['users', 'products', 'orders', 'payments', 'notifications', 'analytics'];
   // Every address one process gives another follows from the ports, so a second system on other
   // ports (the walkthrough test's) never calls into the first. An explicit URL still wins.
   const local = (p: number) => `http://127.0.0.1:${p}`;
-  const servicePortOf = (domain: string) => port(env, `${domain.toUpperCase()}_SERVICE_PORT`, 3101 + services.indexOf(domain));
-  const serviceUrl = (domain: string) => env[`${domain.toUpperCase()}_SERVICE_URL`] ?? local(servicePortOf(domain));
+  const domains = Object.values(migration.domains);
+  // A service listens on <DOMAIN>_SERVICE_PORT, else on its declared URL's port; the others are
+  // told its URL under its urlEnv (the value set there, else where it listens here).
+  const servicePortOf = (d: Domain) => port(env, `${d.name.toUpperCase().replace(/-/g, '_')}_SERVICE_PORT`, portOf(d.service.url));
+  const serviceUrl = (d: Domain) => (d.service.urlEnv && env[d.service.urlEnv]) || local(servicePortOf(d));
+  const serviceUrls = Object.fromEntries(domains.filter((d) => d.service.urlEnv).map((d) => [d.service.urlEnv!, serviceUrl(d)]));
+  const database = (d: Domain) => (d.service.databaseEnv && env[d.service.databaseEnv]) || d.service.database;
   const gatewayAdminUrl = env.GATEWAY_ADMIN_URL ?? local(adminPort);
+  const monolithUrl = (migration.monolith.urlEnv && env[migration.monolith.urlEnv]) || local(monolithPort);
+  const urls = { gateway: local(gatewayPort), gatewayAdmin: gatewayAdminUrl, monolith: monolithUrl };
   const table: ProcessSpec[] = [
     {
       name: 'monolith',
       entry: 'monolith/dist/main.js',
-      url: `http://127.0.0.1:${monolithPort}`,
-      readyUrl: `http://127.0.0.1:${monolithPort}/readyz`,
+      url: local(monolithPort),
+      readyUrl: `${local(monolithPort)}/readyz`,
       env: {
         PORT: String(monolithPort),
-        // Where the products door reserves stock while products is extracted (ADR 0302).
-        PRODUCTS_SERVICE_URL: serviceUrl('products'),
-        PAYMENTS_SERVICE_URL: serviceUrl('payments'),
+        // Where each service answers, for the monolith's doors to the extracted side (ADR 0302, 0311).
+        ...serviceUrls,
         GATEWAY_ADMIN_URL: gatewayAdminUrl,
       },
     },
@@ -71,45 +92,49 @@ export function processTable(root: string, env: NodeJS.ProcessEnv): ProcessSpec[
       name: 'relay',
       entry: 'packages/relay/dist/main.js',
       // Probes and /metrics only (loopback): its URL is not one people open.
-      readyUrl: `http://127.0.0.1:${relayPort}/readyz`,
+      readyUrl: `${local(relayPort)}/readyz`,
       env: { RELAY_PORT: String(relayPort) },
     },
-    ...services.map((domain) => {
-      const servicePort = servicePortOf(domain);
-      return {
-        name: `${domain}-svc`,
-        entry: `extracted/${domain}-service/dist/main.js`,
-        url: `http://127.0.0.1:${servicePort}`,
-        readyUrl: `http://127.0.0.1:${servicePort}/readyz`,
-        // Explicit, so a PORT meant for the monolith never leaks into a service.
-        // The users domain's keys through the gateway, wherever GATEWAY_PORT put it: services
-        // verify customers' tokens and the monolith's service tokens with them.
-        env: {
-          PORT: String(servicePort),
-          USERS_JWKS_URL: env.USERS_JWKS_URL ?? `${local(gatewayPort)}/api/users/.well-known/jwks.json`,
-          GATEWAY_ADMIN_URL: gatewayAdminUrl,
+    ...domains.flatMap((d): ProcessSpec[] => {
+      if (!d.service.start) return [];
+      const servicePort = servicePortOf(d);
+      // The declaration's own variables first (an environment that sets one wins), then what this
+      // table decides: explicit, so a PORT meant for the monolith never leaks into a service.
+      const declared = Object.fromEntries(Object.entries(d.service.start.env).map(([name, value]) => [name, env[name] ?? expand(value, urls)]));
+      return [
+        {
+          name: `${d.name}-svc`,
+          entry: d.service.start.node,
+          url: local(servicePort),
+          readyUrl: `${local(servicePort)}/readyz`,
+          env: {
+            ...declared,
+            PORT: String(servicePort),
+            ...(database(d) ? { SERVICE_DATABASE: database(d)! } : {}),
+            GATEWAY_ADMIN_URL: gatewayAdminUrl,
+          },
         },
-      };
+      ];
     }),
     {
       name: 'gateway',
       entry: 'gateway/dist/main.js',
       nodeOptions: GATEWAY_NODE_OPTIONS,
-      url: `http://127.0.0.1:${gatewayPort}`,
-      readyUrl: `http://127.0.0.1:${adminPort}/readyz`,
+      url: local(gatewayPort),
+      readyUrl: `${local(adminPort)}/readyz`,
       env: {
         GATEWAY_PORT: String(gatewayPort),
         GATEWAY_ADMIN_PORT: String(adminPort),
         // The gateway traces its own hop (ADR 0208); the http instrumentation would cost a third
         // more CPU per proxied request for no extra span.
         OTEL_NODE_DISABLED_INSTRUMENTATIONS: env.OTEL_NODE_DISABLED_INSTRUMENTATIONS ?? 'http',
-        MONOLITH_URL: env.MONOLITH_URL ?? local(monolithPort),
-        ...Object.fromEntries(services.map((domain) => [`${domain.toUpperCase()}_SERVICE_URL`, serviceUrl(domain)])),
+        ...(migration.monolith.urlEnv ? { [migration.monolith.urlEnv]: monolithUrl } : {}),
+        ...serviceUrls,
       },
     },
   ];
   const NODE_OPTIONS = withTelemetryPreload(root, env);
   return table
-    .filter((p) => existsSync(path.join(root, p.entry)))
+    .filter((p) => existsSync(path.resolve(root, p.entry)))
     .map((p) => ({ ...p, env: { ...p.env, NODE_OPTIONS: p.nodeOptions ? `${NODE_OPTIONS} ${p.nodeOptions}` : NODE_OPTIONS } }));
 }
