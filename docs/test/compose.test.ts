@@ -3,6 +3,7 @@ import path from 'node:path';
 import express from 'express';
 import { parse } from 'yaml';
 import { postgresEnv, rabbitEnv, smtpEnv, z } from '@banyan/config';
+import { declarationProblems, declarationVariables, READS_DECLARATION } from './support/declaration';
 
 /**
  * No Docker engine runs in CI, so docker-compose.yml and the Dockerfile are checked by reading
@@ -126,10 +127,12 @@ describe('docker-compose.yml', () => {
   test.each(appServices)('%s sets only variables its process knows, with values its schema accepts', (_name, service) => {
     const entry = entryOf(service);
     const schema = configSchemaOf(workspaceOf(entry));
-    const known = new Set([...Object.keys(schema.shape), ...readDirectly(sourceOf(entry)), 'NODE_ENV']);
+    const declared = READS_DECLARATION.has(entry) ? declarationVariables(root) : [];
+    const known = new Set([...Object.keys(schema.shape), ...readDirectly(sourceOf(entry)), ...declared, 'NODE_ENV']);
     const env = Object.fromEntries(Object.entries(service.environment ?? {}).map(([k, v]) => [k, resolve(v)]));
     const unknown = Object.keys(env).filter((k) => !known.has(k) && !k.startsWith('OTEL_'));
     expect(unknown).toEqual([]);
+    if (READS_DECLARATION.has(entry)) expect(declarationProblems(root, env)).toEqual([]);
 
     const parsed = schema.safeParse(env);
     expect(parsed.success ? [] : parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`)).toEqual([]);

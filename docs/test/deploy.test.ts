@@ -10,6 +10,7 @@ import { relayConfigSchema } from '../../packages/relay/src/config';
 import { productsServiceEnv } from '../../extracted/products-service/src/config';
 import { paymentsServiceEnv } from '../../extracted/payments-service/src/config';
 import { notificationsServiceEnv } from '../../extracted/notifications-service/src/config';
+import { declarationProblems, declarationVariables, READS_DECLARATION } from './support/declaration';
 import { CONNECTIONS_PER_INSTANCE, NAMES, SECRETS, defaultValues, render, type KubeObject, type Values } from '../../deploy/banyan';
 
 /**
@@ -193,8 +194,10 @@ describe('deploy/: the rendered manifests', () => {
       const schema = SCHEMAS[entry];
       expect(schema).toBeDefined();
       const env = envOf(container);
-      const known = new Set([...Object.keys(schema.shape), ...readDirectly(entry), 'NODE_ENV']);
+      const declared = READS_DECLARATION.has(entry) ? declarationVariables(root) : [];
+      const known = new Set([...Object.keys(schema.shape), ...readDirectly(entry), ...declared, 'NODE_ENV']);
       expect(Object.keys(env).filter((k) => !known.has(k) && !k.startsWith('OTEL_'))).toEqual([]);
+      if (READS_DECLARATION.has(entry)) expect(declarationProblems(root, env)).toEqual([]);
       const required = Object.entries(schema.shape).filter(([, s]) => !(s as z.ZodType).safeParse(undefined).success).map(([k]) => k);
       expect(required.filter((k) => !(k in env))).toEqual([]);
       const parsed = schema.safeParse(env);

@@ -1,16 +1,18 @@
 import type { Express, RequestHandler } from 'express';
 import { secretMatches } from '@banyan/auth';
-import { AppError, Errors } from '@banyan/errors';
+import { Errors } from '@banyan/errors';
 import { createHttpApp, finishHttpApp, parse } from '@banyan/http';
 import type { Logger } from '@banyan/telemetry';
 import { z } from '@banyan/config';
 import type { GatewayConfig } from './config';
-import { DOMAINS, MODES, isDomain, type Domain } from './domains';
+import { MODES, type Domain } from './domains';
 import { mountDashboardApi, mountDashboardPage, securityHeaders, type DashboardDeps } from './dashboard/routes';
 import type { Metrics } from './metrics';
 import type { ShadowRecorder } from './shadow';
 import type { RouteStore } from './store';
+import { describeStickyKey } from './sticky';
 import type { RouteTable } from './table';
+import { declaredDomain, type Topology } from './topology';
 
 interface AdminDeps {
   config: GatewayConfig;
@@ -18,12 +20,13 @@ interface AdminDeps {
   metrics: Metrics;
   store: RouteStore;
   shadow: ShadowRecorder;
+  topology: Topology;
   table: () => RouteTable;
   targets: (domain: Domain) => { monolith: string; extracted: string };
   isLoaded: () => boolean;
   isDatabaseReachable: () => boolean;
   reload: () => Promise<void>;
-  dashboard: Omit<DashboardDeps, 'shadow' | 'isDatabaseReachable'>;
+  dashboard: Omit<DashboardDeps, 'topology' | 'shadow' | 'isDatabaseReachable'>;
 }
 
 const routeChange = z
@@ -35,13 +38,14 @@ const routeChange = z
   .refine((c) => c.mode !== 'canary' || c.percent !== undefined, { message: 'canary needs a percent (0–100)', path: ['percent'] })
   .refine((c) => c.mode === 'canary' || c.percent === undefined, { message: 'percent applies only to canary', path: ['percent'] });
 
-const unknownDomain = (domain: string) =>
-  new AppError('GATEWAY.UNKNOWN_DOMAIN', 400, `Unknown domain "${domain.slice(0, 64)}": use one of ${DOMAINS.join(', ')}.`);
 
 /** Who made a change, as the caller says (the CLI sends user@host); the token proves the right, not the name. */
 const ACTOR = /^[\w.@+-]{1,100}$/;
 
 export function createAdminApp(deps: AdminDeps): Express {
+  const { topology } = deps;
+  /** The declared domain a request names, or the unknown-domain problem. */
+  const declared = (name: string): Domain => declaredDomain(topology, name);
   const adminLogger = deps.logger.child({ component: 'admin' });
   const app = createHttpApp({
     logger: adminLogger,
@@ -51,7 +55,7 @@ export function createAdminApp(deps: AdminDeps): Express {
 
   // Before the token check: the page and its script are public and hold no data.
   app.use(securityHeaders);
-  mountDashboardPage(app);
+  mountDashboardPage(app, topology.names);
 
   const requireToken: RequestHandler = (req, res, next) => {
     const match = /^Bearer (.+)$/.exec(req.header('authorization') ?? '');
@@ -67,7 +71,7 @@ export function createAdminApp(deps: AdminDeps): Express {
       domain,
       mode: row.mode,
       percent: row.percent,
-      stickyKey: `jwt sub, else cookie ${deps.config.GATEWAY_STICKY_COOKIE}`,
+      stickyKey: describeStickyKey(topology.domain(domain).stickyKey, deps.config.GATEWAY_STICKY_COOKIE),
       targets: deps.targets(domain),
       version: row.version,
       updatedAt: row.updatedAt,
@@ -79,13 +83,12 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.json({
       version: deps.table().version,
       source: deps.isDatabaseReachable() ? 'database' : 'last-known (database unreachable)',
-      routes: DOMAINS.map(describe),
+      routes: topology.names.map(describe),
     });
   });
 
   app.put('/routes/:domain', async (req, res) => {
-    const domain = String(req.params.domain);
-    if (!isDomain(domain)) throw unknownDomain(domain);
+    const domain = declared(String(req.params.domain));
     const change = parse(routeChange, req.body ?? {});
     const actorHeader = req.header('x-banyan-actor');
     const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : 'admin-token';
@@ -103,18 +106,15 @@ export function createAdminApp(deps: AdminDeps): Express {
   });
 
   app.get('/audit', async (req, res) => {
-    const domain = typeof req.query.domain === 'string' ? req.query.domain : undefined;
-    if (domain !== undefined && !isDomain(domain)) throw unknownDomain(domain);
+    const domain = typeof req.query.domain === 'string' ? declared(req.query.domain) : undefined;
     res.json({ items: await deps.store.audit(domain) });
   });
 
   app.get('/shadow/:domain', (req, res) => {
-    const domain = String(req.params.domain);
-    if (!isDomain(domain)) throw unknownDomain(domain);
-    res.json(deps.shadow.report(domain));
+    res.json(deps.shadow.report(declared(String(req.params.domain))));
   });
 
-  mountDashboardApi(app, { ...deps.dashboard, shadow: deps.shadow, isDatabaseReachable: deps.isDatabaseReachable });
+  mountDashboardApi(app, { ...deps.dashboard, topology, shadow: deps.shadow, isDatabaseReachable: deps.isDatabaseReachable });
 
   app.get('/metrics', async (_req, res) => {
     res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());

@@ -1,6 +1,5 @@
 import { loadConfig, logEnv, port, postgresEnv, z } from '@banyan/config';
 
-const url = (fallback: string) => z.string().url().default(fallback);
 const ms = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 export const gatewayConfigSchema = z.object({
@@ -13,13 +12,10 @@ export const gatewayConfigSchema = z.object({
     .string({ error: 'is required: set it to a random secret of at least 16 characters (e.g. `openssl rand -hex 24`)' })
     .min(16, 'must be at least 16 characters long'),
   GATEWAY_DATABASE: z.string().default('banyan_gateway'),
-  MONOLITH_URL: url('http://127.0.0.1:3000'),
-  USERS_SERVICE_URL: url('http://127.0.0.1:3101'),
-  PRODUCTS_SERVICE_URL: url('http://127.0.0.1:3102'),
-  ORDERS_SERVICE_URL: url('http://127.0.0.1:3103'),
-  PAYMENTS_SERVICE_URL: url('http://127.0.0.1:3104'),
-  NOTIFICATIONS_SERVICE_URL: url('http://127.0.0.1:3105'),
-  ANALYTICS_SERVICE_URL: url('http://127.0.0.1:3106'),
+  // Where the monolith and each domain's service answer, and their databases, are the migration's
+  // declaration's (banyan.migration.ts, or the file BANYAN_MIGRATION names): its `urlEnv` and
+  // `databaseEnv` name the variables that override them (the shop's MONOLITH_URL,
+  // PRODUCTS_SERVICE_URL, PRODUCTS_DATABASE …), and @banyan/migration validates their values.
   /** Where tester/admin JWTs are verified; defaults to the monolith's users module. */
   GATEWAY_JWKS_URL: z.string().url().optional(),
   /** From sending the request to the upstream's response headers (and between body chunks). */
@@ -74,23 +70,12 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_READ_YOUR_WRITES_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   /**
    * The databases whose outbox the dashboard shows (comma-separated). Unset: the monolith's and
-   * each extracted service's, by the names below.
+   * each extracted domain's, as the declaration resolves them.
    */
   GATEWAY_OUTBOX_DATABASES: z
     .string()
     .regex(/^[A-Za-z0-9_]+(,[A-Za-z0-9_]+)*$/, 'must be database names separated by commas')
     .optional(),
-  /**
-   * The same overrides `banyan verify` honours, so the dashboard's verify and the CLI's compare
-   * the same two databases.
-   */
-  MONOLITH_DATABASE: z.string().optional(),
-  USERS_DATABASE: z.string().optional(),
-  PRODUCTS_DATABASE: z.string().optional(),
-  ORDERS_DATABASE: z.string().optional(),
-  PAYMENTS_DATABASE: z.string().optional(),
-  NOTIFICATIONS_DATABASE: z.string().optional(),
-  ANALYTICS_DATABASE: z.string().optional(),
   ...postgresEnv,
   ...logEnv,
 });

@@ -1,9 +1,9 @@
 import { createKnex, type Knex } from '@banyan/db';
 import type { GatewayConfig } from './config';
-import type { DomainSyncSpec } from '@banyan/sync';
-import { connectionFor, sideDatabase, syncEnv, syncSpecOf } from './dashboard/databases';
+import { connectionFor, sideDatabase, syncSpecOf } from './dashboard/databases';
 import { readOnly } from './dashboard/outbox';
 import type { Domain, Side } from './domains';
+import type { Topology } from './topology';
 
 /** An aggregate as one map key; ids are UUIDs, and no id or type holds a NUL. */
 const SEPARATOR = '\u0000';
@@ -19,8 +19,7 @@ const ABSENT = new Set(['3D000', '3F000', '42P01']);
  * the first switch. Domains without a sync spec (never extracted) have nothing to ask: drained,
  * and `applied` cannot tell, so the fence relies on its settle period.
  */
-export function createOutboxDrainCheck(config: GatewayConfig) {
-  const env = syncEnv(config);
+export function createOutboxDrainCheck(config: GatewayConfig, topology: Topology) {
   const pools = new Map<string, Knex>();
   const pool = (database: string) => {
     let knex = pools.get(database);
@@ -87,17 +86,16 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
   };
 
   const aggregateTypesOf = (domain: Domain) => {
-    const spec = syncSpecOf(domain);
+    const spec = syncSpecOf(topology, domain);
     const types = spec ? [...new Set(spec.tables.map((t) => t.aggregateType).filter((t): t is string => !!t))] : [];
     return spec && types.length > 0 ? { spec, types } : undefined;
   };
-  const databaseOf = (domain: Domain, side: Side, spec: DomainSyncSpec) => sideDatabase(env, domain, side, spec);
 
   return {
     drained: async (domain: Domain, sides: Side[]): Promise<boolean> => {
       const synced = aggregateTypesOf(domain);
       if (!synced) return true;
-      const counts = await Promise.all(sides.map((side) => unpublished(databaseOf(domain, side, synced.spec), synced.types)));
+      const counts = await Promise.all(sides.map((side) => unpublished(sideDatabase(side, synced.spec), synced.types)));
       return counts.every((n) => n === 0);
     },
     /**
@@ -113,12 +111,12 @@ export function createOutboxDrainCheck(config: GatewayConfig) {
       const written = new Map<string, number>();
       const seconds = Math.max(0, Date.now() - sinceMs) / 1000;
       for (const side of oldSides) {
-        for (const [key, sequence] of await writtenWithin(databaseOf(domain, side, synced.spec), synced.types, seconds)) {
+        for (const [key, sequence] of await writtenWithin(sideDatabase(side, synced.spec), synced.types, seconds)) {
           written.set(key, Math.max(sequence, written.get(key) ?? 0));
         }
       }
       if (written.size === 0) return true;
-      const reached = await counters(databaseOf(domain, newSide, synced.spec), [...written.keys()]);
+      const reached = await counters(sideDatabase(newSide, synced.spec), [...written.keys()]);
       if (!reached) return undefined;
       for (const [key, sequence] of written) if ((reached.get(key) ?? 0) < sequence) return false;
       return true;

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
 import { migrate, type ConnectionSettings, type Knex } from '@banyan/db';
+import type { Migration } from '@banyan/migration';
 import type { Logger } from '@banyan/telemetry';
 import { createAdminApp } from './admin';
 import type { GatewayConfig } from './config';
@@ -10,7 +11,7 @@ import { createOutboxReader } from './dashboard/outbox';
 import type { BreakerView } from './dashboard/routes';
 import { createTrafficRates } from './dashboard/stats';
 import { createVerifyRunner } from './dashboard/verify';
-import { DEFAULT_COMPARE_RULES, DOMAINS, serviceUrls, type CompareRules, type Domain, type Side } from './domains';
+import type { CompareRules, Domain, Side } from './domains';
 import { createWriteFence, type WriteFence } from './fence';
 import { createOutboxDrainCheck } from './fence-outbox';
 import { createHandler } from './handler';
@@ -23,17 +24,24 @@ import { createRoutingState } from './routing-state';
 import { createShadowRecorder } from './shadow';
 import { createRouteStore, gatewaySchema } from './store';
 import type { RouteTable } from './table';
+import { topologyOf, type Topology } from './topology';
 import { createAgent, createUpstreams, type Upstream } from './upstreams';
 import type { FrontDoor } from './server';
 
 export interface GatewayDeps {
   config: GatewayConfig;
+  /**
+   * The migration's declaration, loaded and resolved (`loadMigration` in main.ts; a test passes
+   * `validateMigration(defineMigration({...}), { env })`): the domains, their prefixes, targets,
+   * sticky keys, compare rules, internal segments and data specs.
+   */
+  migration: Migration;
   logger: Logger;
   /** The gateway's own database (banyan_gateway). */
   knex: Knex;
   /** The same database's settings, for the LISTEN connection. */
   connection: ConnectionSettings;
-  /** Per-domain shadow comparison rules; defaults to DEFAULT_COMPARE_RULES. */
+  /** Per-domain shadow comparison rules instead of the declaration's (tests of the comparison). */
   compareRules?: Partial<Record<Domain, CompareRules>>;
   /** Defaults to the JWKS at GATEWAY_JWKS_URL (or the monolith's users module). */
   verifier?: TokenVerifier;
@@ -65,27 +73,34 @@ export interface Gateway {
   reload(): Promise<void>;
   /** The switch fence, for tests and diagnostics (ADR 0303). */
   fence: Pick<WriteFence, 'active' | 'isFenced' | 'inFlight'>;
+  /** What the gateway took from the declaration. */
+  topology: Topology;
 }
 
-/** Build the gateway without listening (tests serve it on port 0; main.ts on the configured ports). */
+/**
+ * Build the gateway without listening (tests serve it on port 0; main.ts on the configured ports).
+ * Throws MigrationDeclarationError when the declaration asks for what this gateway cannot do.
+ */
 export function buildGateway(deps: GatewayDeps): Gateway {
   const { config, logger, knex } = deps;
+  const topology = topologyOf(deps.migration);
+  const monolithUrl = topology.monolith.url;
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
-  const store = createRouteStore(knex);
+  const store = createRouteStore(knex, topology.names);
   const agent = createAgent(config.GATEWAY_MAX_SOCKETS);
   const forwarder = createForwarder({ agent, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS, socketWaitMs: config.GATEWAY_SOCKET_WAIT_MS });
   const upstreams = createUpstreams(config, metrics, forwarder.attempt);
-  const services = serviceUrls(config);
-  const upstream = (domain: Domain, side: Side) => upstreams.get(side === 'monolith' ? config.MONOLITH_URL : services[domain]) as Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>;
-  const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: config.GATEWAY_JWKS_URL ?? new URL('/api/users/.well-known/jwks.json', config.MONOLITH_URL).href });
+  const serviceUrl = (domain: Domain) => topology.domain(domain).serviceUrl;
+  const upstream = (domain: Domain, side: Side) => upstreams.get(side === 'monolith' ? monolithUrl : serviceUrl(domain)) as Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>;
+  const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: config.GATEWAY_JWKS_URL ?? new URL('/api/users/.well-known/jwks.json', monolithUrl).href });
   const shadow = createShadowRecorder({
-    rules: { ...DEFAULT_COMPARE_RULES, ...deps.compareRules },
+    rules: new Map(topology.names.map((d) => [d, deps.compareRules?.[d] ?? topology.domain(d).compare])),
     maxMismatches: config.GATEWAY_SHADOW_MAX_MISMATCHES,
     noise: config.GATEWAY_SHADOW_NOISE,
     metrics,
   });
 
-  const drainCheck = deps.outboxDrained ? undefined : createOutboxDrainCheck(config);
+  const drainCheck = deps.outboxDrained ? undefined : createOutboxDrainCheck(config, topology);
   // The heartbeat, the fence and the routing state ask each other only when they run, after all
   // three are built: a report reads the table and the fence, a new table raises the fence.
   const instances = createInstanceHeartbeat({
@@ -103,7 +118,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     metrics,
     logger,
   });
-  const routing = createRoutingState({ store, connection: deps.connection, logger, metrics, fence, onChanged: () => void instances.report() });
+  const routing = createRoutingState({ domains: topology.names, store, connection: deps.connection, logger, metrics, fence, onChanged: () => void instances.report() });
   const table = routing.table;
   const reload = routing.reload;
   let cookieKey: Buffer | undefined;
@@ -114,6 +129,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     metrics,
     forwarder,
     agent,
+    topology,
     table,
     upstream,
     overrideCheck: createOverrideCheck(config.BANYAN_ADMIN_TOKEN, verifier),
@@ -126,12 +142,12 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   app.disable('x-powered-by');
   app.use(handler);
 
-  const outbox = createOutboxReader({ databases: outboxDatabases(config), connection: (database) => connectionFor(config, database), knex });
+  const outbox = createOutboxReader({ databases: outboxDatabases(config, topology), connection: (database) => connectionFor(config, database), knex });
   // Every configured upstream, used or not, with the domains it serves (the monolith serves all).
-  const upstreamDomains = new Map<string, Domain[]>([[config.MONOLITH_URL, [...DOMAINS]]]);
-  for (const domain of DOMAINS) {
-    const served = upstreamDomains.get(services[domain]) ?? [];
-    if (!served.includes(domain)) upstreamDomains.set(services[domain], [...served, domain]);
+  const upstreamDomains = new Map<string, Domain[]>([[monolithUrl, [...topology.names]]]);
+  for (const domain of topology.names) {
+    const served = upstreamDomains.get(serviceUrl(domain)) ?? [];
+    if (!served.includes(domain)) upstreamDomains.set(serviceUrl(domain), [...served, domain]);
   }
   const breakers = (): BreakerView[] =>
     [...upstreamDomains].map(([url, domains]) => {
@@ -151,12 +167,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     metrics,
     store,
     shadow,
+    topology,
     table,
-    targets: (domain) => ({ monolith: config.MONOLITH_URL, extracted: services[domain] }),
+    targets: (domain) => ({ monolith: monolithUrl, extracted: serviceUrl(domain) }),
     isLoaded: routing.isLoaded,
     isDatabaseReachable: routing.isDatabaseReachable,
     reload,
-    dashboard: { rates: createTrafficRates(metrics), breakers, outbox, verifier: createVerifyRunner(syncEnv(config)) },
+    dashboard: { rates: createTrafficRates(metrics, topology.names), breakers, outbox, verifier: createVerifyRunner(syncEnv(config), topology) },
   });
 
   const frontDoor: FrontDoor = {
@@ -176,6 +193,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     table,
     reload,
     fence,
+    topology,
     async start() {
       await migrate(knex, [gatewaySchema]);
       await store.seed();

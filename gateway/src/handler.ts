@@ -17,6 +17,7 @@ import { createShadowFanout } from './shadow-fanout';
 import { bucketOf, stickyKey } from './sticky';
 import { decide, type RouteTable } from './table';
 import { startHop, type Hop } from './tracing';
+import type { Topology } from './topology';
 import type { Upstream } from './upstreams';
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -29,6 +30,8 @@ export interface HandlerDeps {
   metrics: Metrics;
   forwarder: Forwarder;
   agent: Agent;
+  /** The declared domains: which prefix is whose, each one's sticky key. */
+  topology: Topology;
   table: () => RouteTable;
   upstream: (domain: Domain, side: Side) => Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>;
   overrideCheck: (headers: IncomingMessage['headers']) => Promise<Side | undefined>;
@@ -54,7 +57,7 @@ const gatewayError = {
 };
 
 export function createHandler(deps: HandlerDeps) {
-  const { config, logger, metrics, forwarder, fence, recentWrites } = deps;
+  const { config, logger, metrics, forwarder, fence, recentWrites, topology } = deps;
   const retryAfter = Math.max(1, Math.ceil(config.GATEWAY_BREAKER_RESET_MS / 1000));
   const bodyLimits: BodyLimits = { maxBytes: config.GATEWAY_MAX_BODY_BYTES, timeoutMs: config.GATEWAY_BODY_TIMEOUT_MS };
   const copyResponse = createResponseCopier(config.GATEWAY_STICKY_COOKIE, logger);
@@ -198,7 +201,7 @@ export function createHandler(deps: HandlerDeps) {
       const decision = decide(
         row,
         () => {
-          const sticky = stickyKey(req.headers, config.GATEWAY_STICKY_COOKIE);
+          const sticky = stickyKey(req.headers, config.GATEWAY_STICKY_COOKIE, topology.domain(domain).stickyKey);
           cookie = sticky.newCookie;
           key = sticky.key;
           return bucketOf(key);
@@ -260,7 +263,7 @@ export function createHandler(deps: HandlerDeps) {
     if (doubted.has(req.socket)) return void res.destroy();
     try {
       const started = performance.now();
-      const verdict = classifyPath(req.url);
+      const verdict = classifyPath(req.url, topology);
       if (!verdict.ok) {
         metrics.rejected.labels(String(verdict.status)).inc();
         logger.warn({ method: req.method, url: req.url.slice(0, 512), reason: verdict.reason, remote: req.socket.remoteAddress }, 'request refused before routing');

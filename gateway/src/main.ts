@@ -1,10 +1,18 @@
 import { ConfigError, databaseConnection } from '@banyan/config';
 import { createKnex, describe, ensureDatabase } from '@banyan/db';
 import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
+import { loadMigration, MigrationDeclarationError, type Migration } from '@banyan/migration';
 import { createLogger } from '@banyan/telemetry';
 import { loadGatewayConfig, type GatewayConfig } from './config';
 import { buildGateway } from './gateway';
 import { listen } from './server';
+import { topologyOf } from './topology';
+
+/** One line per problem, `<file>: <path>: <reason>`, then exit: a gateway never routes by a declaration it could not read whole. */
+function declarationFailed(err: MigrationDeclarationError): never {
+  for (const line of err.message.split('\n')) console.error(`gateway: ${line}`);
+  process.exit(1);
+}
 
 async function main() {
   let config: GatewayConfig;
@@ -15,6 +23,18 @@ async function main() {
       console.error(`gateway: ${err.message}`);
       process.exit(1);
     }
+    throw err;
+  }
+  // The domains, their prefixes and targets: banyan.migration.ts (or .json) found from the working
+  // directory up to the project's root, or the file BANYAN_MIGRATION names; its urlEnv/databaseEnv
+  // variables (MONOLITH_URL, PRODUCTS_SERVICE_URL …) are read from this environment.
+  let migration: Migration;
+  try {
+    migration = loadMigration();
+    // What this gateway cannot route by (an https:// target), before anything is opened.
+    topologyOf(migration);
+  } catch (err) {
+    if (err instanceof MigrationDeclarationError) declarationFailed(err);
     throw err;
   }
   const logger = createLogger('gateway', config.LOG_LEVEL);
@@ -28,7 +48,7 @@ async function main() {
     process.exit(1);
   }
   const knex = createKnex(connection, { max: 5 });
-  const gateway = buildGateway({ config, logger, knex, connection, defaultMetrics: true });
+  const gateway = buildGateway({ config, migration, logger, knex, connection, defaultMetrics: true });
   await gateway.start();
 
   installShutdownHandlers(logger);
@@ -38,7 +58,7 @@ async function main() {
   onShutdown('admin server', () => admin.close());
   const publicServer = await listen(gateway.handler, config.GATEWAY_PORT, config.GATEWAY_HOST, gateway.frontDoor);
   onShutdown('public server', () => publicServer.close());
-  logger.info({ url: publicServer.url, admin: admin.url, monolith: config.MONOLITH_URL }, 'gateway listening');
+  logger.info({ url: publicServer.url, admin: admin.url, monolith: migration.monolith.url, declaration: migration.file, domains: gateway.topology.names }, 'gateway listening');
 }
 
 main().catch((err) => {

@@ -1,4 +1,5 @@
-import { INTERNAL_SEGMENTS, isDomain, type Domain } from './domains';
+import type { Domain } from './domains';
+import type { Topology } from './topology';
 
 export type PathVerdict =
   | { ok: true; domain: Domain }
@@ -19,10 +20,11 @@ const BAD = (reason: string): PathVerdict => ({ ok: false, status: 400, reason }
  * byte for byte, so instead of rewriting an ambiguous path (and risking a disagreement with the
  * upstream's own normalisation) it refuses every form whose meaning could differ between the two:
  * dot segments, encoded or doubled separators, backslashes, double encoding, control characters.
- * Prefixes are matched case-sensitively on whole segments, so `/API/Orders` or `/api/usersX`
- * reach nothing.
+ * The domain is the one whose declared prefix covers the path (topology.ts; the longest, when a
+ * domain declares nested ones: the declaration allows no prefix shared by two domains). Prefixes
+ * are matched case-sensitively on whole segments, so `/API/Orders` or `/api/usersX` reach nothing.
  */
-export function classifyPath(url: string): PathVerdict {
+export function classifyPath(url: string, topology: Pick<Topology, 'prefixes' | 'domain'>): PathVerdict {
   if (url.length > MAX_URL_LENGTH) return BAD('request target too long');
   if (url.charCodeAt(0) !== 47 /* / */) return BAD('request target must be origin-form (start with /)');
   const q = url.indexOf('?');
@@ -31,23 +33,29 @@ export function classifyPath(url: string): PathVerdict {
     const reason = suspiciousReason(path);
     if (reason) return BAD(reason);
   }
-  // `/api/<domain>` or `/api/<domain>/…`
-  if (!path.startsWith('/api/')) return NOT_FOUND('outside /api/');
-  const end = path.indexOf('/', 5);
-  const segment = end === -1 ? path.slice(5) : path.slice(5, end);
-  if (!isDomain(segment)) return NOT_FOUND('no such domain prefix');
-  if (end !== -1 && isInternal(segment, path.slice(end + 1))) return NOT_FOUND('internal endpoint');
-  return { ok: true, domain: segment };
+  // The path itself, then each shorter whole-segment prefix of it, longest first: `/a/b/c`,
+  // `/a/b`, `/a`. Every declared prefix met on the way belongs to the same domain, and the
+  // segment after each is checked against its internal ones.
+  let domain: Domain | undefined;
+  for (let end = path.length; end > 0; end = path.lastIndexOf('/', end - 1)) {
+    const owner = topology.prefixes.get(end === path.length ? path : path.slice(0, end));
+    if (owner === undefined) continue;
+    domain = owner;
+    if (end < path.length && isInternal(topology.domain(owner).internal, path.slice(end + 1))) return NOT_FOUND('internal endpoint');
+  }
+  return domain === undefined ? NOT_FOUND('no such domain prefix') : { ok: true, domain };
 }
 
 /**
- * Whether the path after `/api/<domain>/` is one of the domain's internal paths (domains.ts). The
- * upstreams are express apps, which match routes case-insensitively and ignore a trailing slash
- * (`/api/payments/Charges/` reaches `/charges`), so the segment is compared as loosely: lowercased,
- * percent-decoded, and without a `;…` parameter some other framework would drop. A false positive
- * costs a 404 on a path no public route has; a false negative would open the internal API.
+ * Whether the path after a domain's prefix starts with one of its internal segments (the
+ * declaration's `internal`). The upstreams are express apps, which match routes case-insensitively
+ * and ignore a trailing slash (`/api/payments/Charges/` reaches `/charges`), so the segment is
+ * compared as loosely: lowercased, percent-decoded, and without a `;…` parameter some other
+ * framework would drop. A false positive costs a 404 on a path no public route has; a false
+ * negative would open the internal API.
  */
-function isInternal(domain: Domain, rest: string): boolean {
+function isInternal(internal: ReadonlySet<string>, rest: string): boolean {
+  if (internal.size === 0) return false;
   const end = rest.indexOf('/');
   let segment = end === -1 ? rest : rest.slice(0, end);
   if (segment.includes('%')) {
@@ -57,7 +65,7 @@ function isInternal(domain: Domain, rest: string): boolean {
       return true;
     }
   }
-  return INTERNAL_SEGMENTS[domain].includes(segment.split(';', 1)[0].toLowerCase());
+  return internal.has(segment.split(';', 1)[0].toLowerCase());
 }
 
 function suspiciousReason(path: string): string | undefined {

@@ -4,9 +4,11 @@ import { coalesced } from './coalesced';
 import { writesTo, type WriteFence } from './fence';
 import type { Metrics } from './metrics';
 import { listenForChanges, type RouteStore } from './store';
-import { INITIAL_TABLE, tableFrom, type RouteTable } from './table';
+import { initialTable, tableFrom, type RouteTable } from './table';
 
 export interface RoutingStateOptions {
+  /** The declared domains, each routed to the monolith until the table is read. */
+  domains: readonly string[];
   store: RouteStore;
   /** The gateway database's settings, for the LISTEN connection. */
   connection: ConnectionSettings;
@@ -23,8 +25,8 @@ export interface RoutingStateOptions {
  * and on a poll (the safety net for a lost NOTIFY); a newer version replaces it, an older read
  * never does. While the database is unreachable the last known table keeps serving.
  */
-export function createRoutingState({ store, connection, logger, metrics, fence, onChanged }: RoutingStateOptions) {
-  let table = INITIAL_TABLE;
+export function createRoutingState({ domains, store, connection, logger, metrics, fence, onChanged }: RoutingStateOptions) {
+  let table = initialTable(domains);
   let loaded = false;
   let databaseReachable = false;
   let poll: NodeJS.Timeout | undefined;

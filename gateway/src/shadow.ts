@@ -2,7 +2,7 @@ import http from 'node:http';
 import zlib from 'node:zlib';
 import type { Operation } from 'rfc6902';
 import { compare, compileRules, noisyPaths, parseBody, type Captured, type CompiledRules } from './compare';
-import { DOMAINS, type CompareRules, type Domain, type Side } from './domains';
+import type { CompareRules, Domain, Side } from './domains';
 import type { Metrics } from './metrics';
 
 /** Bodies larger than this are compared by their first MAX_BODY bytes only, and say so. */
@@ -111,10 +111,9 @@ interface DomainState {
  * Keeps each domain's comparison counts and its most recent mismatches (a ring of bounded
  * size: an always-failing candidate must not grow memory).
  */
-export function createShadowRecorder(options: { rules: Record<Domain, CompareRules>; maxMismatches: number; noise: boolean; metrics: Metrics }) {
+export function createShadowRecorder(options: { rules: ReadonlyMap<Domain, CompareRules>; maxMismatches: number; noise: boolean; metrics: Metrics }) {
   const states = new Map<Domain, DomainState>();
-  for (const domain of DOMAINS) {
-    const rules = options.rules[domain];
+  for (const [domain, rules] of options.rules) {
     states.set(domain, { compared: 0, matched: 0, errors: 0, skipped: 0, mismatches: [], rules, compiled: compileRules(rules) });
   }
   const rate = (s: DomainState) => (s.compared ? s.matched / s.compared : null);

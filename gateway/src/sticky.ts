@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { decodeJwt } from 'jose';
+import type { StickyKey as DeclaredStickyKey } from '@banyan/migration';
 
 export interface StickyKey {
   key: string;
@@ -9,21 +10,43 @@ export interface StickyKey {
 }
 
 /**
- * Who the request is for, as stable as the request allows: the JWT's subject, else the
- * gateway's cookie, else a new cookie value. The JWT is decoded WITHOUT verification: the
- * result only chooses a bucket (a forged `sub` can at most pick a side the user could also get
- * by clearing cookies); it never authorises anything. Upstreams verify the token themselves.
+ * Who the request is for, as stable as the request allows: what the domain's declaration keys on
+ * (`stickyKey`: the JWT's subject by default, or a header or cookie the application already
+ * sends), else the gateway's cookie, else a new cookie value. The JWT is decoded WITHOUT
+ * verification: the result only chooses a bucket (a forged `sub` can at most pick a side the user
+ * could also get by clearing cookies); it never authorises anything. Upstreams verify the token
+ * themselves. A header or cookie value is taken as the client sends it, for the same reason.
  */
-export function stickyKey(headers: IncomingHttpHeaders, cookieName: string): StickyKey {
-  const auth = headers.authorization;
-  if (auth && auth.startsWith('Bearer ')) {
-    const key = subjectKey(auth.slice(7));
-    if (key) return { key };
-  }
+export function stickyKey(headers: IncomingHttpHeaders, cookieName: string, declared: DeclaredStickyKey = 'jwt-subject'): StickyKey {
+  const key = declaredKey(headers, declared);
+  if (key) return { key };
   const fromCookie = readCookie(headers.cookie, cookieName);
   if (fromCookie) return { key: `cookie:${fromCookie}` };
   const value = randomUUID();
   return { key: `cookie:${value}`, newCookie: value };
+}
+
+/** Longer values are cut: the key only picks a bucket, and a bounded one hashes in bounded time. */
+const DECLARED_MAX = 256;
+
+function declaredKey(headers: IncomingHttpHeaders, declared: DeclaredStickyKey): string | undefined {
+  if (declared === 'jwt-subject') {
+    const auth = headers.authorization;
+    return auth && auth.startsWith('Bearer ') ? subjectKey(auth.slice(7)) : undefined;
+  }
+  if ('header' in declared) {
+    const value = headers[declared.header];
+    const first = Array.isArray(value) ? value[0] : value;
+    return first ? `header:${first.slice(0, DECLARED_MAX)}` : undefined;
+  }
+  const value = cookieValue(headers.cookie, declared.cookie);
+  return value ? `app-cookie:${value.slice(0, DECLARED_MAX)}` : undefined;
+}
+
+/** How the admin API and the dashboard describe a domain's key. */
+export function describeStickyKey(declared: DeclaredStickyKey, cookieName: string): string {
+  const first = declared === 'jwt-subject' ? 'jwt sub' : 'header' in declared ? `header ${declared.header}` : `cookie ${declared.cookie}`;
+  return `${first}, else cookie ${cookieName}`;
 }
 
 /**

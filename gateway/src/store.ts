@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import type { ConnectionSettings, Knex, SchemaOwner } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
-import { DOMAINS, type Domain, type Mode } from './domains';
+import type { Domain, Mode } from './domains';
 import { migrations } from './migrations';
 import type { RouteRow } from './table';
 
@@ -48,20 +48,25 @@ const toRow = (r: RouteRecord): RouteRow => ({
   updatedBy: r.updated_by,
 });
 
-/** The routing table's persistence: the only module with SQL. */
-export function createRouteStore(knex: Knex) {
+/**
+ * The routing table's persistence: the only module with SQL. Rows of the declared `domains` only:
+ * a domain taken out of the declaration keeps its row (and its audit), unread, so declaring it
+ * again finds its mode where it was left.
+ */
+export function createRouteStore(knex: Knex, domains: readonly Domain[]) {
+  const declared = new Set(domains);
   return {
-    /** Every domain gets a row on first start; existing rows are left as they are. */
+    /** Every declared domain gets a row on first start; existing rows are left as they are. */
     async seed(): Promise<void> {
       await knex('gateway.routes')
-        .insert(DOMAINS.map((domain) => ({ domain, mode: 'monolith', percent: 0, updated_by: 'seed' })))
+        .insert(domains.map((domain) => ({ domain, mode: 'monolith', percent: 0, updated_by: 'seed' })))
         .onConflict('domain')
         .ignore();
     },
 
     async load(): Promise<RouteRow[]> {
       const rows: RouteRecord[] = await knex('gateway.routes').select('*').orderBy('domain');
-      return rows.filter((r) => (DOMAINS as readonly string[]).includes(r.domain)).map(toRow);
+      return rows.filter((r) => declared.has(r.domain)).map(toRow);
     },
 
     /** Apply a change, bump the version and audit it in one transaction. Unchanged → no new version. */

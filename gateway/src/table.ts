@@ -1,4 +1,4 @@
-import { DOMAINS, type Domain, type Mode, type Side } from './domains';
+import type { Domain, Mode, Side } from './domains';
 
 /** One domain's row of the routing table, as stored and versioned. */
 export interface RouteRow {
@@ -29,10 +29,9 @@ export function tableFrom(rows: RouteRow[]): RouteTable {
   return { version, rows: map };
 }
 
-/** Used until the database answered once: everything goes to the monolith. */
-export const INITIAL_TABLE: RouteTable = tableFrom(
-  DOMAINS.map((domain) => ({ domain, mode: 'monolith' as const, percent: 0, version: 0, updatedAt: new Date(0).toISOString(), updatedBy: 'default' })),
-);
+/** Used until the database answered once: every declared domain goes to the monolith. */
+export const initialTable = (domains: readonly Domain[]): RouteTable =>
+  tableFrom(domains.map((domain) => ({ domain, mode: 'monolith' as const, percent: 0, version: 0, updatedAt: new Date(0).toISOString(), updatedBy: 'default' })));
 
 export interface Decision {
   /** Where the client's answer comes from. */

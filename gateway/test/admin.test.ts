@@ -1,4 +1,5 @@
-import { loadGatewayConfig } from '../src';
+import { loadGatewayConfig, topologyOf } from '../src';
+import { shopMigration } from './support/declaration';
 import { ADMIN_TOKEN, adminClient, startGateway, type GatewayHarness } from './support/gateway';
 import { startStub, type Stub } from './support/stub';
 
@@ -116,7 +117,11 @@ describe('Gateway configuration', () => {
   test('Without BANYAN_ADMIN_TOKEN the gateway refuses to start, naming the variable', () => {
     expect(() => loadGatewayConfig({})).toThrow(/BANYAN_ADMIN_TOKEN: is required/);
     expect(() => loadGatewayConfig({ BANYAN_ADMIN_TOKEN: 'short' })).toThrow(/BANYAN_ADMIN_TOKEN: must be at least 16 characters/);
-    expect(() => loadGatewayConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN, MONOLITH_URL: 'not a url' })).toThrow(/MONOLITH_URL/);
+  });
+
+  test("A bad URL variable of the shop's declaration stops the start too, naming the variable (the declaration's urlEnv, no longer a gateway setting)", () => {
+    expect(() => shopMigration({ MONOLITH_URL: 'not a url' })).toThrow(/monolith\.urlEnv: MONOLITH_URL \(from the environment\) must be an http/);
+    expect(() => shopMigration({ PRODUCTS_SERVICE_URL: 'ftp://x' })).toThrow(/domains\.products\.service\.urlEnv: PRODUCTS_SERVICE_URL/);
   });
 
   test("The defaults are the contract's ports and URLs", () => {
@@ -126,9 +131,9 @@ describe('Gateway configuration', () => {
       GATEWAY_ADMIN_PORT: 8081,
       GATEWAY_ADMIN_HOST: '127.0.0.1',
       GATEWAY_DATABASE: 'banyan_gateway',
-      MONOLITH_URL: 'http://127.0.0.1:3000',
-      USERS_SERVICE_URL: 'http://127.0.0.1:3101',
-      ANALYTICS_SERVICE_URL: 'http://127.0.0.1:3106',
     });
+    // The targets are the shop's declaration's, with no variable set.
+    const shop = topologyOf(shopMigration({}));
+    expect([shop.monolith.url, shop.domain('users').serviceUrl, shop.domain('analytics').serviceUrl]).toEqual(['http://127.0.0.1:3000', 'http://127.0.0.1:3101', 'http://127.0.0.1:3106']);
   });
 });

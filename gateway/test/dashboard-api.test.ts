@@ -1,9 +1,10 @@
 import { createKnex, migrate } from '@banyan/db';
 import { createOutbox, outboxSchema } from '@banyan/outbox';
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
-import { loadGatewayConfig } from '../src';
+import { loadGatewayConfig, topologyOf } from '../src';
 import { outboxDatabases } from '../src/dashboard/databases';
 import { readOnly } from '../src/dashboard/outbox';
+import { shopMigration } from './support/declaration';
 import { ADMIN_TOKEN, adminClient, startGateway, type GatewayHarness } from './support/gateway';
 import { startStub, type Stub } from './support/stub';
 
@@ -184,9 +185,11 @@ describe('Dashboard data endpoints', () => {
 
 describe('Dashboard configuration', () => {
   test("By default it shows the monolith's outbox and those of the extracted domains, with the verify overrides applied", () => {
-    expect(outboxDatabases(loadGatewayConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN }))).toEqual(['banyan_monolith', 'banyan_products', 'banyan_payments', 'banyan_notifications']);
-    expect(outboxDatabases(loadGatewayConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN, PRODUCTS_DATABASE: 'p2' }))).toContain('p2');
-    expect(outboxDatabases(loadGatewayConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN, GATEWAY_OUTBOX_DATABASES: 'a,b' }))).toEqual(['a', 'b']);
+    const outboxes = (env: Record<string, string>) => outboxDatabases(loadGatewayConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN, ...env }), topologyOf(shopMigration(env)));
+    expect(outboxes({})).toEqual(['banyan_monolith', 'banyan_products', 'banyan_payments', 'banyan_notifications']);
+    expect(outboxes({ PRODUCTS_DATABASE: 'p2' })).toContain('p2');
+    expect(outboxes({ MONOLITH_DATABASE: 'm2' })[0]).toBe('m2');
+    expect(outboxes({ GATEWAY_OUTBOX_DATABASES: 'a,b' })).toEqual(['a', 'b']);
     expect(() => loadGatewayConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN, GATEWAY_OUTBOX_DATABASES: 'a; DROP' })).toThrow(/GATEWAY_OUTBOX_DATABASES/);
   });
 });

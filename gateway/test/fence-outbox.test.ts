@@ -3,6 +3,8 @@ import { continueSequences, createOutbox, outboxSchema } from '@banyan/outbox';
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
 import { gatewayConfigSchema } from '../src';
 import { createOutboxDrainCheck } from '../src/fence-outbox';
+import { topologyOf } from '../src/topology';
+import { shopMigration } from './support/declaration';
 
 /**
  * The switch fence's two questions (ADR 0303), asked of real outboxes: has the old side published
@@ -15,21 +17,24 @@ let check: ReturnType<typeof createOutboxDrainCheck>;
 const P1 = '0190a3b4-7c1d-7000-8000-0000000fe001';
 const P2 = '0190a3b4-7c1d-7000-8000-0000000fe002';
 
-const configFor = (productsDatabase: string) =>
-  gatewayConfigSchema.parse({
+/** The shop's products domain, its two databases overridden as the declaration allows (MONOLITH_DATABASE, PRODUCTS_DATABASE). */
+const drainCheckFor = (productsDatabase: string) => {
+  const env = {
     ...process.env,
     BANYAN_ADMIN_TOKEN: 'test-admin-token-0123456789abcdef',
     MONOLITH_URL: 'http://127.0.0.1:1',
     MONOLITH_DATABASE: mono.settings.database,
     PRODUCTS_DATABASE: productsDatabase,
-  });
+  };
+  return createOutboxDrainCheck(gatewayConfigSchema.parse(env), topologyOf(shopMigration(env)));
+};
 
 beforeAll(async () => {
   mono = await createTestDatabase('fence_mono');
   service = await createTestDatabase('fence_svc');
   await migrate(mono.knex, [outboxSchema]);
   await migrate(service.knex, [outboxSchema]);
-  check = createOutboxDrainCheck(configFor(service.settings.database));
+  check = drainCheckFor(service.settings.database);
 });
 afterAll(async () => {
   await check?.close();
@@ -74,7 +79,7 @@ describe("The fence's questions to the two outboxes", () => {
   });
 
   test('When the new side has no database, or the domain no sync spec, then the fence cannot tell (undefined) and waits its settle period instead', async () => {
-    const nowhere = createOutboxDrainCheck(configFor('banyan_test_fence_no_such_database'));
+    const nowhere = drainCheckFor('banyan_test_fence_no_such_database');
     try {
       await withTransaction(mono.knex, (trx) => outbox.add(trx, stockChanged(P1, 7)));
       await mono.knex('outbox.events').whereNull('published_at').update({ published_at: mono.knex.fn.now() });

@@ -114,9 +114,9 @@ describe('Path normalisation and malformed requests', () => {
   });
 
   test('classifyPath names the reason for each refusal', () => {
-    expect(classifyPath('/api/users/../orders')).toEqual({ ok: false, status: 400, reason: 'dot segment in path' });
-    expect(classifyPath('/api/users%2forders')).toEqual({ ok: false, status: 400, reason: 'encoded path separator' });
-    expect(classifyPath('/api/users/%E0%A4%A')).toEqual({ ok: false, status: 400, reason: 'malformed percent-encoding' });
-    expect(classifyPath('/api/orders/1')).toEqual({ ok: true, domain: 'orders' });
+    expect(classifyPath('/api/users/../orders', gw.gateway.topology)).toEqual({ ok: false, status: 400, reason: 'dot segment in path' });
+    expect(classifyPath('/api/users%2forders', gw.gateway.topology)).toEqual({ ok: false, status: 400, reason: 'encoded path separator' });
+    expect(classifyPath('/api/users/%E0%A4%A', gw.gateway.topology)).toEqual({ ok: false, status: 400, reason: 'malformed percent-encoding' });
+    expect(classifyPath('/api/orders/1', gw.gateway.topology)).toEqual({ ok: true, domain: 'orders' });
   });
 });

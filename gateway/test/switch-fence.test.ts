@@ -2,6 +2,7 @@ import { createLogger } from '@banyan/telemetry';
 import { serve, type Served } from '@banyan/http';
 import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
 import { buildGateway, gatewayConfigSchema, listen, type Gateway, type Mode } from '../src';
+import { shopMigration } from './support/declaration';
 import { ADMIN_TOKEN, adminClient, sleep } from './support/gateway';
 import { startStub, timeline, type Stub } from './support/stub';
 
@@ -41,7 +42,7 @@ beforeAll(async () => {
   monolith = await startStub('monolith');
   service = await startStub('orders-service');
   db = await createTestDatabase('gw_fence');
-  const config = gatewayConfigSchema.parse({
+  const env = {
     ...process.env,
     BANYAN_ADMIN_TOKEN: ADMIN_TOKEN,
     GATEWAY_DATABASE: db.settings.database,
@@ -49,10 +50,12 @@ beforeAll(async () => {
     ORDERS_SERVICE_URL: service.url,
     GATEWAY_SWITCH_SETTLE_MS: String(SETTLE_MS),
     GATEWAY_SWITCH_FENCE_MAX_MS: '1500',
-  });
+  };
+  const config = gatewayConfigSchema.parse(env);
   const logger = createLogger('gateway-test', process.env.TEST_LOG_LEVEL ?? 'silent');
   gateway = buildGateway({
     config,
+    migration: shopMigration(env),
     logger,
     knex: db.knex,
     connection: db.settings,

@@ -1,34 +1,25 @@
 import { databaseConnection } from '@banyan/config';
-import { loadSyncSpec, NoSyncSpecError, type DomainSyncSpec } from '@banyan/sync';
 import type { ConnectionSettings } from '@banyan/db';
+import type { DomainSyncSpec } from '@banyan/sync';
 import type { GatewayConfig } from '../config';
-import { DOMAINS, type Domain, type Side } from '../domains';
-
-const specs = new Map<Domain, DomainSyncSpec | undefined>();
+import type { Domain, Side } from '../domains';
+import type { Topology } from '../topology';
 
 /**
- * A domain's backfill/verify spec (its `data` in the migration's declaration), or undefined when
- * the domain has none (it was never extracted). Remembered: the switch fence asks every 50 ms, and
- * each ask would find, require and validate the declaration again.
+ * A domain's backfill/verify spec (its `data` in the migration's declaration, with the databases
+ * the declaration resolved: `databaseEnv` overrides applied), or undefined when the domain has
+ * none (it was never extracted).
  */
-export function syncSpecOf(domain: Domain): DomainSyncSpec | undefined {
-  if (specs.has(domain)) return specs.get(domain);
-  let spec: DomainSyncSpec | undefined;
-  try {
-    spec = loadSyncSpec(domain);
-  } catch (err) {
-    if (!(err instanceof NoSyncSpecError)) throw err;
-  }
-  specs.set(domain, spec);
-  return spec;
-}
+export const syncSpecOf = (topology: Topology, domain: Domain): DomainSyncSpec | undefined => topology.domain(domain).data;
 
-/** The database of `domain`'s `side`, with the same overrides as `banyan verify` (MONOLITH_DATABASE, <DOMAIN>_DATABASE). */
-export function sideDatabase(env: NodeJS.ProcessEnv, domain: Domain, side: Side, spec: DomainSyncSpec): string {
-  return side === 'monolith' ? (env.MONOLITH_DATABASE ?? 'banyan_monolith') : (env[`${domain.toUpperCase()}_DATABASE`] ?? spec.targetDatabase);
-}
+/** The database of `domain`'s `side`: the spec's source (the monolith's) or target (the service's). */
+export const sideDatabase = (side: Side, spec: DomainSyncSpec): string => (side === 'monolith' ? spec.sourceDatabase : spec.targetDatabase);
 
-/** The variables `banyan verify` reads, taken from the gateway's validated config. */
+/**
+ * The server `banyan verify` would connect to, taken from the gateway's validated config. Only the
+ * server: the database names are the spec's, already resolved, so no `<DOMAIN>_DATABASE` convention
+ * of @banyan/sync's connectDomain applies on top.
+ */
 export function syncEnv(config: GatewayConfig): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     DATABASE_URL: config.DATABASE_URL,
@@ -36,25 +27,21 @@ export function syncEnv(config: GatewayConfig): NodeJS.ProcessEnv {
     PGPORT: String(config.PGPORT),
     PGUSER: config.PGUSER,
     PGPASSWORD: config.PGPASSWORD,
-    MONOLITH_DATABASE: config.MONOLITH_DATABASE,
   };
-  for (const domain of DOMAINS) env[`${domain.toUpperCase()}_DATABASE`] = config[`${domain.toUpperCase()}_DATABASE` as keyof GatewayConfig] as string | undefined;
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   return env;
 }
 
 /**
- * The outboxes to show: GATEWAY_OUTBOX_DATABASES, else the monolith's database and the database
- * of every domain that has a sync spec (the domains that have been extracted), with the same
- * overrides as `banyan verify`.
+ * The outboxes to show: GATEWAY_OUTBOX_DATABASES, else the monolith's declared database and both
+ * databases of every domain that has a data spec (the domains that have been extracted).
  */
-export function outboxDatabases(config: GatewayConfig): string[] {
+export function outboxDatabases(config: GatewayConfig, topology: Topology): string[] {
   if (config.GATEWAY_OUTBOX_DATABASES) return config.GATEWAY_OUTBOX_DATABASES.split(',');
-  const env = syncEnv(config);
-  const names = [env.MONOLITH_DATABASE ?? 'banyan_monolith'];
-  for (const domain of DOMAINS) {
-    const spec = syncSpecOf(domain);
-    if (spec) names.push(sideDatabase(env, domain, 'extracted', spec));
+  const names = topology.monolith.database ? [topology.monolith.database] : [];
+  for (const domain of topology.names) {
+    const spec = syncSpecOf(topology, domain);
+    if (spec) names.push(spec.sourceDatabase, spec.targetDatabase);
   }
   return [...new Set(names)];
 }

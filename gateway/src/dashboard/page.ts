@@ -1,4 +1,4 @@
-import { DOMAINS, MODES } from '../domains';
+import { MODES } from '../domains';
 
 const routeRow = (domain: string) => `
         <tr id="route-${domain}" data-domain="${domain}">
@@ -24,7 +24,8 @@ const routeRow = (domain: string) => `
  * empty tables. Everything else arrives from the admin API with the token, so serving it
  * without one gives nothing away.
  */
-export function renderPage(): string {
+/** `domains` are declared names (lower-case letters, digits, _ and -), safe in HTML and ids as they are. */
+export function renderPage(domains: readonly string[]): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -62,7 +63,7 @@ export function renderPage(): string {
           <tr><th scope="col">Domain</th><th scope="col">Mode</th><th scope="col">Targets</th>
           <th scope="col">Monolith req/s · 5xx</th><th scope="col">Extracted req/s · 5xx</th><th scope="col">Change</th></tr>
         </thead>
-        <tbody>${DOMAINS.map(routeRow).join('')}
+        <tbody>${domains.map(routeRow).join('')}
         </tbody>
       </table>
       <p class="muted" id="rates-window"></p>

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Express, RequestHandler } from 'express';
 import { AppError } from '@banyan/errors';
-import { DOMAINS, isDomain } from '../domains';
 import type { ShadowRecorder } from '../shadow';
+import { declaredDomain, type Topology } from '../topology';
 import type { OutboxReader } from './outbox';
 import { renderPage } from './page';
 import type { TrafficRates } from './stats';
@@ -19,6 +19,7 @@ export interface BreakerView {
 }
 
 export interface DashboardDeps {
+  topology: Topology;
   shadow: ShadowRecorder;
   rates: () => Promise<TrafficRates>;
   breakers: () => BreakerView[];
@@ -59,8 +60,8 @@ export const securityHeaders: RequestHandler = (_req, res, next) => {
 };
 
 /** The page and its two files: public, since they hold no data. */
-export function mountDashboardPage(app: Express): void {
-  const page = renderPage();
+export function mountDashboardPage(app: Express, domains: readonly string[]): void {
+  const page = renderPage(domains);
   const assets = new Map(Object.entries(ASSET_TYPES).map(([name, type]) => [name, { type, body: readFileSync(path.join(ASSETS, name)) }]));
   app.get('/', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');
@@ -82,7 +83,7 @@ export function mountDashboardApi(app: Express, deps: DashboardDeps): void {
   app.get('/stats', async (_req, res) => {
     const rates = await deps.rates();
     const domains = Object.fromEntries(
-      DOMAINS.map((d) => {
+      deps.topology.names.map((d) => {
         const { mismatches: _m, rules: _r, domain: _d, ...shadow } = deps.shadow.report(d);
         return [d, { ...rates.domains[d], shadow }];
       }),
@@ -101,12 +102,11 @@ export function mountDashboardApi(app: Express, deps: DashboardDeps): void {
   });
 
   app.get('/verify', (_req, res) => {
-    res.json({ domains: deps.verifier.domains(DOMAINS), running: deps.verifier.running(), results: deps.verifier.results() });
+    res.json({ domains: deps.verifier.domains(deps.topology.names), running: deps.verifier.running(), results: deps.verifier.results() });
   });
 
   app.post('/verify/:domain', async (req, res) => {
-    const domain = String(req.params.domain);
-    if (!isDomain(domain)) throw new AppError('GATEWAY.UNKNOWN_DOMAIN', 400, `Unknown domain "${domain.slice(0, 64)}": use one of ${DOMAINS.join(', ')}.`);
+    const domain = declaredDomain(deps.topology, String(req.params.domain));
     if (!deps.verifier.domains([domain]).length) throw noSpec(domain);
     res.json(await deps.verifier.start(domain));
   });

@@ -1,4 +1,4 @@
-import { DOMAINS, type Domain, type Side } from '../domains';
+import type { Domain, Side } from '../domains';
 import type { Metrics } from '../metrics';
 
 export interface SideRates {
@@ -47,7 +47,7 @@ async function totals(metrics: Metrics): Promise<Totals> {
  * with the oldest snapshot still inside the window (or the newest one before it, when nobody
  * looked for a while: the rate then covers a longer time, and `windowSeconds` says so).
  */
-export function createTrafficRates(metrics: Metrics) {
+export function createTrafficRates(metrics: Metrics, domainNames: readonly Domain[]) {
   const snapshots: Snapshot[] = [{ at: Date.now(), totals: new Map() }];
 
   return async function rates(): Promise<TrafficRates> {
@@ -61,7 +61,7 @@ export function createTrafficRates(metrics: Metrics) {
     const per = (key: string) => Math.max((now.totals.get(key) ?? 0) - (base.totals.get(key) ?? 0), 0) / seconds;
 
     const domains = {} as TrafficRates['domains'];
-    for (const domain of DOMAINS) {
+    for (const domain of domainNames) {
       const sides = {} as Record<Side, SideRates>;
       for (const side of SIDES) {
         const requestsPerSecond = per(`req|${domain}|${side}`);

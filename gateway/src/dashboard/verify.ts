@@ -1,5 +1,6 @@
 import { connectDomain, verify, type Difference } from '@banyan/sync';
 import type { Domain } from '../domains';
+import type { Topology } from '../topology';
 import { syncSpecOf } from './databases';
 
 export interface VerifyResult {
@@ -24,16 +25,15 @@ const SAMPLE = 20;
  * READ ONLY transactions: verify only reads, and from the dashboard it must not be able to do
  * anything else.
  */
-export function createVerifyRunner(env: NodeJS.ProcessEnv) {
+export function createVerifyRunner(env: NodeJS.ProcessEnv, topology: Topology) {
   const results = new Map<Domain, VerifyResult>();
   const running = new Map<Domain, Promise<VerifyResult>>();
 
   const run = async (domain: Domain): Promise<VerifyResult> => {
-    const spec = syncSpecOf(domain)!;
+    const spec = syncSpecOf(topology, domain)!;
     const db = connectDomain(spec, env);
     const startedAt = new Date().toISOString();
-    const source = env.MONOLITH_DATABASE ?? spec.sourceDatabase;
-    const target = env[`${domain.toUpperCase()}_DATABASE`] ?? spec.targetDatabase;
+    const { sourceDatabase: source, targetDatabase: target } = spec;
     let result: VerifyResult;
     try {
       const { compared, differences } = await db.source.transaction(
@@ -54,7 +54,7 @@ export function createVerifyRunner(env: NodeJS.ProcessEnv) {
 
   return {
     /** Domains that can be verified: those with a sync spec. */
-    domains: (all: readonly Domain[]) => all.filter((d) => syncSpecOf(d) !== undefined),
+    domains: (all: readonly Domain[]) => all.filter((d) => syncSpecOf(topology, d) !== undefined),
     results: () => Object.fromEntries(results) as Partial<Record<Domain, VerifyResult>>,
     running: () => [...running.keys()],
     start(domain: Domain): Promise<VerifyResult> {

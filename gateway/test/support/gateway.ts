@@ -1,8 +1,10 @@
 import { generateKeyPair, exportJWK, SignJWT, type CryptoKey } from 'jose';
 import { createLogger } from '@banyan/telemetry';
 import { serve, type Served } from '@banyan/http';
+import type { MigrationDeclaration } from '@banyan/migration';
 import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
 import { buildGateway, gatewayConfigSchema, listen, type Gateway, type CompareRules, type Domain, type Mode } from '../../src';
+import { migrationOf, shopMigration } from './declaration';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 
@@ -38,13 +40,17 @@ export function adminClient(baseUrl: string, token: string | null = ADMIN_TOKEN)
 
 /**
  * A real gateway for one test file: its own database (or a shared one, to run two instances),
- * served on free ports, in front of the given upstreams.
+ * served on free ports, in front of the given upstreams. Its domains are the shop's declaration
+ * (banyan.migration.ts), with `monolith` and `services` given as the shop's URL variables, unless
+ * the test brings a `declaration` of its own (whose URLs it writes in).
  */
 export async function startGateway(options: {
   label: string;
-  monolith: string;
+  monolith?: string;
   services?: Partial<Record<Domain, string>>;
+  /** The gateway's environment, also read for the declaration's urlEnv/databaseEnv variables. */
   env?: Record<string, string>;
+  declaration?: MigrationDeclaration;
   db?: TestDatabase;
   compareRules?: Partial<Record<Domain, CompareRules>>;
   /** Collect every log line (at debug level) here, for tests that check what is, or is not, logged. */
@@ -52,19 +58,21 @@ export async function startGateway(options: {
 }): Promise<GatewayHarness> {
   const db = options.db ?? (await createTestDatabase(options.label));
   const serviceEnv = Object.fromEntries(Object.entries(options.services ?? {}).map(([d, u]) => [`${d.toUpperCase()}_SERVICE_URL`, u]));
-  const config = gatewayConfigSchema.parse({
+  const env = {
     ...process.env,
     BANYAN_ADMIN_TOKEN: ADMIN_TOKEN,
     GATEWAY_DATABASE: db.settings.database,
-    MONOLITH_URL: options.monolith,
+    ...(options.monolith ? { MONOLITH_URL: options.monolith } : {}),
     ...serviceEnv,
     ...options.env,
-  });
+  };
+  const config = gatewayConfigSchema.parse(env);
+  const migration = options.declaration ? migrationOf(options.declaration, env) : shopMigration(env);
   const logs = options.logs;
   const logger = logs
     ? createLogger('gateway-test', 'debug', { write: (line: string) => void logs.push(line) })
     : createLogger('gateway-test', process.env.TEST_LOG_LEVEL ?? 'silent');
-  const gateway = buildGateway({ config, logger, knex: db.knex, connection: db.settings, compareRules: options.compareRules });
+  const gateway = buildGateway({ config, migration, logger, knex: db.knex, connection: db.settings, compareRules: options.compareRules });
   await gateway.start();
   const served = await listen(gateway.handler, 0, '127.0.0.1', gateway.frontDoor);
   const admin = await serve(gateway.adminApp, 0);

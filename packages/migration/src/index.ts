@@ -1,5 +1,5 @@
 export { defineMigration } from './define';
-export { DECLARATION_FILES, findMigration, loadMigration, type LoadMigrationOptions } from './load';
+export { DECLARATION_FILES, findMigration, loadMigration, validateMigration, type LoadMigrationOptions, type ValidateMigrationOptions } from './load';
 export { MigrationDeclarationError, type DeclarationProblem } from './errors';
 export { migrationJsonSchema, migrationJsonSchemaText } from './json-schema';
 export { covers, prefixProblem } from './prefixes';

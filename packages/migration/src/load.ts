@@ -28,14 +28,34 @@ export function loadMigration(options: LoadMigrationOptions = {}): Migration {
   const declaration = file.endsWith('.json') ? readJson(file, shown) : requireTs(file, shown);
 
   const problems: DeclarationProblem[] = file.endsWith('.json') ? functionsInJson(declaration) : [];
+  return validate(declaration, { file, shown, env }, problems);
+}
+
+export interface ValidateMigrationOptions {
+  /** Read for every `urlEnv`/`databaseEnv`; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** What the declaration is called in a problem and in `Migration.file`; default none (it lives in code). */
+  file?: string;
+}
+
+/**
+ * A declaration that is already a value (a test's, or one a host program builds): validated and
+ * resolved as `loadMigration` does a file's, throwing the same MigrationDeclarationError. Its
+ * `file` is the one named here, else empty.
+ */
+export function validateMigration(declaration: unknown, options: ValidateMigrationOptions = {}): Migration {
+  return validate(declaration, { file: options.file ?? '', shown: options.file, env: options.env ?? process.env }, []);
+}
+
+function validate(declaration: unknown, where: { file: string; shown: string | undefined; env: NodeJS.ProcessEnv }, problems: DeclarationProblem[]): Migration {
   const result = migrationSchema.safeParse(declaration, { error: errorMap });
   if (!result.success) {
     const reported = new Set(problems.map((p) => p.path));
     problems.push(...problemsOf(result.error.issues).filter((p) => !reported.has(p.path)));
-    throw new MigrationDeclarationError(shown, problems);
+    throw new MigrationDeclarationError(where.shown, problems);
   }
-  const migration = resolveMigration(result.data, file, env, problems);
-  if (problems.length) throw new MigrationDeclarationError(shown, problems);
+  const migration = resolveMigration(result.data, where.file, where.env, problems);
+  if (problems.length) throw new MigrationDeclarationError(where.shown, problems);
   return migration;
 }
 
