@@ -196,9 +196,11 @@ describe('POST /api/products/:id/stock', () => {
     expect(res.status).toBe(200);
     expect(res.body.stock).toBe(0);
     const events = await eventsFor('product.stock_changed', product.id);
+    // Each carries the whole product at its sequence (ADR 0301's amendment), not the stock alone.
+    const whole = { productId: product.id, sku: product.sku, name: product.name, description: product.description, priceCents: product.priceCents };
     expect(events.map((e) => e.data)).toEqual([
-      { productId: product.id, delta: 5, stock: 15, reason: 'adjustment' },
-      { productId: product.id, delta: -15, stock: 0, reason: 'adjustment' },
+      { ...whole, delta: 5, stock: 15, reason: 'adjustment' },
+      { ...whole, delta: -15, stock: 0, reason: 'adjustment' },
     ]);
   });
 

@@ -88,4 +88,33 @@ describe('Two-way products sync during extraction', () => {
     // Ignored: the newer version still stands.
     expect((await productRow(pair.service.db, created.body.id))?.name).toBe('Newest name');
   });
+
+  test('When a stock change arrives before the name change it follows (they travel on two queues), then the name change is not lost: each event carries the whole product', async () => {
+    const created = await pair.mono.api.post('/api/products', newProduct('order'), pair.adminToken);
+    await eventually(async () => expect(await productRow(pair.service.db, created.body.id)).toBeTruthy(), { timeoutMs: 10_000 });
+    const { id: productId, sku, description, priceCents } = created.body;
+    // Version 2 renamed the product, version 3 then changed its stock; 3 reaches the service first.
+    const event = (type: string, sequence: number, data: Record<string, unknown>) => ({
+      id: uuidv7(),
+      source: '/banyan/monolith',
+      type,
+      exchange: 'products',
+      aggregate_type: 'products',
+      aggregate_id: productId,
+      sequence,
+      partition: partitionOf(productId),
+      origin: 'monolith',
+      time: new Date().toISOString(),
+      data: JSON.stringify({ productId, sku, description, priceCents, name: 'Renamed at 2', ...data }),
+    });
+    const third = event('product.stock_changed', 3, { stock: 14, delta: 4, reason: 'adjustment' });
+    await pair.mono.db.knex('outbox.events').insert(third);
+    await eventually(() => pair.service.db.knex('inbox.processed').where({ event_id: third.id }), { until: (rows) => rows.length === 1, timeoutMs: 10_000, what: 'version 3 applied' });
+    const second = event('product.updated', 2, { stock: 10 });
+    await pair.mono.db.knex('outbox.events').insert(second);
+    await eventually(() => pair.service.db.knex('inbox.processed').where({ event_id: second.id }), { until: (rows) => rows.length === 1, timeoutMs: 10_000, what: 'version 2 consumed' });
+
+    // Version 2 came late and was ignored as older, yet its rename is there: version 3 brought it.
+    expect(await productRow(pair.service.db, productId)).toMatchObject({ name: 'Renamed at 2', stock: 14, version: '3' });
+  });
 });

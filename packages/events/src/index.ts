@@ -90,6 +90,13 @@ export const eventSchemas = {
     stock: z.number().int().nonnegative(),
     reason: z.enum(['adjustment', 'order_reserved', 'order_released']),
     orderId: uuid.optional(),
+    // The rest of the product at this event's sequence, so a two-way sync that applies the newest
+    // event it sees never skips an earlier change that travels on another queue (ADR 0301's
+    // amendment). Optional: events written before it carry the stock alone.
+    sku: z.string().optional(),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    priceCents: cents.optional(),
   }),
   'order.created': z.object({
     orderId: uuid,

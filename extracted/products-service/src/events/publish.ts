@@ -31,9 +31,8 @@ export const productEvents = (outbox: Outbox) => {
     updated: (trx: Knex.Transaction, p: Product) => add(trx, 'product.updated', p, snapshot(p)),
     stockChanged: (trx: Knex.Transaction, p: Product, delta: number, reason: StockReason, orderId?: string) =>
       add<EventData<'product.stock_changed'>>(trx, 'product.stock_changed', p, {
-        productId: p.id,
+        ...snapshot(p),
         delta,
-        stock: p.stock,
         reason,
         ...(orderId ? { orderId } : {}),
       }),

@@ -37,7 +37,16 @@ export function productSyncSubscriptions(options: {
       eventType: 'product.stock_changed',
       async handle(event: EventEnvelope<EventData<'product.stock_changed'>>, trx) {
         if (!mine(event)) return;
-        const applied = await replica.setStockIfNewer(trx, event.data.productId, event.data.stock, event.sequence, options.fromWinsTies);
+        const { productId, sku, name, description, priceCents, stock } = event.data;
+        // A whole snapshot: the row as it was at this sequence, stock and the rest. Applying only
+        // the stock would stamp the row with a version past a name change still on its way on
+        // product.updated's queue, which would then be refused as older and lost.
+        if (sku !== undefined && name !== undefined && description !== undefined && priceCents !== undefined) {
+          await replica.upsertIfNewer(trx, { id: productId, sku, name, description, priceCents, stock }, event.sequence, options.fromWinsTies);
+          await continueSequence(trx, event);
+          return;
+        }
+        const applied = await replica.setStockIfNewer(trx, productId, stock, event.sequence, options.fromWinsTies);
         // product.created travels on another queue and may arrive later: throwing rolls back the
         // inbox row too, so the consumer's retry applies this once the product exists.
         if (applied === undefined) throw new Error(`product ${event.data.productId} not replicated yet`);
