@@ -26,6 +26,10 @@ interface AdminDeps {
   isLoaded: () => boolean;
   isDatabaseReachable: () => boolean;
   reload: () => Promise<void>;
+  /** Whether a switch's write fence is up for the domain on this instance. */
+  isFenced: (domain: Domain) => boolean;
+  /** Called after each change of the routing table this instance routes by; returns the unsubscribe. */
+  onTableChange: (listener: () => void) => () => void;
   dashboard: Omit<DashboardDeps, 'topology' | 'shadow' | 'isDatabaseReachable'>;
 }
 
@@ -41,6 +45,22 @@ const routeChange = z
 
 /** Who made a change, as the caller says (the CLI sends user@host); the token proves the right, not the name. */
 const ACTOR = /^[\w.@+-]{1,100}$/;
+
+/** A read of the table may be held until it passes a version (a routing follower's long poll), at most this long. */
+const MAX_HOLD_MS = 25_000;
+const routesQuery = z.object({
+  after: z.coerce.number().int().min(0).optional(),
+  waitMs: z.coerce.number().int().min(0).max(MAX_HOLD_MS).optional(),
+});
+
+/** A process routing some writes itself reports what it routes by (ADR 0303, third amendment). */
+const FOLLOWER_ID = /^[\w.:@-]{1,100}$/;
+const followerReport = z
+  .object({
+    version: z.number().int().min(0),
+    writingOld: z.array(z.string()).max(1000),
+  })
+  .strict();
 
 export function createAdminApp(deps: AdminDeps): Express {
   const { topology } = deps;
@@ -74,12 +94,34 @@ export function createAdminApp(deps: AdminDeps): Express {
       stickyKey: describeStickyKey(topology.domain(domain).stickyKey, deps.config.GATEWAY_STICKY_COOKIE),
       targets: deps.targets(domain),
       version: row.version,
+      // A switch's write fence is up here: a follower holds its own writes of the domain too.
+      fenced: deps.isFenced(domain),
       updatedAt: row.updatedAt,
       updatedBy: row.updatedBy,
     };
   };
 
-  app.get('/routes', (_req, res) => {
+  /** Until the table this instance routes by passes `after`, or `ms` pass, or the client leaves. */
+  const tablePasses = (after: number, ms: number, res: { on(event: 'close', listener: () => void): unknown }) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const off = deps.onTableChange(() => {
+        if (deps.table().version > after) done();
+      });
+      res.on('close', done);
+    });
+
+  app.get('/routes', async (req, res) => {
+    const query = parse(routesQuery, req.query);
+    if (query.after !== undefined && query.waitMs && deps.table().version <= query.after) {
+      await tablePasses(query.after, query.waitMs, res);
+      if (res.destroyed) return;
+    }
     res.json({
       version: deps.table().version,
       source: deps.isDatabaseReachable() ? 'database' : 'last-known (database unreachable)',
@@ -103,6 +145,33 @@ export function createAdminApp(deps: AdminDeps): Express {
     await deps.reload();
     adminLogger.info({ domain, mode: change.mode, percent: change.percent, actor, changed: result.changed }, 'route changed');
     res.json({ changed: result.changed, route: describe(domain) });
+  });
+
+  /**
+   * A routing follower (a monolith whose in-process doors route writes by this table) reports the
+   * version it routes by and the domains it still has writes in flight to a side they no longer
+   * go to. It is kept beside the gateway instances, so every instance's switch fence waits for it
+   * as for another instance (ADR 0303, third amendment); silent for 3 s, it is no longer waited for.
+   */
+  app.put('/followers/:id', async (req, res) => {
+    const id = String(req.params.id);
+    if (!FOLLOWER_ID.test(id)) throw Errors.validation([{ path: 'id', message: 'must be 1 to 100 letters, digits and . : @ - _' }]);
+    const report = parse(followerReport, req.body ?? {});
+    const writingOld = report.writingOld.map(declared);
+    try {
+      await deps.store.reportInstance(`follower:${id}`, report.version, writingOld);
+    } catch (err) {
+      adminLogger.warn({ err: (err as Error).message, follower: id }, 'follower report not saved');
+      throw Errors.unavailable('The routing database is unreachable: the report was not saved.', 1);
+    }
+    res.status(204).end();
+  });
+
+  app.delete('/followers/:id', async (req, res) => {
+    const id = String(req.params.id);
+    if (!FOLLOWER_ID.test(id)) throw Errors.validation([{ path: 'id', message: 'must be 1 to 100 letters, digits and . : @ - _' }]);
+    await deps.store.forgetInstance(`follower:${id}`);
+    res.status(204).end();
   });
 
   app.get('/audit', async (req, res) => {

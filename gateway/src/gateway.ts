@@ -118,7 +118,19 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     metrics,
     logger,
   });
-  const routing = createRoutingState({ domains: topology.names, store, connection: deps.connection, logger, metrics, fence, onChanged: () => void instances.report() });
+  const tableListeners = new Set<() => void>();
+  const routing = createRoutingState({
+    domains: topology.names,
+    store,
+    connection: deps.connection,
+    logger,
+    metrics,
+    fence,
+    onChanged: () => {
+      void instances.report();
+      for (const listener of [...tableListeners]) listener();
+    },
+  });
   const table = routing.table;
   const reload = routing.reload;
   let cookieKey: Buffer | undefined;
@@ -173,6 +185,11 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     isLoaded: routing.isLoaded,
     isDatabaseReachable: routing.isDatabaseReachable,
     reload,
+    isFenced: fence.isFenced,
+    onTableChange(listener) {
+      tableListeners.add(listener);
+      return () => tableListeners.delete(listener);
+    },
     dashboard: { rates: createTrafficRates(metrics, topology.names), breakers, outbox, verifier: createVerifyRunner(syncEnv(config), topology) },
   });
 

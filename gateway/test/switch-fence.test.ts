@@ -187,3 +187,99 @@ describe('The write fence of a switch', () => {
     expect(asked).toContainEqual(['monolith']);
   });
 });
+
+/**
+ * Routing followers (ADR 0303, third amendment): a process whose in-process doors route writes by
+ * this table (the monolith) reports through the admin API what it routes by and what it still has
+ * in flight to an old side; the fence waits for it as for another gateway instance.
+ */
+describe('The write fence and the routing followers', () => {
+  const admin_ = () => adminClient(admin.url);
+  const follower = (id: string, version: number, writingOld: string[] = []) => admin_().put(`/followers/${id}`, { version, writingOld });
+  const version = async () => (await admin_().get('/routes')).body.version as number;
+  afterEach(async () => {
+    for (const id of ['door-a', 'door-b']) await admin_().delete(`/followers/${id}`);
+  });
+
+  test('When a follower still routes by the old table, or still writes to the old side, then held writes wait for it; once it reports the switch with nothing old in flight they go', async () => {
+    const timeouts = await metric('banyan_gateway_switch_fences_total{domain="orders",outcome="timeout"}');
+    await follower('door-a', await version());
+    await route('extracted');
+    const switched = await version();
+    const held = api.post('/api/orders', { n: 'after-follower' });
+    await sleep(250);
+    expect(arrived.has(JSON.stringify({ n: 'after-follower' }))).toBe(false); // it has not seen the switch
+
+    await follower('door-a', switched, ['orders']);
+    await sleep(250);
+    expect(arrived.has(JSON.stringify({ n: 'after-follower' }))).toBe(false); // it has, but writes to the monolith still
+
+    const doneAt = Date.now();
+    expect((await follower('door-a', switched, [])).status).toBe(204);
+    const res = await held;
+    expect(res.body.served).toBe('orders-service');
+    expect(arrived.get(JSON.stringify({ n: 'after-follower' }))! - doneAt).toBeLessThan(1_000);
+    // Released by the follower's report, not by the bound.
+    expect(await metric('banyan_gateway_switch_fences_total{domain="orders",outcome="timeout"}')).toEqual(timeouts);
+  });
+
+  test('When a follower goes silent, or leaves, then it is not waited for', async () => {
+    await follower('door-b', 0, ['orders']); // never catches up, then falls silent
+    await sleep(3_200); // more than the 3 s a report keeps a follower alive
+    const silentAt = Date.now();
+    await route('extracted');
+    expect((await api.post('/api/orders', { n: 'silent-follower' })).body.served).toBe('orders-service');
+    expect(Date.now() - silentAt).toBeLessThan(1_000); // under the 1.5 s bound: not waited for
+
+    await route('monolith');
+    for (let i = 0; i < 100 && gateway.fence.active; i++) await sleep(20);
+    await follower('door-b', 0, ['orders']);
+    expect((await admin_().delete('/followers/door-b')).status).toBe(204);
+    const leftAt = Date.now();
+    await route('extracted');
+    expect((await api.post('/api/orders', { n: 'left-follower' })).body.served).toBe('orders-service');
+    expect(Date.now() - leftAt).toBeLessThan(1_000);
+  }, 15_000);
+
+  test('When a read of the table asks to be held past its version, then it answers at the switch, fenced, and the fence shows until it comes down', async () => {
+    const before = await version();
+    const held = admin_().get(`/routes?after=${before}&waitMs=5000`);
+    await sleep(200);
+    const switchedAt = Date.now();
+    await route('extracted');
+    const answer = await held;
+    expect(Date.now() - switchedAt).toBeLessThan(500);
+    expect(answer.body.version).toBeGreaterThan(before);
+    const orders = answer.body.routes.find((r: { domain: string }) => r.domain === 'orders');
+    expect(orders).toMatchObject({ mode: 'extracted', fenced: true });
+    for (let i = 0; i < 100 && gateway.fence.active; i++) await sleep(20);
+    expect((await admin_().get('/routes')).body.routes.find((r: { domain: string }) => r.domain === 'orders').fenced).toBe(false);
+
+    // Already past: answered at once. Nothing changes: answered when the hold runs out.
+    const now = await version();
+    const quickAt = Date.now();
+    expect((await admin_().get(`/routes?after=${now - 1}&waitMs=5000`)).status).toBe(200);
+    expect(Date.now() - quickAt).toBeLessThan(300);
+    const idleAt = Date.now();
+    expect((await admin_().get(`/routes?after=${now}&waitMs=300`)).body.version).toBe(now);
+    expect(Date.now() - idleAt).toBeGreaterThanOrEqual(290);
+  });
+
+  test('When a follower report is malformed, names an unknown domain or has no token, then it is refused with its problem and nothing is recorded', async () => {
+    const bad = [
+      await admin_().put('/followers/door-a', { version: -1, writingOld: [] }),
+      await admin_().put('/followers/door-a', { version: 1, writingOld: ['books'] }),
+      await admin_().put('/followers/has%20space', { version: 1, writingOld: [] }),
+      await admin_().get('/routes?waitMs=999999'),
+      await adminClient(admin.url, null).put('/followers/door-a', { version: 1, writingOld: [] }),
+    ];
+    expect(bad.map((r) => [r.status, r.body.code])).toEqual([
+      [400, 'VALIDATION.FAILED'],
+      [400, 'GATEWAY.UNKNOWN_DOMAIN'],
+      [400, 'VALIDATION.FAILED'],
+      [400, 'VALIDATION.FAILED'],
+      [401, 'AUTH.UNAUTHORIZED'],
+    ]);
+    expect(await db.knex('gateway.instances').where('id', 'like', 'follower:%').count<{ count: string }[]>('* as count')).toEqual([{ count: '0' }]);
+  });
+});

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { ConfigError, databaseConnection } from '@banyan/config';
 import { createKnex, describe, ensureDatabase } from '@banyan/db';
 import { installShutdownHandlers, onShutdown, serve } from '@banyan/http';
@@ -27,6 +28,9 @@ async function main() {
     ? watchRoutes({
         adminUrl: config.GATEWAY_ADMIN_URL,
         token: config.BANYAN_ADMIN_TOKEN,
+        // The products and payments doors route writes in this process: the gateway's switch
+        // fence waits for them as for its own (ADR 0303, third amendment).
+        followerId: `monolith-${hostname().replace(/[^\w.-]/g, '_').slice(0, 60)}-${process.pid}`,
         onError: (err) => logger.debug({ err: err.message }, 'gateway routing table not readable; keeping the last known'),
       })
     : staticRoutes();

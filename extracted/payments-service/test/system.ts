@@ -70,7 +70,7 @@ export async function startPaymentsSystem(label: string, options: { breakerReset
 
     const gateway = await startGateway({ label: `${label}_gw`, monolith: mono.served.url, services: { payments: service.served.url } });
     cleanups.push(() => gateway.close());
-    const routes = watchRoutes({ adminUrl: gateway.adminUrl, token: ADMIN_TOKEN, intervalMs: 200 });
+    const routes = watchRoutes({ adminUrl: gateway.adminUrl, token: ADMIN_TOKEN, intervalMs: 200, followerId: `${label}-monolith` });
     late.routes = routes;
     await routes.refresh();
     cleanups.push(async () => routes.stop());

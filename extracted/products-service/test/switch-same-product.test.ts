@@ -84,11 +84,9 @@ describe('Two writers on the same products across switches', () => {
     const spec = loadSyncSpec('products');
     const stores = () => ({ source: system.mono.db.knex, target: system.service.db.knex });
     await gateway.route('products', 'monolith');
-    // The first test left products extracted, and the monolith's products door follows its own
-    // routing view (ADR 0303, "Not covered"): until that view has seen the switch back, an order
-    // would still reserve at the service while the admin's restocks land in the monolith, and that
-    // window loses stock changes (held 3 s behind on purpose, 12 to 16 orders of ~80 lost theirs).
-    // This test is about the canary's one writer, so it starts once the door follows the gateway.
+    // The first test left products extracted. This test is about the canary's one writer, so it
+    // starts once the monolith's products door follows the gateway; writes straight across a
+    // switch are the next test's subject (ADR 0303, third amendment).
     await eventually(async () => {
       await system.routing.refresh();
       expect(system.routing.get('products').mode).toBe('monolith');
@@ -138,4 +136,62 @@ describe('Two writers on the same products across switches', () => {
     await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), { timeoutMs: 20_000 });
     for (const side of [system.mono.db, system.service.db]) expect((await productRow(side, id))?.stock).toBe(stock);
   }, 60_000);
+
+  test('When customers order and an admin restocks the same product straight across switches both ways, then no stock change is lost: the monolith door follows the fence like the gateway (ADR 0303, third amendment)', async () => {
+    const { gateway, adminToken } = system;
+    const api = gateway.api;
+    const spec = loadSyncSpec('products');
+    const stores = () => ({ source: system.mono.db.knex, target: system.service.db.knex });
+    await gateway.route('products', 'monolith');
+    const created = await api.post('/api/products', { sku: `ACROSS-${Date.now()}`, name: 'Across', priceCents: 300, stock: 5000 }, adminToken);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    let stock = 5000;
+    await backfill(spec, stores());
+    const customers = await Promise.all(
+      [0, 1].map(async (i) => {
+        const email = `across-${i}-${Date.now()}@example.com`;
+        await api.post('/api/users', { email, password: 'correct horse battery', name: `Across ${i}` });
+        return (await api.post('/api/users/login', { email, password: 'correct horse battery' })).body.token as string;
+      }),
+    );
+
+    // Four writers: two restocking admins and two ordering customers, each one request at a time.
+    // The switches do not wait for the monolith's view: the door's writes are fenced, not timed.
+    const refused: string[] = [];
+    let running = true;
+    const restocker = async () => {
+      while (running) {
+        const res = await api.post(`/api/products/${id}/stock`, { delta: 3 }, adminToken);
+        if (res.status === 200) stock += 3;
+        else refused.push(`stock ${res.status}`);
+      }
+    };
+    const customer = async (token: string) => {
+      while (running) {
+        const res = await api.post('/api/orders', { items: [{ productId: id, quantity: 1 }], card: { number: '4242424242424242' } }, token);
+        if (res.status === 201) stock -= 1;
+        else refused.push(`order ${res.status} ${res.body?.code ?? ''}`);
+      }
+    };
+    const writers = Promise.all([restocker(), restocker(), ...customers.map(customer)]);
+    for (const mode of ['extracted', 'monolith', 'extracted', 'monolith'] as const) {
+      await sleep(600);
+      await gateway.route('products', mode);
+    }
+    await sleep(600);
+    running = false;
+    await writers;
+
+    expect(refused).toEqual([]);
+    await eventually(async () => expect((await verify(spec, stores())).differences).toEqual([]), { timeoutMs: 20_000 });
+    for (const [name, side] of [['monolith', system.mono.db], ['service', system.service.db]] as const) {
+      expect({ side: name, stock: (await productRow(side, id))?.stock }).toEqual({ side: name, stock });
+    }
+    // Both kinds of writer wrote on both sides: the door really crossed the switches.
+    const orderedAt = async (db: typeof system.mono.db) =>
+      Number((await db.knex('outbox.events').where({ aggregate_id: id, type: 'product.stock_changed' }).whereRaw("data->>'reason' = 'order_reserved'").count<{ count: string }[]>('* as count'))[0].count);
+    expect(await orderedAt(system.mono.db)).toBeGreaterThan(0);
+    expect(await orderedAt(system.service.db)).toBeGreaterThan(0);
+  }, 90_000);
 });

@@ -5,7 +5,7 @@ import { startProductsSystem, type ProductsSystem } from './support/system';
 
 /**
  * The issue's extraction drill for products: backfill, then shadow, canary, switch to the service,
- * back, canary and switch again while a loop keeps writing through the gateway (admin creates, patches,
+ * back, canary and switch again while four writers keep writing through the gateway (admin creates, patches,
  * stock changes and customers' orders, which reserve stock through the products door). Afterwards
  * both stores must agree row for row, and hold every write the gateway acknowledged.
  */
@@ -16,6 +16,8 @@ beforeAll(async () => {
 afterAll(() => system?.close());
 
 const APPROVED_CARD = { number: '4242424242424242' };
+/** Concurrent writers (issue 17: at least four). */
+const WRITERS = 4;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What the acknowledged writes say a product must look like on both sides. */
@@ -47,28 +49,37 @@ describe('Switching products under load', () => {
     const login = await api.post('/api/users/login', { email: customer.body.email, password: 'correct horse battery' });
     const customerToken = login.body.token as string;
 
-    // Act: one writer, one request at a time, so each acknowledgement has one meaning.
+    // Act: four writers at once, each one request at a time, so each acknowledgement has one
+    // meaning. Stock changes and orders add up whatever their order, so every writer may change
+    // any product's stock; a name and price are last-writer-wins, so each product is patched by
+    // one writer only (its owner), whose acknowledgements come one after another.
     const counts = { orders: 0, refused: [] as string[] };
+    const owner = new Map<string, number>([...expected.keys()].map((id, i) => [id, i % WRITERS]));
     let running = true;
     let n = 0;
-    const loop = (async () => {
+    const writer = async (w: number) => {
       while (running) {
-        n++;
+        const k = ++n;
         const ids = [...expected.keys()];
-        const id = ids[n % ids.length];
+        const id = ids[k % ids.length];
         const product = expected.get(id)!;
-        const op = n % 4;
+        const op = k % 4;
         if (op === 0) {
-          const input = { sku: `LOAD-${n}`, name: `Created ${n}`, priceCents: 100 + n, stock: 500 };
+          const input = { sku: `LOAD-${k}`, name: `Created ${k}`, priceCents: 100 + k, stock: 500 };
           const res = await api.post('/api/products', input, adminToken);
-          if (res.status === 201) expected.set(res.body.id, { name: input.name, priceCents: input.priceCents, stock: input.stock });
-          else counts.refused.push(`create ${res.status}`);
+          if (res.status === 201) {
+            expected.set(res.body.id, { name: input.name, priceCents: input.priceCents, stock: input.stock });
+            owner.set(res.body.id, w);
+          } else counts.refused.push(`create ${res.status}`);
         } else if (op === 1) {
-          const res = await api.patch(`/api/products/${id}`, { name: `Patched ${n}`, priceCents: 1000 + n }, adminToken);
-          if (res.status === 200) Object.assign(product, { name: `Patched ${n}`, priceCents: 1000 + n });
+          const mine = ids.filter((p) => owner.get(p) === w);
+          if (mine.length === 0) continue;
+          const target = mine[k % mine.length];
+          const res = await api.patch(`/api/products/${target}`, { name: `Patched ${k}`, priceCents: 1000 + k }, adminToken);
+          if (res.status === 200) Object.assign(expected.get(target)!, { name: `Patched ${k}`, priceCents: 1000 + k });
           else counts.refused.push(`patch ${res.status}`);
         } else if (op === 2) {
-          const delta = n % 3 === 0 ? -2 : 3;
+          const delta = k % 3 === 0 ? -2 : 3;
           const res = await api.post(`/api/products/${id}/stock`, { delta }, adminToken);
           if (res.status === 200) product.stock += delta;
           else counts.refused.push(`stock ${res.status}`);
@@ -80,7 +91,8 @@ describe('Switching products under load', () => {
           } else counts.refused.push(`order ${res.status} ${res.body?.code ?? ''}`);
         }
       }
-    })();
+    };
+    const loop = Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w)));
 
     // The whole drill: shadow, canary (reads split; the admin's writes and the orders' stock
     // reservations both still land on the monolith, ADR 0304), switch, back, canary, switch.

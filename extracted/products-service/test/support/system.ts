@@ -75,7 +75,7 @@ export async function startProductsSystem(label: string): Promise<ProductsSystem
       env: { MONOLITH_DATABASE: mono.db.settings.database, PRODUCTS_DATABASE: db.settings.database },
     });
     cleanups.push(() => gateway.close());
-    routes = watchRoutes({ adminUrl: gateway.adminUrl, token: ADMIN_TOKEN, intervalMs: 200 });
+    routes = watchRoutes({ adminUrl: gateway.adminUrl, token: ADMIN_TOKEN, intervalMs: 200, followerId: `${label}-monolith` });
     await routes.refresh();
     cleanups.push(async () => routes?.stop());
 
