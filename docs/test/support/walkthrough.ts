@@ -229,6 +229,8 @@ export async function startSystem(overrides: NodeJS.ProcessEnv = {}): Promise<Sy
     // The supervisor prints its summary once every process answered.
     const deadline = Date.now() + 60_000;
     while (!readFileSync(log, 'utf8').includes('Banyan is running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    // Every process answering is not enough: a newcomer reads the banner to know where to look.
+    if (!readFileSync(log, 'utf8').includes('Banyan is running')) throw new Error('npm start printed no "Banyan is running" banner within 60 s of every process answering');
   } catch (err) {
     const tail = readFileSync(log, 'utf8').split('\n').slice(-40).join('\n');
     await stop();
