@@ -1,32 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { testCardProcessor, type CardProcessor } from '../src/modules/payments';
+import { observedProcessor } from '@banyan/card-processor';
 import { startMonolith, type MonolithHarness } from './support/harness';
 
 /**
  * `Idempotency-Key` on POST /api/orders (the contract; ADR 0313), against a real monolith and
- * database. The card processor is the test fake behind a gate, so a test can hold a charge open
- * and count every charge that reached it.
+ * database. The card processor is the test fake behind a gate (@banyan/card-processor's
+ * observedProcessor), so a test can hold a charge open and count every charge that reached it.
  */
 const GOOD = '4242424242424242';
 const DECLINED = '4000000000000002';
 
-function gatedProcessor() {
-  const inner = testCardProcessor();
-  const state = { charges: 0, hold: undefined as Promise<void> | undefined };
-  const processor: CardProcessor = {
-    charge: async (request) => {
-      state.charges++;
-      await state.hold;
-      return inner.charge(request);
-    },
-    refund: (request) => inner.refund(request),
-    cancel: (request) => inner.cancel(request),
-  };
-  return { processor, state };
-}
-
 let h: MonolithHarness;
-const card = gatedProcessor();
+const card = observedProcessor();
 let adminToken: string;
 let customer: { token: string; user: { id: string } };
 

@@ -1,6 +1,6 @@
 import type { JSONWebKeySet } from 'jose';
 import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
-import { testCardProcessor, type CardProcessor } from '@banyan/card-processor';
+import type { CardProcessor } from '@banyan/card-processor';
 import { serve, type Served } from '@banyan/http';
 import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
@@ -23,24 +23,8 @@ export interface PaymentsServiceHarness {
   close(): Promise<void>;
 }
 
-/** The test-card fake behind a switch and a counter: the processor is the one third party. */
-export function observedProcessor(inner: CardProcessor = testCardProcessor()) {
-  const state = { down: false, delayMs: 0, charges: 0 };
-  const processor: CardProcessor = {
-    async charge(request) {
-      state.charges++;
-      if (state.down) throw new Error('ECONNREFUSED card processor');
-      if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
-      return inner.charge(request);
-    },
-    refund: (request) => inner.refund(request),
-    async cancel(request) {
-      if (state.down) throw new Error('ECONNREFUSED card processor');
-      return inner.cancel(request);
-    },
-  };
-  return { processor, state };
-}
+/** The test-card fake behind a switch and counters: the processor is the one third party. */
+export { observedProcessor } from '@banyan/card-processor';
 
 /** A real payments service for one test file: its own database, served over HTTP on a free port. */
 export async function startPaymentsService(

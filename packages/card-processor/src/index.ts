@@ -85,3 +85,32 @@ export function testCardProcessor(): CardProcessor {
     },
   };
 }
+
+/**
+ * The test-card fake (or any processor) behind a switch, a gate and counters, for tests of what
+ * reaches the third party: `down` refuses charges and cancels as an unreachable processor would,
+ * `hold` keeps each charge open until it settles, and every charge, refund and cancel is counted
+ * (a charge when it reaches the processor, down or not).
+ */
+export function observedProcessor(inner: CardProcessor = testCardProcessor()) {
+  const state = { down: false, delayMs: 0, hold: undefined as Promise<void> | undefined, charges: 0, refunds: 0, cancels: 0 };
+  const processor: CardProcessor = {
+    async charge(request) {
+      state.charges++;
+      if (state.down) throw new Error('ECONNREFUSED card processor');
+      if (state.delayMs) await new Promise((r) => setTimeout(r, state.delayMs));
+      await state.hold;
+      return inner.charge(request);
+    },
+    async refund(request) {
+      state.refunds++;
+      return inner.refund(request);
+    },
+    async cancel(request) {
+      if (state.down) throw new Error('ECONNREFUSED card processor');
+      state.cancels++;
+      return inner.cancel(request);
+    },
+  };
+  return { processor, state };
+}
