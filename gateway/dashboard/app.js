@@ -122,6 +122,11 @@
       const mode = route.mode === 'canary' ? `canary ${route.percent} %` : route.mode;
       const cell = $('[data-field="mode"]', row);
       cell.replaceChildren(el('span', { class: `badge mode-${route.mode}`, text: mode }), el('span', { class: 'muted', text: ` v${route.version}` }));
+      // Route rules (ADR 0213), shown read-only: change them with `banyan route <domain> --rule`.
+      for (const rule of route.rules ?? []) {
+        const own = rule.mode === 'inherit' ? `inherit (${rule.effective.mode})` : rule.mode === 'canary' ? `canary ${rule.percent} %` : rule.mode;
+        cell.append(el('div', { class: 'muted rule', text: `${rule.method} ${rule.path}: ${own}${rule.fenced ? ', fenced' : ''}` }));
+      }
       cell.title = route.updatedBy ? `changed by ${route.updatedBy} at ${new Date(route.updatedAt).toLocaleString()}` : '';
       $('[data-field="targets"]', row).replaceChildren(
         el('div', {}, el('span', { class: 'side', text: 'monolith ' }), el('code', { text: route.targets.monolith })),

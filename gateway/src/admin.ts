@@ -12,7 +12,9 @@ import type { ShadowRecorder } from './shadow';
 import type { RouteStore } from './store';
 import { describeStickyKey } from './sticky';
 import type { RouteTable } from './table';
-import { declaredDomain, type Topology } from './topology';
+import type { CompiledRule } from './rules';
+import { declaredDomain, declaredRule, type Topology } from './topology';
+import { effectiveRow } from './table';
 
 interface AdminDeps {
   config: GatewayConfig;
@@ -41,6 +43,11 @@ const routeChange = z
   .strict()
   .refine((c) => c.mode !== 'canary' || c.percent !== undefined, { message: 'canary needs a percent (0–100)', path: ['percent'] })
   .refine((c) => c.mode === 'canary' || c.percent === undefined, { message: 'percent applies only to canary', path: ['percent'] });
+
+/** A route rule's change (ADR 0213): a mode like a domain's, or `{ inherit: true }` to follow the domain again. */
+const ruleChange = z.union([z.object({ inherit: z.literal(true) }).strict(), routeChange], {
+  error: 'send { mode, percent? } as for a domain, or { inherit: true }',
+});
 
 
 /** Who made a change, as the caller says (the CLI sends user@host); the token proves the right, not the name. */
@@ -85,8 +92,29 @@ export function createAdminApp(deps: AdminDeps): Express {
   };
   app.use(requireToken);
 
+  /** A route rule as GET /routes shows it: its own row, and the mode that decides (its own or its domain's). */
+  const describeRule = (rule: CompiledRule) => {
+    const table = deps.table();
+    const own = table.rules.get(rule.key);
+    const inherit = !own || own.inherit === true;
+    const effective = effectiveRow(table, rule.domain, rule.key);
+    return {
+      rule: rule.name,
+      method: rule.method,
+      path: rule.path,
+      mode: inherit ? 'inherit' : effective.mode,
+      percent: inherit ? null : effective.percent,
+      effective: { mode: effective.mode, percent: effective.percent },
+      version: own?.version ?? 0,
+      fenced: deps.isFenced(rule.key),
+      updatedAt: own?.updatedAt ?? null,
+      updatedBy: own?.updatedBy ?? null,
+    };
+  };
+
   const describe = (domain: Domain) => {
     const row = deps.table().rows.get(domain)!;
+    const rules = topology.domain(domain).rules;
     return {
       domain,
       mode: row.mode,
@@ -98,6 +126,8 @@ export function createAdminApp(deps: AdminDeps): Express {
       fenced: deps.isFenced(domain),
       updatedAt: row.updatedAt,
       updatedBy: row.updatedBy,
+      // Only for a domain that declares route rules: the others' entries read as before.
+      ...(rules.length ? { rules: rules.map(describeRule) } : {}),
     };
   };
 
@@ -147,6 +177,25 @@ export function createAdminApp(deps: AdminDeps): Express {
     res.json({ changed: result.changed, route: describe(domain) });
   });
 
+  app.put('/routes/:domain/rules/:rule', async (req, res) => {
+    const domain = declared(String(req.params.domain));
+    const rule = declaredRule(topology, domain, String(req.params.rule));
+    const change = parse(ruleChange, req.body ?? {});
+    const actorHeader = req.header('x-banyan-actor');
+    const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : 'admin-token';
+    const stored = 'inherit' in change ? { mode: 'monolith' as const, percent: 0, inherit: true } : { mode: change.mode, percent: change.percent ?? 0, inherit: false };
+    let result;
+    try {
+      result = await deps.store.update(rule.key, { ...stored, actor, remoteAddress: req.socket.remoteAddress });
+    } catch (err) {
+      adminLogger.error({ err: (err as Error).message, domain, rule: rule.name }, 'route rule change not saved');
+      throw Errors.unavailable('The routing database is unreachable: the change was not made. The gateway keeps serving the last known table.', 5);
+    }
+    await deps.reload();
+    adminLogger.info({ domain, rule: rule.name, ...change, actor, changed: result.changed }, 'route rule changed');
+    res.json({ changed: result.changed, domain, rule: describeRule(rule) });
+  });
+
   /**
    * A routing follower (a monolith whose in-process doors route writes by this table) reports the
    * version it routes by and the domains it still has writes in flight to a side they no longer
@@ -180,7 +229,17 @@ export function createAdminApp(deps: AdminDeps): Express {
   });
 
   app.get('/shadow/:domain', (req, res) => {
-    res.json(deps.shadow.report(declared(String(req.params.domain))));
+    const domain = declared(String(req.params.domain));
+    const rules = topology.domain(domain).rules;
+    // A domain's report counts the requests its own row decided; each route rule's is apart (ADR 0213).
+    const report = deps.shadow.report(domain);
+    res.json(rules.length ? { ...report, routeRules: rules.map((r) => ({ ...deps.shadow.report(r.key), domain, rule: r.name })) } : report);
+  });
+
+  app.get('/shadow/:domain/:rule', (req, res) => {
+    const domain = declared(String(req.params.domain));
+    const rule = declaredRule(topology, domain, String(req.params.rule));
+    res.json({ ...deps.shadow.report(rule.key), domain, rule: rule.name });
   });
 
   mountDashboardApi(app, { ...deps.dashboard, topology, shadow: deps.shadow, isDatabaseReachable: deps.isDatabaseReachable });

@@ -1,6 +1,7 @@
 import type { Logger } from '@banyan/telemetry';
 import type { Domain, Side } from './domains';
 import type { Metrics } from './metrics';
+import { keyLabels } from './rules';
 import type { RouteRow } from './table';
 
 /**
@@ -85,7 +86,7 @@ export function createWriteFence(options: FenceOptions) {
     // Released by the bound with its own writes still out: no longer one to wait for, say so.
     if (f.phase === 'in-flight') options.onOwnWritesSettled?.();
     const ms = Date.now() - f.since;
-    metrics.fences.labels(domain, outcome).inc();
+    metrics.fences.labels({ ...keyLabels(domain), outcome }).inc();
     if (outcome === 'timeout') {
       logger.warn({ domain, heldRequests: f.waiters.length, inFlight: inFlight.get(domain) ?? 0, phase: f.phase, ms }, 'switch fence: upper bound reached, held writes proceed');
     } else if (f.waiters.length > 0) {
@@ -180,7 +181,7 @@ export function createWriteFence(options: FenceOptions) {
       const f = fences.get(domain);
       if (!f) return false;
       f.waiters.push(go);
-      metrics.fenceHeld.labels(domain).inc();
+      metrics.fenceHeld.labels(keyLabels(domain)).inc();
       return true;
     },
     /** The side receiving `domain`'s writes changed from `previous`'s to `next`'s: raise its fence. */

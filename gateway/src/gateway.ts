@@ -22,6 +22,7 @@ import { createForwarder, type Attempt } from './proxy';
 import { createRecentWrites } from './recent-write';
 import { createRoutingState } from './routing-state';
 import { createShadowRecorder } from './shadow';
+import { domainOfKey } from './rules';
 import { createRouteStore, gatewaySchema } from './store';
 import type { RouteTable } from './table';
 import { topologyOf, type Topology } from './topology';
@@ -86,7 +87,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const topology = topologyOf(deps.migration);
   const monolithUrl = topology.monolith.url;
   const metrics = createMetrics({ defaultMetrics: deps.defaultMetrics });
-  const store = createRouteStore(knex, topology.names);
+  const store = createRouteStore(knex, topology.names, [...topology.rules.keys()]);
   const agent = createAgent(config.GATEWAY_MAX_SOCKETS);
   const forwarder = createForwarder({ agent, timeoutMs: config.GATEWAY_UPSTREAM_TIMEOUT_MS, socketWaitMs: config.GATEWAY_SOCKET_WAIT_MS });
   const upstreams = createUpstreams(config, metrics, forwarder.attempt);
@@ -94,7 +95,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const upstream = (domain: Domain, side: Side) => upstreams.get(side === 'monolith' ? monolithUrl : serviceUrl(domain)) as Upstream<[IncomingMessage, ServerResponse, Upstream], Attempt>;
   const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: config.GATEWAY_JWKS_URL ?? new URL('/api/users/.well-known/jwks.json', monolithUrl).href });
   const shadow = createShadowRecorder({
-    rules: new Map(topology.names.map((d) => [d, deps.compareRules?.[d] ?? topology.domain(d).compare])),
+    // A route rule's responses are compared by its domain's rules, under its own key (ADR 0213).
+    rules: new Map(
+      [...topology.names, ...topology.rules.keys()].map((key) => {
+        const d = domainOfKey(key);
+        return [key, deps.compareRules?.[d] ?? topology.domain(d).compare];
+      }),
+    ),
     maxMismatches: config.GATEWAY_SHADOW_MAX_MISMATCHES,
     noise: config.GATEWAY_SHADOW_NOISE,
     metrics,
@@ -108,11 +115,13 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     logger,
     state: () => ({ tableVersion: routing.table().version, writingOld: fence.writingOld() }),
   });
+  const applied = deps.outboxDrained ? deps.switchApplied : drainCheck!.applied;
   const fence = createWriteFence({
     settleMs: config.GATEWAY_SWITCH_SETTLE_MS,
     maxMs: config.GATEWAY_SWITCH_FENCE_MAX_MS,
-    drained: deps.outboxDrained ?? drainCheck!.drained,
-    applied: deps.outboxDrained ? deps.switchApplied : drainCheck!.applied,
+    // A route rule's fence (key `domain#rule`, ADR 0213) asks about its domain's outbox.
+    drained: (key, sides) => (deps.outboxDrained ?? drainCheck!.drained)(domainOfKey(key), sides),
+    applied: applied ? (key, oldSides, newSide, sinceMs) => applied(domainOfKey(key), oldSides, newSide, sinceMs) : undefined,
     others: instances.othersSettled,
     onOwnWritesSettled: () => void instances.report(),
     metrics,
@@ -121,6 +130,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   const tableListeners = new Set<() => void>();
   const routing = createRoutingState({
     domains: topology.names,
+    writeRules: [...topology.rules.values()].filter((r) => r.method !== 'GET' && r.method !== 'HEAD'),
     store,
     connection: deps.connection,
     logger,

@@ -15,7 +15,8 @@ import { createResponseCopier, routeHeader, sendProblem, type Req, type Routed }
 import type { ShadowRecorder, ShadowSample } from './shadow';
 import { createShadowFanout } from './shadow-fanout';
 import { bucketOf, stickyKey } from './sticky';
-import { decide, type RouteTable } from './table';
+import { decide, effectiveRow, type RouteTable } from './table';
+import { matchRule } from './rules';
 import { startHop, type Hop } from './tracing';
 import type { Topology } from './topology';
 import type { Upstream } from './upstreams';
@@ -114,7 +115,7 @@ export function createHandler(deps: HandlerDeps) {
   function settled(flow: Flow): void {
     if (!flow.writing) return;
     flow.writing = false;
-    fence.finished(flow.routed.domain);
+    fence.finished(flow.routed.key);
   }
 
   /** Send the request to the flow's side through that upstream's breaker. */
@@ -172,7 +173,7 @@ export function createHandler(deps: HandlerDeps) {
   function finish(flow: Flow, status: number): void {
     const { routed, side } = flow;
     settled(flow);
-    metrics.answered(routed.domain, side, routed.mode, status, (performance.now() - flow.started) / 1000);
+    metrics.answered(routed.domain, side, routed.mode, status, (performance.now() - flow.started) / 1000, routed.rule);
     flow.hop.end(status, side, routed.mode, routed.fallback);
   }
 
@@ -184,15 +185,20 @@ export function createHandler(deps: HandlerDeps) {
   }
 
   function route(req: Req, res: ServerResponse, domain: Domain, started: number, forced: Side | undefined): void {
-    // A switch in progress: this domain's writes wait until the old side has settled (ADR 0303).
-    if (fence.active && !SAFE.has(req.method) && fence.hold(domain, () => resume(req, res, domain, started, forced))) return;
-    const row = deps.table().rows.get(domain)!;
+    // The route rule the request matches, if its domain declares any (ADR 0213): its key is the
+    // rule's row, fence and shadow report; none, the domain's.
+    const rules = topology.domain(domain).rules;
+    const rule = rules.length === 0 ? undefined : matchRule(rules, req.method, req.url);
+    const routingKey = rule ? rule.key : domain;
+    // A switch in progress: this domain's (or rule's) writes wait until the old side has settled (ADR 0303).
+    if (fence.active && !SAFE.has(req.method) && fence.hold(routingKey, () => resume(req, res, domain, started, forced))) return;
+    const row = effectiveRow(deps.table(), domain, routingKey);
     const requestId = prepareForwarding(req);
     const hop = startHop(req.headers, req.method, domain, req.url);
 
     let routed: Routed;
     if (forced) {
-      routed = { domain, side: forced, mode: row.mode, override: true };
+      routed = { domain, key: routingKey, side: forced, mode: row.mode, override: true };
     } else {
       let cookie: string | undefined;
       let key = '';
@@ -209,11 +215,12 @@ export function createHandler(deps: HandlerDeps) {
         unsafe,
         canaryReads ? () => recentWrites.recent(req.headers.cookie, domain, key) : undefined,
       );
-      routed = { domain, ...decision, cookie };
+      routed = { domain, key: routingKey, ...decision, cookie };
       // Canary: a write marks its user, whose next reads `decide` then keeps with the writer (ADR 0304).
       if (decision.writer && recentWrites) routed.writeMark = recentWrites.mark(domain, key);
     }
     routed.traceId = hop.traceId;
+    if (rule) routed.rule = rule.label;
 
     let capture: Capture | undefined;
     if (routed.shadowTo && SHADOWED.has(req.method)) {
@@ -224,7 +231,7 @@ export function createHandler(deps: HandlerDeps) {
       }
     }
     const writing = !SAFE.has(req.method);
-    if (writing) fence.started(domain);
+    if (writing) fence.started(routingKey);
     attempt({ req, res, routed, side: routed.side, requestId, started, hop, capture, retried: false, writing });
   }
 

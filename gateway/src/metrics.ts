@@ -6,7 +6,7 @@ const STATUS_CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
 
 /** What every answered request of one domain/side/mode adds to: the latency histogram and the status counts. */
 interface Answered {
-  labels: { domain: Domain; side: Side; mode: Mode };
+  labels: { domain: Domain; side: Side; mode: Mode; rule?: string };
   /** Per bucket (not cumulative), the last one +Inf. */
   buckets: Float64Array;
   sum: number;
@@ -29,8 +29,9 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   const answered = new Map<string, Answered>();
   const requests = new Counter({
     name: 'banyan_gateway_requests_total',
-    help: 'Requests answered, by domain, the side that answered, the mode and the status class.',
-    labelNames: ['domain', 'side', 'mode', 'status'] as const,
+    help: 'Requests answered, by domain, the side that answered, the mode, the status class and the route rule that decided ("" for the domain\'s row).',
+    // `rule` is bounded: rules are declared (ADR 0213), never taken from a request.
+    labelNames: ['domain', 'side', 'mode', 'status', 'rule'] as const,
     registers: [registry],
     collect() {
       for (const a of answered.values()) {
@@ -69,26 +70,26 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
   });
   const shadowComparisons = new Counter({
     name: 'banyan_gateway_shadow_comparisons_total',
-    help: 'Shadow comparisons by result: match, mismatch, error (the candidate did not answer), skipped (over the concurrency bound).',
-    labelNames: ['domain', 'result'] as const,
+    help: 'Shadow comparisons by result: match, mismatch, error (the candidate did not answer), skipped (over the concurrency bound); a route rule\'s carry its `rule`.',
+    labelNames: ['domain', 'result', 'rule'] as const,
     registers: [registry],
   });
   const shadowMatchRate = new Gauge({
     name: 'banyan_gateway_shadow_match_rate',
-    help: 'Matches / comparisons since start, per domain (0–1).',
-    labelNames: ['domain'] as const,
+    help: 'Matches / comparisons since start, per domain and route rule (0–1).',
+    labelNames: ['domain', 'rule'] as const,
     registers: [registry],
   });
   const fences = new Counter({
     name: 'banyan_gateway_switch_fences_total',
     help: 'Write fences raised by a switch, by how they came down: settled, or timeout (the upper bound released held writes).',
-    labelNames: ['domain', 'outcome'] as const,
+    labelNames: ['domain', 'outcome', 'rule'] as const,
     registers: [registry],
   });
   const fenceHeld = new Counter({
     name: 'banyan_gateway_switch_fence_held_requests_total',
     help: 'Unsafe requests held by a switch fence until the old side settled.',
-    labelNames: ['domain'] as const,
+    labelNames: ['domain', 'rule'] as const,
     registers: [registry],
   });
   const tableVersion = new Gauge({
@@ -111,11 +112,11 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
     fenceHeld,
     tableVersion,
     /** One request answered: its status class counted, its duration (seconds) in the histogram. */
-    answered(domain: Domain, side: Side, mode: Mode, status: number, seconds: number): void {
-      const key = `${domain}|${side}|${mode}`;
+    answered(domain: Domain, side: Side, mode: Mode, status: number, seconds: number, rule = ''): void {
+      const key = rule ? `${domain}|${side}|${mode}|${rule}` : `${domain}|${side}|${mode}`;
       let a = answered.get(key);
       if (!a) {
-        a = { labels: { domain, side, mode }, buckets: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0, pending: [0, 0, 0, 0] };
+        a = { labels: rule ? { domain, side, mode, rule } : { domain, side, mode }, buckets: new Float64Array(LATENCY_BUCKETS.length + 1), sum: 0, count: 0, pending: [0, 0, 0, 0] };
         answered.set(key, a);
       }
       a.pending[status >= 500 ? 3 : status >= 400 ? 2 : status >= 300 ? 1 : 0]++;

@@ -16,6 +16,10 @@ export type Req = IncomingMessage & { url: string; method: string; [BODY]?: Buff
 /** Where a request went and why, as the route header tells it. */
 export interface Routed extends Decision {
   domain: Domain;
+  /** The routing key that decided: the domain, or its route rule's `domain#rule` (ADR 0213). */
+  key: string;
+  /** The route rule that decided, as `domain.rule`; absent when the domain's row did. */
+  rule?: string;
   override?: boolean;
   fallback?: string;
   cookie?: string;
@@ -43,6 +47,7 @@ export function routeHeader(r: Routed, side: Side): string {
   if (r.recentWrite) value += '; recent-write';
   if (r.override) value += '; override';
   if (r.fallback) value += `; fallback=${r.fallback}`;
+  if (r.rule) value += `; rule=${r.rule}`;
   return value;
 }
 

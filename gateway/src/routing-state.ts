@@ -4,11 +4,13 @@ import { coalesced } from './coalesced';
 import { writesTo, type WriteFence } from './fence';
 import type { Metrics } from './metrics';
 import { listenForChanges, type RouteStore } from './store';
-import { initialTable, tableFrom, type RouteTable } from './table';
+import { effectiveRow, initialTable, tableFrom, type RouteTable } from './table';
 
 export interface RoutingStateOptions {
   /** The declared domains, each routed to the monolith until the table is read. */
   domains: readonly string[];
+  /** The declared route rules whose requests write (ADR 0213): each fences its own writes. */
+  writeRules: ReadonlyArray<{ key: string; domain: string }>;
   store: RouteStore;
   /** The gateway database's settings, for the LISTEN connection. */
   connection: ConnectionSettings;
@@ -25,7 +27,7 @@ export interface RoutingStateOptions {
  * and on a poll (the safety net for a lost NOTIFY); a newer version replaces it, an older read
  * never does. While the database is unreachable the last known table keeps serving.
  */
-export function createRoutingState({ domains, store, connection, logger, metrics, fence, onChanged }: RoutingStateOptions) {
+export function createRoutingState({ domains, writeRules, store, connection, logger, metrics, fence, onChanged }: RoutingStateOptions) {
   let table = initialTable(domains);
   let loaded = false;
   let databaseReachable = false;
@@ -41,6 +43,13 @@ export function createRoutingState({ domains, store, connection, logger, metrics
       for (const [domain, row] of next.rows) {
         const before = table.rows.get(domain);
         if (before && writesTo(before) !== writesTo(row)) fence.switched(domain, before, row);
+      }
+      // A rule's writes move when its effective row's writer changes: its own switch, or its
+      // domain's while it inherits. Its writes are fenced under its key, apart from the domain's.
+      for (const { key, domain } of writeRules) {
+        const before = effectiveRow(table, domain, key);
+        const after = effectiveRow(next, domain, key);
+        if (writesTo(before) !== writesTo(after)) fence.switched(key, before, after);
       }
     }
     const changed = next.version !== table.version;

@@ -31,7 +31,7 @@ export function createShadowFanout(deps: ShadowFanoutDeps) {
     const to = routed.shadowTo!;
     const upstream = deps.upstream(routed.domain, to);
     if (upstream.breaker.opened || shadowInFlight >= config.GATEWAY_SHADOW_CONCURRENCY) {
-      deps.shadow.skipped(routed.domain);
+      deps.shadow.skipped(routed.key);
       return undefined;
     }
     shadowInFlight++;
@@ -61,9 +61,9 @@ export function createShadowFanout(deps: ShadowFanoutDeps) {
         )
       : Promise.resolve(undefined);
     Promise.all([primary, candidate, noise]).then(
-      ([p, c, again]) => deps.shadow.record(routed.domain, { method: req.method, path: req.url }, { side: primarySide, sample: p }, { side: routed.shadowTo!, sample: c }, again),
+      ([p, c, again]) => deps.shadow.record(routed.key, { method: req.method, path: req.url }, { side: primarySide, sample: p }, { side: routed.shadowTo!, sample: c }, again),
       (err: Error) => {
-        deps.shadow.error(routed.domain);
+        deps.shadow.error(routed.key);
         logger.debug({ err: err.message, domain: routed.domain }, 'shadow comparison failed');
       },
     );

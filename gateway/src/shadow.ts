@@ -4,6 +4,7 @@ import type { Operation } from 'rfc6902';
 import { compare, compileRules, noisyPaths, parseBody, type Captured, type CompiledRules } from './compare';
 import type { CompareRules, Domain, Side } from './domains';
 import type { Metrics } from './metrics';
+import { keyLabels } from './rules';
 
 /** Bodies larger than this are compared by their first MAX_BODY bytes only, and say so. */
 export const MAX_BODY = 1024 * 1024;
@@ -145,19 +146,19 @@ export function createShadowRecorder(options: { rules: ReadonlyMap<Domain, Compa
         });
         if (s.mismatches.length > options.maxMismatches) s.mismatches.shift();
       }
-      options.metrics.shadowComparisons.labels(domain, result.match ? 'match' : 'mismatch').inc();
-      options.metrics.shadowMatchRate.labels(domain).set(rate(s) ?? 1);
+      options.metrics.shadowComparisons.labels({ ...keyLabels(domain), result: result.match ? 'match' : 'mismatch' }).inc();
+      options.metrics.shadowMatchRate.labels(keyLabels(domain)).set(rate(s) ?? 1);
       return result.match;
     },
 
     error(domain: Domain) {
       states.get(domain)!.errors++;
-      options.metrics.shadowComparisons.labels(domain, 'error').inc();
+      options.metrics.shadowComparisons.labels({ ...keyLabels(domain), result: 'error' }).inc();
     },
 
     skipped(domain: Domain) {
       states.get(domain)!.skipped++;
-      options.metrics.shadowComparisons.labels(domain, 'skipped').inc();
+      options.metrics.shadowComparisons.labels({ ...keyLabels(domain), result: 'skipped' }).inc();
     },
 
     report(domain: Domain): ShadowReport {

@@ -16,15 +16,22 @@ export const gatewaySchema: SchemaOwner = {
 export interface RouteChange {
   mode: Mode;
   percent: number;
+  /** A route rule's row only: follow the domain's row (mode and percent unused). */
+  inherit?: boolean;
   actor: string;
   remoteAddress?: string;
 }
 
+/** A mode as the audit shows it: a route rule that follows its domain says 'inherit'. */
+export type AuditMode = Mode | 'inherit';
+
 export interface AuditEntry {
   domain: Domain;
+  /** The route rule changed (ADR 0213); absent for a change of the domain's own row. */
+  rule?: string;
   version: number;
-  from: { mode: Mode; percent: number } | null;
-  to: { mode: Mode; percent: number };
+  from: { mode: AuditMode; percent: number } | null;
+  to: { mode: AuditMode; percent: number };
   actor: string;
   remoteAddress: string | null;
   at: string;
@@ -37,6 +44,7 @@ interface RouteRecord {
   version: string;
   updated_at: Date;
   updated_by: string;
+  inherit: boolean;
 }
 
 const toRow = (r: RouteRecord): RouteRow => ({
@@ -46,6 +54,7 @@ const toRow = (r: RouteRecord): RouteRow => ({
   version: Number(r.version),
   updatedAt: r.updated_at.toISOString(),
   updatedBy: r.updated_by,
+  ...(r.domain.includes('#') ? { inherit: r.inherit } : {}),
 });
 
 /**
@@ -53,13 +62,16 @@ const toRow = (r: RouteRecord): RouteRow => ({
  * a domain taken out of the declaration keeps its row (and its audit), unread, so declaring it
  * again finds its mode where it was left.
  */
-export function createRouteStore(knex: Knex, domains: readonly Domain[]) {
-  const declared = new Set(domains);
+export function createRouteStore(knex: Knex, domains: readonly Domain[], ruleKeys: readonly string[] = []) {
+  const declared = new Set([...domains, ...ruleKeys]);
   return {
-    /** Every declared domain gets a row on first start; existing rows are left as they are. */
+    /** Every declared domain and route rule (inheriting) gets a row on first start; existing rows are left as they are. */
     async seed(): Promise<void> {
       await knex('gateway.routes')
-        .insert(domains.map((domain) => ({ domain, mode: 'monolith', percent: 0, updated_by: 'seed' })))
+        .insert([
+          ...domains.map((domain) => ({ domain, mode: 'monolith', percent: 0, updated_by: 'seed' })),
+          ...ruleKeys.map((domain) => ({ domain, mode: 'monolith', percent: 0, inherit: true, updated_by: 'seed' })),
+        ])
         .onConflict('domain')
         .ignore();
     },
@@ -71,21 +83,25 @@ export function createRouteStore(knex: Knex, domains: readonly Domain[]) {
 
     /** Apply a change, bump the version and audit it in one transaction. Unchanged → no new version. */
     async update(domain: Domain, change: RouteChange): Promise<{ row: RouteRow; changed: boolean }> {
+      const inherit = change.inherit ?? false;
+      // An inheriting rule's own mode and percent are unused: stored as the seed's.
+      const mode = inherit ? 'monolith' : change.mode;
+      const percent = inherit ? 0 : change.percent;
       return knex.transaction(async (trx) => {
         const current: RouteRecord | undefined = await trx('gateway.routes').where({ domain }).forUpdate().first();
-        if (current && current.mode === change.mode && current.percent === change.percent) return { row: toRow(current), changed: false };
+        if (current && current.inherit === inherit && current.mode === mode && current.percent === percent) return { row: toRow(current), changed: false };
         const [updated]: RouteRecord[] = await trx('gateway.routes')
-          .insert({ domain, mode: change.mode, percent: change.percent, updated_by: change.actor })
+          .insert({ domain, mode, percent, inherit, updated_by: change.actor })
           .onConflict('domain')
-          .merge({ mode: change.mode, percent: change.percent, updated_by: change.actor, updated_at: trx.fn.now(), version: trx.raw(`nextval('gateway.route_version')`) })
+          .merge({ mode, percent, inherit, updated_by: change.actor, updated_at: trx.fn.now(), version: trx.raw(`nextval('gateway.route_version')`) })
           .returning('*');
         await trx('gateway.route_audit').insert({
           domain,
           version: updated.version,
-          from_mode: current?.mode ?? null,
+          from_mode: current ? (current.inherit ? 'inherit' : current.mode) : null,
           from_percent: current?.percent ?? null,
-          to_mode: change.mode,
-          to_percent: change.percent,
+          to_mode: inherit ? 'inherit' : mode,
+          to_percent: percent,
           actor: change.actor,
           remote_address: change.remoteAddress ?? null,
         });
@@ -133,11 +149,13 @@ export function createRouteStore(knex: Knex, domains: readonly Domain[]) {
 
     async audit(domain?: Domain, limit = 50): Promise<AuditEntry[]> {
       const rows = await knex('gateway.route_audit')
-        .modify((q) => (domain ? q.where({ domain }) : q))
+        // A domain's entries include its route rules' (`domain#rule`).
+        .modify((q) => (domain ? q.where((w) => w.where({ domain }).orWhere('domain', 'like', `${domain}#%`)) : q))
         .orderBy('id', 'desc')
         .limit(limit);
       return rows.map((r: Record<string, any>) => ({
-        domain: r.domain,
+        domain: String(r.domain).split('#')[0],
+        ...(String(r.domain).includes('#') ? { rule: String(r.domain).split('#')[1] } : {}),
         version: Number(r.version),
         from: r.from_mode ? { mode: r.from_mode, percent: r.from_percent } : null,
         to: { mode: r.to_mode, percent: r.to_percent },

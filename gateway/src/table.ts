@@ -8,6 +8,8 @@ export interface RouteRow {
   version: number;
   updatedAt: string;
   updatedBy: string;
+  /** A route rule's row (ADR 0213) that follows its domain's row: its own mode and percent are unused. */
+  inherit?: boolean;
 }
 
 /**
@@ -17,16 +19,31 @@ export interface RouteRow {
 export interface RouteTable {
   version: number;
   rows: ReadonlyMap<Domain, RouteRow>;
+  /** Route rules' rows by key (`domain#rule`, ADR 0213); a rule without a row inherits. */
+  rules: ReadonlyMap<string, RouteRow>;
 }
 
 export function tableFrom(rows: RouteRow[]): RouteTable {
   const map = new Map<Domain, RouteRow>();
+  const rules = new Map<string, RouteRow>();
   let version = 0;
   for (const row of rows) {
-    map.set(row.domain, Object.freeze({ ...row }));
+    (row.domain.includes('#') ? rules : map).set(row.domain, Object.freeze({ ...row }));
     version = Math.max(version, row.version);
   }
-  return { version, rows: map };
+  return { version, rows: map, rules };
+}
+
+/**
+ * The row that decides a request: its rule's own row when it matched a rule that does not
+ * inherit, else its domain's. `key` is the rule's (`domain#rule`) or the domain's.
+ */
+export function effectiveRow(table: RouteTable, domain: Domain, key: string): RouteRow {
+  if (key !== domain) {
+    const rule = table.rules.get(key);
+    if (rule && !rule.inherit) return rule;
+  }
+  return table.rows.get(domain)!;
 }
 
 /** Used until the database answered once: every declared domain goes to the monolith. */

@@ -1,5 +1,6 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { AppError } from '@banyan/errors';
+import { compileRule, type CompiledRule } from './rules';
 import { MigrationDeclarationError, type CompareRules, type DataSpec, type DeclarationProblem, type Migration, type StickyKey, type Target } from '@banyan/migration';
 
 /** One declared domain as the gateway routes it. */
@@ -11,6 +12,8 @@ export interface DomainRoute {
   compare: CompareRules;
   /** First segments under each prefix that the public port refuses (404), lower-cased. */
   internal: ReadonlySet<string>;
+  /** The domain's route rules, in declaration order (ADR 0213); empty for most domains. */
+  rules: readonly CompiledRule[];
   /** The domain's data spec, databases resolved; absent for a domain that declares none. */
   data?: DataSpec;
   /** The service's own database, when declared (the dashboard's outbox view). */
@@ -32,6 +35,8 @@ export interface Topology {
   domain(name: string): DomainRoute;
   /** Every declared prefix and its domain, for paths.ts. */
   prefixes: ReadonlyMap<string, string>;
+  /** Every declared route rule by its key (`domain#name`), in declaration order. */
+  rules: ReadonlyMap<string, CompiledRule>;
 }
 
 /**
@@ -58,6 +63,7 @@ export function topologyOf(migration: Migration): Topology {
       stickyKey: declared.stickyKey,
       compare: declared.compare,
       internal: new Set(declared.internal),
+      rules: declared.routes.map((rule) => compileRule(name, rule)),
       ...(declared.data ? { data: declared.data } : {}),
       ...(declared.service.database ? { serviceDatabase: declared.service.database } : {}),
     });
@@ -77,6 +83,7 @@ export function topologyOf(migration: Migration): Topology {
       return route;
     },
     prefixes,
+    rules: new Map([...domains.values()].flatMap((d) => d.rules.map((r) => [r.key, r] as const))),
   };
 }
 
@@ -94,4 +101,16 @@ function shown(file: string): string | undefined {
 export function declaredDomain(topology: Pick<Topology, 'has' | 'names'>, name: string): string {
   if (topology.has(name)) return name;
   throw new AppError('GATEWAY.UNKNOWN_DOMAIN', 400, `Unknown domain "${name.slice(0, 64)}": use one of ${topology.names.join(', ')}.`);
+}
+
+/**
+ * The rule `name` of `domain` (a declared one), else the unknown-rule problem (400
+ * GATEWAY.UNKNOWN_RULE) the admin API answers for a name from outside.
+ */
+export function declaredRule(topology: Pick<Topology, 'domain'>, domain: string, name: string): CompiledRule {
+  const rules = topology.domain(domain).rules;
+  const rule = rules.find((r) => r.name === name);
+  if (rule) return rule;
+  const known = rules.length ? `use one of ${rules.map((r) => r.name).join(', ')}` : 'it declares none';
+  throw new AppError('GATEWAY.UNKNOWN_RULE', 400, `Domain "${domain}" has no route rule "${name.slice(0, 64)}": ${known}.`);
 }

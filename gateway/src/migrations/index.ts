@@ -2,6 +2,7 @@ import type { Migration } from '@banyan/db';
 import { routes } from './0001_routes';
 import { instances } from './0002_instances';
 import { keys } from './0003_keys';
+import { ruleRows } from './0004_rule_rows';
 
 /**
  * The gateway schema's history, one file per migration, in the order they run. A migration is
@@ -10,4 +11,4 @@ import { keys } from './0003_keys';
  * schema every existing one has. A change is a new file at the end of this list. Their SQL is
  * kept byte for byte as it ran, indentation included (a function's body is stored as written).
  */
-export const migrations: Migration[] = [routes, instances, keys];
+export const migrations: Migration[] = [routes, instances, keys, ruleRows];

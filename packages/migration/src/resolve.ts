@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import type { Scenario } from '@banyan/parity';
 import type { DeclarationProblem } from './errors';
 import { httpUrl, type CompareRules, type ParsedMigration, type StickyKey, type TableSyncSpec } from './schema';
+import { defaultRuleName, type RuleMethod } from './routes';
 
 /** Where one side of a domain runs, with the environment's overrides applied. */
 export interface Target {
@@ -22,6 +23,12 @@ export interface DataSpec {
   tables: TableSyncSpec[];
 }
 
+export interface RouteRule {
+  name: string;
+  method: RuleMethod;
+  path: string;
+}
+
 export interface Domain {
   name: string;
   prefixes: string[];
@@ -29,6 +36,8 @@ export interface Domain {
   stickyKey: StickyKey;
   compare: CompareRules;
   internal: string[];
+  /** The domain's route rules, each named (ADR 0213); empty when it declares none. */
+  routes: RouteRule[];
   data?: DataSpec;
   /** Each scenario with its `domain` filled in; empty when the domain declares none. */
   parity: { scenarios: Scenario[] };
@@ -92,6 +101,7 @@ export function resolveMigration(parsed: ParsedMigration, file: string, env: Nod
       stickyKey: declared.stickyKey,
       compare: declared.compare,
       internal: declared.internal,
+      routes: declared.routes.map((r) => ({ name: r.name ?? defaultRuleName(r.method, r.path), method: r.method, path: r.path })),
       ...(data ? { data } : {}),
       parity: { scenarios },
     };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { prefixOverlaps, prefixProblem } from './prefixes';
+import { routeRuleSchema, ruleProblems } from './routes';
 import { scenarioSchema } from './scenario-schema';
 
 /**
@@ -152,6 +153,10 @@ export const domainSchema = z.strictObject({
     )
     .default(() => [])
     .describe('First path segments under a prefix that the public gateway refuses (404): APIs only the system itself calls.'),
+  routes: z
+    .array(routeRuleSchema)
+    .default(() => [])
+    .describe('Route rules: a method and path pattern each, which the gateway can switch apart from the rest of the domain (mode "inherit" until changed).'),
   data: dataSchema.optional().describe("How backfill, verify and sync copy and compare the domain's tables between the two databases."),
   parity: z
     .strictObject({ scenarios: z.array(scenarioSchema) })
@@ -180,6 +185,10 @@ export const migrationSchema = z
             ? `"${o.prefix}" is also ${where}: a path can have only one domain`
             : `"${o.prefix}" lies under "${o.other.prefix}" (${where}): a path can have only one domain`;
         ctx.addIssue({ code: 'custom', path: ['domains', o.domain, 'prefixes', o.index], message });
+      }
+      for (const [name, domain] of Object.entries(migration.domains ?? {})) {
+        if (!Array.isArray(domain?.routes) || !Array.isArray(domain.prefixes)) continue;
+        for (const p of ruleProblems(domain.routes, domain.prefixes, domain.internal ?? [])) ctx.addIssue({ code: 'custom', path: ['domains', name, 'routes', p.index, p.field], message: p.message });
       }
     },
     // Also when other parts are wrong, so one run reports every problem (prefixOverlaps looks only

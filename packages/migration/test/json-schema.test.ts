@@ -16,7 +16,7 @@ describe('The JSON Schema for editors', () => {
     const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
 
     expect(schema.required).toEqual(['name', 'domains']);
-    expect(Object.keys(domain.properties)).toEqual(['prefixes', 'service', 'stickyKey', 'compare', 'internal', 'data', 'parity']);
+    expect(Object.keys(domain.properties)).toEqual(['prefixes', 'service', 'stickyKey', 'compare', 'internal', 'routes', 'data', 'parity']);
     expect(table).toContain('"aggregateType"');
     expect(table).not.toContain('"batch"');
     expect(manifest.exports['./banyan.migration.schema.json']).toBe('./banyan.migration.schema.json');

@@ -24,6 +24,7 @@ describe('Loading a declaration', () => {
       stickyKey: 'jwt-subject',
       compare: { ignore: [], unordered: [] },
       internal: ['internal'],
+      routes: [],
       data: {
         domain: 'books',
         sourceDatabase: 'library',

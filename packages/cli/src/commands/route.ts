@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { adminClient, describeMode, runAction, type RouteView } from '../admin-client';
+import { adminClient, CliError, describeMode, EXIT, runAction, type RouteView } from '../admin-client';
+import type { Domain } from '@banyan/migration';
 import { declaredDomain, migrationOption, readMigration, type MigrationOption } from '../declaration';
 
 const MODES = ['monolith', 'extracted', 'canary', 'shadow'];
@@ -14,14 +15,16 @@ export function registerRoute(program: Command): void {
     .command('route')
     .description('switch a domain live: every gateway instance follows within a second; in-flight requests finish where they started')
     .argument('<domain>', 'a domain of the migration declaration (`banyan status` lists them)')
-    .argument('<mode>', MODES.join(' | '))
+    .argument('<mode>', `${MODES.join(' | ')} (with --rule, also inherit)`)
+    .option('--rule <name>', "switch one of the domain's declared route rules instead of the whole domain; its mode may also be `inherit` (follow the domain again)")
     .option('--percent <n>', "canary only: the share of clients (sticky by the domain's stickyKey) whose reads go to the extracted service; writes stay on the monolith until the switch", percentArg)
-    .addHelpText('after', '\nExamples:\n  banyan route <domain> canary --percent 10\n  banyan route <domain> shadow\n  banyan route <domain> extracted');
+    .addHelpText('after', '\nExamples:\n  banyan route <domain> canary --percent 10\n  banyan route <domain> shadow\n  banyan route <domain> extracted\n  banyan route <domain> --rule <rule> extracted\n  banyan route <domain> --rule <rule> inherit');
   migrationOption(command).action(
-    runAction(async (domain: string, mode: string, options: { percent?: number } & MigrationOption) => {
+    runAction(async (domain: string, mode: string, options: { percent?: number; rule?: string } & MigrationOption) => {
       // An undeclared domain is refused here, naming the declared ones; the gateway validates the rest (and names the reason).
-      declaredDomain(readMigration(options), domain);
+      const declared = declaredDomain(readMigration(options), domain);
       const admin = adminClient();
+      if (options.rule !== undefined) return routeRule(admin, declared, options.rule, mode, options.percent);
       const before = (await admin.get<{ routes: RouteView[] }>('/routes')).routes.find((r) => r.domain === domain);
       const result = await admin.put<{ changed: boolean; route: RouteView }>(`/routes/${encodeURIComponent(domain)}`, options.percent === undefined ? { mode } : { mode, percent: options.percent });
       const r = result.route;
@@ -30,4 +33,33 @@ export function registerRoute(program: Command): void {
       if (r.mode === 'shadow') console.log(`Follow the comparison with: banyan shadow ${domain}`);
     }),
   );
+}
+
+interface RuleView {
+  rule: string;
+  method: string;
+  path: string;
+  mode: string;
+  percent: number | null;
+  effective: { mode: string; percent: number };
+  version: number;
+}
+
+const describeRule = (r: RuleView) => (r.mode === 'inherit' ? `inherit (${describeMode(r.effective)})` : describeMode({ mode: r.mode, percent: r.percent ?? 0 }));
+
+/** `banyan route <domain> --rule <name> <mode>`: one declared route rule (ADR 0213). */
+async function routeRule(admin: ReturnType<typeof adminClient>, domain: Domain, name: string, mode: string, percent: number | undefined): Promise<void> {
+  if (!domain.routes.some((r) => r.name === name)) {
+    const known = domain.routes.length ? `it declares ${domain.routes.map((r) => r.name).join(', ')}` : 'it declares none';
+    throw new CliError(`Unknown route rule "${name}" of domain ${domain.name}: ${known}`, EXIT.invalid);
+  }
+  if (mode === 'inherit' && percent !== undefined) throw new CliError('--percent applies only to canary', EXIT.invalid);
+  const path = `/routes/${encodeURIComponent(domain.name)}/rules/${encodeURIComponent(name)}`;
+  const before = (await admin.get<{ routes: Array<{ domain: string; rules?: RuleView[] }> }>('/routes')).routes.find((r) => r.domain === domain.name)?.rules?.find((r) => r.rule === name);
+  const body = mode === 'inherit' ? { inherit: true } : percent === undefined ? { mode } : { mode, percent };
+  const result = await admin.put<{ changed: boolean; rule: RuleView }>(path, body);
+  const r = result.rule;
+  const label = `${domain.name} ${r.method} ${r.path} (${name})`;
+  if (!result.changed) return void console.log(`${label}: already ${describeRule(r)} (version ${r.version}); nothing changed.`);
+  console.log(`${label}: ${before ? describeRule(before) : '?'} → ${describeRule(r)} (version ${r.version})`);
 }
