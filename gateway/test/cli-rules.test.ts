@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { registerRoute } from '../../packages/cli/src/commands/route';
+import { registerStatus } from '../../packages/cli/src/commands/status';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from './support/gateway';
 import { startStub, type Stub } from './support/stub';
 
@@ -19,6 +20,7 @@ async function banyan(args: string[], adminUrl: string) {
   try {
     const program = new Command('banyan').exitOverride().configureOutput({ writeErr: (s) => void err.push(s), writeOut: (s) => void out.push(s) });
     registerRoute(program);
+    registerStatus(program);
     await program.parseAsync(args, { from: 'user' });
     return { out: out.join('\n'), err: err.join('\n'), code: process.exitCode };
   } finally {
@@ -59,6 +61,8 @@ describe('banyan route --rule', () => {
     expect(moved).toMatchObject({ code: 0, err: '' });
     expect(moved.out).toMatch(/^products GET \/api\/products\/:id \(get-one\): inherit \(monolith\) → extracted \(version \d+\)$/);
     expect((await gw.api.get('/api/products/1')).body.served).toBe('products-service');
+    const status = await banyan(['status', '--migration', file], gw.adminUrl);
+    expect(status.out).toMatch(new RegExp(`\\n  GET /api/products/:id \\(get-one\\) +extracted +${service.url} +\\d+ `));
 
     const back = await banyan(['route', 'products', '--rule', 'get-one', 'inherit', '--migration', file], gw.adminUrl);
     expect(back.out).toMatch(/: extracted → inherit \(monolith\) \(version \d+\)$/);

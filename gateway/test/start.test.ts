@@ -79,3 +79,35 @@ test('When the declaration is valid but a target is https://, then the gateway s
   expect(code).toBe(1);
   expect(stderr.trim()).toMatch(/^gateway: tls\.migration\.json: domains\.books\.service\.url: must be an http:\/\/ URL: the gateway does not forward over TLS/);
 });
+
+test('When route rules overlap, lie outside their prefixes or name a bad method, then the gateway stops at start with each one\'s path and reason (ADR 0213)', async () => {
+  writeFileSync(
+    path.join(dir, 'rules.migration.json'),
+    JSON.stringify({
+      name: 'Library',
+      domains: {
+        books: {
+          prefixes: ['/api/books'],
+          service: { url: 'http://127.0.0.1:4101' },
+          routes: [
+            { name: 'one', method: 'GET', path: '/api/books/:id' },
+            { name: 'new', method: 'GET', path: '/api/books/new' },
+            { name: 'loan', method: 'POST', path: '/api/loans/:id' },
+            { name: 'trace', method: 'TRACE', path: '/api/books/:id/trace' },
+          ],
+        },
+      },
+    }),
+  );
+
+  const { code, stderr } = await startGatewayProcess({ BANYAN_MIGRATION: 'rules.migration.json' });
+
+  expect(code).toBe(1);
+  expect(stderr.trim().split('\n').sort()).toEqual(
+    [
+      'gateway: rules.migration.json: domains.books.routes[1].path: GET /api/books/new overlaps routes[0] (GET /api/books/:id): a request could match both',
+      'gateway: rules.migration.json: domains.books.routes[2].path: must lie under one of the domain\'s prefixes (/api/books)',
+      'gateway: rules.migration.json: domains.books.routes[3].method: must be one of GET, HEAD, POST, PUT, PATCH, DELETE',
+    ].sort(),
+  );
+});

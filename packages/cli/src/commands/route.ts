@@ -35,7 +35,8 @@ export function registerRoute(program: Command): void {
   );
 }
 
-interface RuleView {
+/** A route rule as GET /routes lists it under its domain (ADR 0213). */
+export interface RuleView {
   rule: string;
   method: string;
   path: string;
@@ -43,9 +44,11 @@ interface RuleView {
   percent: number | null;
   effective: { mode: string; percent: number };
   version: number;
+  updatedAt: string | null;
+  updatedBy: string | null;
 }
 
-const describeRule = (r: RuleView) => (r.mode === 'inherit' ? `inherit (${describeMode(r.effective)})` : describeMode({ mode: r.mode, percent: r.percent ?? 0 }));
+export const describeRule = (r: RuleView) => (r.mode === 'inherit' ? `inherit (${describeMode(r.effective)})` : describeMode({ mode: r.mode, percent: r.percent ?? 0 }));
 
 /** `banyan route <domain> --rule <name> <mode>`: one declared route rule (ADR 0213). */
 async function routeRule(admin: ReturnType<typeof adminClient>, domain: Domain, name: string, mode: string, percent: number | undefined): Promise<void> {

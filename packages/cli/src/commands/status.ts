@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { adminClient, describeMode, formatTable, runAction, type RouteView } from '../admin-client';
 import { declaredNames, migrationOption, readMigration, shownFile, type MigrationOption } from '../declaration';
+import { describeRule, type RuleView } from './route';
 
 interface ShadowSummary {
   compared: number;
@@ -17,7 +18,7 @@ export function registerStatus(program: Command): void {
     runAction(async (options: { json?: boolean } & MigrationOption) => {
       const migration = readMigration(options);
       const admin = adminClient();
-      const table = await admin.get<{ version: number; source: string; routes: RouteView[] }>('/routes');
+      const table = await admin.get<{ version: number; source: string; routes: Array<RouteView & { rules?: RuleView[] }> }>('/routes');
       if (options.json) return void console.log(JSON.stringify(table, null, 2));
       // Shadowed domains also show how the candidate is doing, the number a migration waits on.
       const shadows = new Map<string, ShadowSummary>();
@@ -34,7 +35,16 @@ export function registerStatus(program: Command): void {
             if (!r) return [];
             const shadow = shadows.get(r.domain);
             const mode = shadow ? `${describeMode(r)} (${shadow.matchRate === null ? 'no comparisons yet' : `${(shadow.matchRate * 100).toFixed(1)}% match of ${shadow.compared}`})` : describeMode(r);
-            return [[r.domain, mode, servedBy(r), String(r.version), r.updatedAt.replace('T', ' ').slice(0, 19), r.updatedBy]];
+            // A domain's route rules (ADR 0213), each under it: its own mode or inherit, served by its effective one.
+            const rules = (r.rules ?? []).map((rule) => [
+              `  ${rule.method} ${rule.path} (${rule.rule})`,
+              describeRule(rule),
+              servedBy({ ...r, ...rule.effective }),
+              String(rule.version),
+              (rule.updatedAt ?? '').replace('T', ' ').slice(0, 19),
+              rule.updatedBy ?? '',
+            ]);
+            return [[r.domain, mode, servedBy(r), String(r.version), r.updatedAt.replace('T', ' ').slice(0, 19), r.updatedBy], ...rules];
           }),
         ),
       );
