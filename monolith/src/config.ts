@@ -65,6 +65,16 @@ export const monolithConfigSchema = z.object({
    * verification, a CAPTCHA), see ADR 0331.
    */
   USERS_REGISTRATIONS_PER_ADDRESS: z.coerce.number().int().positive().default(100),
+  /**
+   * How long a token signing key signs before its successor takes over (ADR 0332). 90 days, as
+   * Duende IdentityServer's automatic key management.
+   */
+  USERS_KEY_ROTATE_AFTER_MS: z.coerce.number().int().positive().default(90 * 86_400_000),
+  /**
+   * How long a successor is published in the JWKS before it signs, so every verifier's cached key
+   * set holds it first (services cache the JWKS up to 10 minutes). Two days.
+   */
+  USERS_KEY_ANNOUNCE_MS: z.coerce.number().int().min(0).default(2 * 86_400_000),
   /** Where the gateway's admin API answers; the monolith follows its routing table from there. */
   GATEWAY_ADMIN_URL: z.string().url().default('http://127.0.0.1:8081'),
   /** Without it the monolith does not watch the gateway and serves every domain itself. */
@@ -95,6 +105,9 @@ export const monolithConfigSchema = z.object({
    * the service: without it the service refuses the door and checkout answers 503.
    */
   PAYMENTS_SERVICE_TOKEN: z.string().min(16).optional(),
+}).refine((env) => env.USERS_KEY_ANNOUNCE_MS < env.USERS_KEY_ROTATE_AFTER_MS, {
+  message: 'must be shorter than USERS_KEY_ROTATE_AFTER_MS: a successor is announced while its predecessor still signs',
+  path: ['USERS_KEY_ANNOUNCE_MS'],
 }).refine((env) => env.PAYMENTS_SERVICE_TOKEN === undefined || env.PAYMENTS_SERVICE_TOKEN !== env.BANYAN_ADMIN_TOKEN, {
   path: ['PAYMENTS_SERVICE_TOKEN'],
   message: 'must not be BANYAN_ADMIN_TOKEN: give the payments door a credential of its own',

@@ -29,8 +29,8 @@ export interface TokenVerifier {
 
 /**
  * Verify tokens with the users domain's public keys. In the monolith the key set is read
- * in-process; an extracted service fetches it from the JWKS URL (cached, refreshed on unknown
- * `kid`), so no process but users ever holds a secret.
+ * in-process; an extracted service fetches it from the JWKS URL. Either way it is cached and read
+ * again on an unknown `kid` (a rotated key, ADR 0332), so no process but users ever holds a secret.
  */
 export function createTokenVerifier(keys: { jwks: JSONWebKeySet } | { jwksUrl: string } | { getKey: () => Promise<JSONWebKeySet> }): TokenVerifier {
   let getKey: JWTVerifyGetKey;
@@ -39,10 +39,18 @@ export function createTokenVerifier(keys: { jwks: JSONWebKeySet } | { jwksUrl: s
   } else if ('jwksUrl' in keys) {
     getKey = createRemoteJWKSet(new URL(keys.jwksUrl), { cooldownDuration: 5_000, cacheMaxAge: 10 * 60_000 });
   } else {
-    let cached: JWTVerifyGetKey | undefined;
+    let cached: { getKey: JWTVerifyGetKey; readAt: number } | undefined;
+    const read = async () => (cached = { getKey: createLocalJWKSet(await keys.getKey()), readAt: Date.now() });
     getKey = async (header, token) => {
-      cached ??= createLocalJWKSet(await keys.getKey());
-      return cached(header, token);
+      const current = cached ?? (await read());
+      try {
+        return await current.getKey(header, token);
+      } catch (err) {
+        // A key announced since the set was read (a rotation): read it again, at most once a
+        // second, so tokens naming made-up kids cannot make every request read the key set.
+        if (err instanceof joseErrors.JWKSNoMatchingKey && Date.now() - current.readAt > 1_000) return (await read()).getKey(header, token);
+        throw err;
+      }
     };
   }
   return {

@@ -31,6 +31,11 @@ export interface UsersApi {
    * internal endpoints (verified there through the JWKS; no shared secret). `expiresAt` in ms.
    */
   issueServiceToken(subject: string): Promise<{ token: string; expiresAt: number }>;
+  /**
+   * Announce a new signing key now, to sign after `announceMs` (default USERS_KEY_ANNOUNCE_MS);
+   * the policy does this by itself every USERS_KEY_ROTATE_AFTER_MS (ADR 0332). For operators and tests.
+   */
+  rotateSigningKey(announceMs?: number): Promise<{ kid: string; signsFrom: Date }>;
 }
 
 /**
@@ -40,12 +45,17 @@ export interface UsersApi {
 export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<UsersApi> & { verifier: TokenVerifier } {
   const { config } = ctx;
   const counter = throttleRepository(ctx.knex);
+  const keyRing = createKeyRing(signingKeysRepository(ctx.knex), ctx.logger, {
+    rotateAfterMs: config.USERS_KEY_ROTATE_AFTER_MS,
+    announceMs: config.USERS_KEY_ANNOUNCE_MS,
+    tokenTtlMs: config.TOKEN_TTL_SECONDS * 1000,
+  });
   const users: UsersContext = {
     knex: ctx.knex,
     outbox: ctx.outbox,
     users: usersRepository,
     isEmailTaken,
-    keys: createKeyRing(signingKeysRepository(ctx.knex), ctx.logger),
+    keys: keyRing,
     tokenTtlSeconds: config.TOKEN_TTL_SECONDS,
     throttle: createAttemptThrottle(counter, {
       windowMs: config.USERS_THROTTLE_WINDOW_MS,
@@ -60,10 +70,13 @@ export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<
     findUserByEmail: (email) => findUserByEmail(users, email),
     jwks: () => users.keys.jwks(),
     issueServiceToken: (subject) => issueServiceToken(users.keys, subject),
+    rotateSigningKey: (announceMs) => keyRing.rotate(announceMs),
   };
   // jwks() creates the first key when there is none, so the verifier never caches an empty set.
   const verifier = createTokenVerifier({ getKey: () => api.jwks() });
   let sweeper: NodeJS.Timeout | undefined;
+  let rotation: NodeJS.Timeout | undefined;
+  const keepKeysCurrent = () => keyRing.keepCurrent().catch((err) => ctx.logger.warn({ err }, 'signing key rotation check failed'));
   return {
     name: 'users',
     schema: { schema: 'users', migrations },
@@ -78,9 +91,14 @@ export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<
         counter.sweep().catch((err) => ctx.logger.warn({ err }, 'sweeping ended throttle windows failed'));
       }, Math.max(config.USERS_THROTTLE_WINDOW_MS, 60_000));
       sweeper.unref();
+      // Every instance checks; rotate() locks the signing key's row, so two checks make one successor.
+      void keepKeysCurrent();
+      rotation = setInterval(() => void keepKeysCurrent(), 60_000);
+      rotation.unref();
     },
     async stop() {
       clearInterval(sweeper);
+      clearInterval(rotation);
     },
   };
 }

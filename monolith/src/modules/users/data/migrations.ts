@@ -55,4 +55,21 @@ export const migrations: Migration[] = [
       await knex.raw('DROP TABLE users.throttle');
     },
   },
+  {
+    // Key rotation (docs/adr/0332-signing-key-rotation.md): a key is published before it signs
+    // (announced) and after it stops (until its last tokens expire). The one-active index keeps
+    // its meaning: at most one key without a planned retirement.
+    name: '003_key_rotation',
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE users.signing_keys
+          ADD COLUMN signs_from timestamptz NOT NULL DEFAULT now(),
+          ADD COLUMN published_until timestamptz;
+        UPDATE users.signing_keys SET signs_from = created_at;
+      `);
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE users.signing_keys DROP COLUMN signs_from, DROP COLUMN published_until');
+    },
+  },
 ];

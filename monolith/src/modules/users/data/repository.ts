@@ -66,11 +66,63 @@ export interface StoredKey {
   publicJwk: JWK;
 }
 
+/** The key that signs now, with when it stops (its planned retirement) and since when it signs. */
+export interface SigningKeyRow extends StoredKey {
+  signsFrom: Date;
+  retiresAt: Date | null;
+}
+
+const toSigning = (row: { kid: string; private_jwk: JWK; public_jwk: JWK; signs_from: Date; retired_at: Date | null }): SigningKeyRow => ({
+  kid: row.kid,
+  privateJwk: row.private_jwk,
+  publicJwk: row.public_jwk,
+  signsFrom: row.signs_from,
+  retiresAt: row.retired_at,
+});
+
 export function signingKeysRepository(db: Knex) {
   return {
-    async active(): Promise<StoredKey | undefined> {
-      const row = await db(KEYS).whereNull('retired_at').first();
-      return row && { kid: row.kid, privateJwk: row.private_jwk, publicJwk: row.public_jwk };
+    /** The key that signs now (on the database's clock): the newest that has started and not retired. */
+    async active(): Promise<SigningKeyRow | undefined> {
+      const row = await db(KEYS)
+        .where('signs_from', '<=', db.fn.now())
+        .andWhere((q) => q.whereNull('retired_at').orWhere('retired_at', '>', db.fn.now()))
+        .orderBy('signs_from', 'desc')
+        .first();
+      return row && toSigning(row);
+    },
+    /** The key announced to sign next, if a rotation is under way. */
+    async announced(): Promise<SigningKeyRow | undefined> {
+      const row = await db(KEYS).where('signs_from', '>', db.fn.now()).orderBy('signs_from', 'desc').first();
+      return row && toSigning(row);
+    },
+    /**
+     * Announce `next` to sign from `announceMs` from now: the key without a planned retirement
+     * (the one signing) is retired at that moment and stays published `tokenTtlMs` longer, until
+     * the last token it signed has expired. One transaction, the current key's row locked: two
+     * rotations at once make one. Returns the key that will sign next (the one already announced,
+     * if a rotation was under way).
+     */
+    async rotate(next: StoredKey, announceMs: number, tokenTtlMs: number): Promise<SigningKeyRow> {
+      return db.transaction(async (trx) => {
+        const current = await trx(KEYS).whereNull('retired_at').forUpdate().first();
+        const pending = await trx(KEYS).where('signs_from', '>', trx.fn.now()).orderBy('signs_from', 'desc').first();
+        if (pending) return toSigning(pending);
+        const startsAt = trx.raw('now() + make_interval(secs => ?)', [announceMs / 1000]);
+        if (current) {
+          await trx(KEYS)
+            .where({ kid: current.kid })
+            .update({ retired_at: startsAt, published_until: trx.raw('now() + make_interval(secs => ?)', [(announceMs + tokenTtlMs) / 1000]) });
+        }
+        const [row] = await trx(KEYS)
+          .insert({ kid: next.kid, private_jwk: JSON.stringify(next.privateJwk), public_jwk: JSON.stringify(next.publicJwk), signs_from: startsAt })
+          .returning(['kid', 'private_jwk', 'public_jwk', 'signs_from', 'retired_at']);
+        return toSigning(row);
+      });
+    },
+    /** Delete keys no longer published for longer than `olderThanMs`; returns how many. */
+    async forgetUnpublished(olderThanMs: number): Promise<number> {
+      return db(KEYS).where('published_until', '<', db.raw('now() - make_interval(secs => ?)', [olderThanMs / 1000])).delete();
     },
     /** Inserts `key` only if no key is active; a losing racer's key is silently dropped. */
     async insertIfNoneActive(key: StoredKey): Promise<void> {
@@ -80,9 +132,12 @@ export function signingKeysRepository(db: Knex) {
         JSON.stringify(key.publicJwk),
       ]);
     },
-    /** Every public key still published (active and retired), oldest first. */
+    /** Every public key published now: announced, signing, and retired until its tokens expire; oldest first. */
     async publicKeys(): Promise<JWK[]> {
-      const rows = await db(KEYS).select('public_jwk').orderBy('created_at');
+      const rows = await db(KEYS)
+        .where((q) => q.whereNull('published_until').orWhere('published_until', '>', db.fn.now()))
+        .select('public_jwk')
+        .orderBy('signs_from');
       return rows.map((r: { public_jwk: JWK }) => r.public_jwk);
     },
   };
