@@ -1,40 +1,7 @@
-import { Command } from 'commander';
-import { registerRoute } from '../../packages/cli/src/commands/route';
-import { registerShadow } from '../../packages/cli/src/commands/shadow';
-import { registerStatus } from '../../packages/cli/src/commands/status';
+import { banyan } from './support/cli';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from './support/gateway';
 import { startStub, type Stub } from './support/stub';
 
-/** Run `banyan <args>` in-process; returns what it printed and the exit code it set. */
-async function banyan(args: string[], env: Record<string, string | undefined>) {
-  const saved = { url: process.env.BANYAN_ADMIN_URL, token: process.env.BANYAN_ADMIN_TOKEN };
-  process.env.BANYAN_ADMIN_URL = env.BANYAN_ADMIN_URL;
-  if (env.BANYAN_ADMIN_TOKEN === undefined) delete process.env.BANYAN_ADMIN_TOKEN;
-  else process.env.BANYAN_ADMIN_TOKEN = env.BANYAN_ADMIN_TOKEN;
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = jest.spyOn(console, 'log').mockImplementation((m) => void out.push(String(m)));
-  const error = jest.spyOn(console, 'error').mockImplementation((m) => void err.push(String(m)));
-  process.exitCode = 0;
-  try {
-    const program = new Command('banyan').exitOverride().configureOutput({ writeErr: (s) => void err.push(s), writeOut: (s) => void out.push(s) });
-    for (const register of [registerStatus, registerRoute, registerShadow]) register(program);
-    try {
-      await program.parseAsync(args, { from: 'user' });
-    } catch (e) {
-      if (!(e as { exitCode?: number }).exitCode) throw e;
-      process.exitCode = (e as { exitCode: number }).exitCode;
-    }
-    return { out: out.join('\n'), err: err.join('\n'), code: process.exitCode };
-  } finally {
-    process.exitCode = 0;
-    log.mockRestore();
-    error.mockRestore();
-    process.env.BANYAN_ADMIN_URL = saved.url;
-    if (saved.token === undefined) delete process.env.BANYAN_ADMIN_TOKEN;
-    else process.env.BANYAN_ADMIN_TOKEN = saved.token;
-  }
-}
 
 describe('banyan status / route / shadow', () => {
   let monolith: Stub;
