@@ -36,14 +36,35 @@ export function classifyPath(url: string, topology: Pick<Topology, 'prefixes' | 
   // The path itself, then each shorter whole-segment prefix of it, longest first: `/a/b/c`,
   // `/a/b`, `/a`. Every declared prefix met on the way belongs to the same domain, and the
   // segment after each is checked against its internal ones.
+  // No declared prefix is deeper than the deepest one: start there, not at the path's end, so a
+  // long path costs no slice and lookup per segment below the prefixes.
+  const depth = deepestPrefix(topology.prefixes);
+  let first = path.length;
+  for (let i = 0, seen = 0; i < path.length; i++) {
+    if (path.charCodeAt(i) === 47 /* / */ && ++seen === depth + 1) {
+      first = i;
+      break;
+    }
+  }
   let domain: Domain | undefined;
-  for (let end = path.length; end > 0; end = path.lastIndexOf('/', end - 1)) {
+  for (let end = first; end > 0; end = path.lastIndexOf('/', end - 1)) {
     const owner = topology.prefixes.get(end === path.length ? path : path.slice(0, end));
     if (owner === undefined) continue;
     domain = owner;
     if (end < path.length && isInternal(topology.domain(owner).internal, path.slice(end + 1))) return NOT_FOUND('internal endpoint');
   }
   return domain === undefined ? NOT_FOUND('no such domain prefix') : { ok: true, domain };
+}
+
+/** How many segments the deepest declared prefix has (`/api/products`: 2), worked out once per prefix map. */
+const depths = new WeakMap<ReadonlyMap<string, string>, number>();
+function deepestPrefix(prefixes: ReadonlyMap<string, string>): number {
+  let depth = depths.get(prefixes);
+  if (depth === undefined) {
+    depth = Math.max(0, ...[...prefixes.keys()].map((p) => p.split('/').length - 1));
+    depths.set(prefixes, depth);
+  }
+  return depth;
 }
 
 /**

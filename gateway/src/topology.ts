@@ -16,8 +16,6 @@ export interface DomainRoute {
   rules: readonly CompiledRule[];
   /** The domain's data spec, databases resolved; absent for a domain that declares none. */
   data?: DataSpec;
-  /** The service's own database, when declared (the dashboard's outbox view). */
-  serviceDatabase?: string;
 }
 
 /**
@@ -65,7 +63,6 @@ export function topologyOf(migration: Migration): Topology {
       internal: new Set(declared.internal),
       rules: declared.routes.map((rule) => compileRule(name, rule)),
       ...(declared.data ? { data: declared.data } : {}),
-      ...(declared.service.database ? { serviceDatabase: declared.service.database } : {}),
     });
     for (const prefix of declared.prefixes) prefixes.set(prefix, name);
   }
