@@ -113,6 +113,7 @@ describe('Idempotency-Key on POST /api/orders', () => {
     expect(answers.filter((a) => a.status !== 201).every((a) => a.status === 409 && a.body.code === 'ORDERS.IDEMPOTENCY_KEY_IN_FLIGHT')).toBe(true);
     expect(card.state.charges - charges).toBe(1);
     expect(await stockOf(id)).toBe(99);
+    expect(await ordersOf(id)).toBe('1');
   });
 
   test('When the card is declined under a key, then the retry with that key gets the same decline and the card is not tried again', async () => {
@@ -191,9 +192,13 @@ describe('Idempotency-Key on POST /api/orders', () => {
     // A dead checkout whose order was confirmed: the key is answered with that order.
     const confirmedKey = randomUUID();
     await h.db.knex('orders.idempotency_keys').insert({ user_id: user, key: confirmedKey, fingerprint: row.fingerprint, order_id: placed.body.id, state: 'running', created_at: h.db.knex.raw("now() - interval '3 minutes'") });
+    const charges = card.state.charges;
     const answered = await order(id, confirmedKey);
     expect(answered.status).toBe(201);
     expect(answered.body.id).toBe(placed.body.id);
+    expect(answered.headers.get('idempotent-replayed')).toBe('true');
+    expect(card.state.charges).toBe(charges);
+    expect(await stockOf(id)).toBe(stock);
 
     // A dead checkout that never wrote its order: the key is free again and places one.
     const lostKey = randomUUID();

@@ -168,7 +168,8 @@ describe('watchRoutes as a routing follower (ADR 0303, third amendment)', () => 
   test('When a write to the old side is in flight at a switch, then the follower reports it until it is done, and a new write waits for the fence to come down and goes to the new side', async () => {
     const gateway = fakeGateway();
     const url = await gateway.listen();
-    const view = watchRoutes({ adminUrl: url, token: 't', intervalMs: 100, longPollMs: 2_000, followerId: 'monolith:test' });
+    // A heartbeat far apart: the reports this test waits for must come from the switch and the write's end.
+    const view = watchRoutes({ adminUrl: url, token: 't', intervalMs: 60_000, longPollMs: 2_000, followerId: 'monolith:test' });
     try {
       await view.refresh();
       const old = await view.beginWrite('products');
