@@ -82,6 +82,18 @@ const paymentReplica = {
 /** The data of each contract event. Consumers validate against these; an invalid one is dead-lettered. */
 export const eventSchemas = {
   'user.registered': z.object({ userId: uuid, email: z.string().email(), name: z.string(), role: z.enum(['customer', 'admin']) }),
+  /**
+   * The whole account after a registration or a profile change, for the users domain's two-way
+   * sync only (ADR 0333): no other domain binds a queue to it. It carries the password hash (never
+   * a password) so an account moves with its credential.
+   */
+  'user.account_changed': z.object({
+    userId: uuid,
+    email: z.string().email(),
+    name: z.string(),
+    role: z.enum(['customer', 'admin']),
+    passwordHash: z.string().min(1),
+  }),
   'product.created': product,
   'product.updated': product,
   'product.stock_changed': z.object({

@@ -11,6 +11,8 @@ import { issueServiceToken } from './domain/issue-service-token';
 import { createKeyRing } from './domain/signing-keys';
 import { createAttemptThrottle } from './domain/throttle';
 import type { User } from './domain/user';
+import { accountEvents } from './events/account-changed';
+import { userSyncSubscriptions } from './events/sync';
 import { usersRouter } from './http/routes';
 
 export type { User, Role } from './domain/user';
@@ -53,6 +55,7 @@ export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<
   const users: UsersContext = {
     knex: ctx.knex,
     outbox: ctx.outbox,
+    events: accountEvents(ctx.outbox),
     users: usersRepository,
     isEmailTaken,
     keys: keyRing,
@@ -83,6 +86,8 @@ export function createUsersModule(ctx: Omit<ModuleContext, 'verifier'>): Module<
     router: usersRouter(users, verifier),
     api,
     subscriptions: [],
+    // The users service's registrations and profile changes, whatever the routing (ADR 0333).
+    syncSubscriptions: userSyncSubscriptions({ consumer: 'users-sync', from: 'users-service', fromWinsTies: true }),
     verifier,
     async start() {
       // Ended windows are dead rows (a hit restarts them anyway); every instance sweeps, which is

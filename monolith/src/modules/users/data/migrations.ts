@@ -72,4 +72,16 @@ export const migrations: Migration[] = [
       await knex.raw('ALTER TABLE users.signing_keys DROP COLUMN signs_from, DROP COLUMN published_until');
     },
   },
+  {
+    // Two-way sync with the users service (ADR 0333): the outbox sequence of the
+    // user.account_changed event that last changed the account, so either side can tell which of
+    // two changes is newer. 0: written before the sync existed (a backfill copies it as is).
+    name: '004_version',
+    async up(knex) {
+      await knex.raw('ALTER TABLE users.users ADD COLUMN version bigint NOT NULL DEFAULT 0');
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE users.users DROP COLUMN version');
+    },
+  },
 ];

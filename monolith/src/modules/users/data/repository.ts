@@ -55,6 +55,34 @@ export function usersRepository(db: Knex | Knex.Transaction) {
   };
 }
 
+/** The account as the other side of the two-way sync reports it (ADR 0333). */
+export interface ReplicaAccount extends StoredUser {
+  version: number;
+}
+
+/** Writes made by the users sync and the account events, never by a use case directly. */
+export const accountReplica = {
+  /** Stamp the version of the event the caller just wrote for this account. */
+  async setVersion(trx: Knex.Transaction, id: string, version: number): Promise<void> {
+    await trx(USERS).where({ id }).update({ version });
+  },
+  /**
+   * Insert or overwrite the whole account if `version` is newer (or equal, when `winsTie`: both
+   * sides numbered concurrent writes alike and must settle on the same one); true if applied.
+   */
+  async upsertIfNewer(trx: Knex.Transaction, a: ReplicaAccount, winsTie: boolean): Promise<boolean> {
+    const { rowCount } = await trx.raw(
+      `INSERT INTO ${USERS} AS t (id, email, name, role, password_hash, version)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET email = EXCLUDED.email, name = EXCLUDED.name, role = EXCLUDED.role,
+         password_hash = EXCLUDED.password_hash, version = EXCLUDED.version, updated_at = now()
+       WHERE t.version < EXCLUDED.version OR (? AND t.version = EXCLUDED.version)`,
+      [a.id, a.email, a.name, a.role, a.passwordHash, a.version, winsTie],
+    );
+    return rowCount > 0;
+  },
+};
+
 /** True when `err` is the unique-email violation, however the insert raced. */
 export const isEmailTaken = (err: unknown): boolean =>
   (err as { code?: string; constraint?: string }).code === '23505' &&

@@ -1,6 +1,7 @@
 import type { Knex } from '@banyan/db';
 import type { Outbox } from '@banyan/outbox';
 import type { isEmailTaken, usersRepository } from '../data/repository';
+import type { AccountEvents } from '../events/account-changed';
 import type { KeyRing } from './signing-keys';
 import type { AttemptThrottle } from './throttle';
 
@@ -12,6 +13,8 @@ export interface UsersContext {
   /** Whether a write failed on the unique email. */
   isEmailTaken: typeof isEmailTaken;
   outbox: Outbox;
+  /** user.account_changed, the two-way sync's event, written in the change's transaction. */
+  events: AccountEvents;
   keys: KeyRing;
   tokenTtlSeconds: number;
   /** Login and registration limits, checked before any password is hashed. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withTransaction } from '@banyan/db';
 import { isAppError } from '@banyan/errors';
 import { parse } from '@banyan/http';
 import type { UsersContext } from './context';
@@ -34,7 +35,11 @@ export async function ensureUser(ctx: UsersContext, raw: EnsureUserInput): Promi
   const stored = existing ?? (await ctx.users(ctx.knex).findByEmail(input.email));
   if (!stored) throw new Error(`user ${input.email} vanished while being ensured`);
   if (!(await verifyPassword(input.password, stored.passwordHash))) {
-    await ctx.users(ctx.knex).update(stored.id, { passwordHash: await hashPassword(input.password) });
+    const passwordHash = await hashPassword(input.password);
+    await withTransaction(ctx.knex, async (trx) => {
+      const updated = await ctx.users(trx).update(stored.id, { passwordHash });
+      if (updated) await ctx.events.changed(trx, updated);
+    });
   }
   return { user: toUser(stored), created: false };
 }

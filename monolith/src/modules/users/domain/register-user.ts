@@ -14,7 +14,7 @@ export interface Registration {
   role?: Role;
 }
 
-/** Creates the user and its `user.registered` event in one transaction. */
+/** Creates the user with its `user.registered` and `user.account_changed` events in one transaction. */
 export async function registerUser(ctx: UsersContext, input: Registration): Promise<User> {
   // Hash before opening the transaction: no connection is held during the slow part.
   const passwordHash = await hashPassword(input.password);
@@ -23,6 +23,7 @@ export async function registerUser(ctx: UsersContext, input: Registration): Prom
     await withTransaction(ctx.knex, async (trx) => {
       await ctx.users(trx).insert({ ...user, passwordHash });
       await ctx.outbox.add(trx, userRegistered(user));
+      await ctx.events.changed(trx, { ...user, passwordHash });
     });
   } catch (err) {
     // The unique index decides, so two concurrent registrations cannot both win.
