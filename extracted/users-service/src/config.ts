@@ -1,0 +1,36 @@
+import { ConfigError, z } from '@banyan/config';
+import { loadServiceConfig, serviceEnv } from '@banyan/service-kit';
+
+/**
+ * The contract's port for users (3101) and its own database for accounts; the users variables
+ * mean what they mean in the monolith (monolith/src/config.ts), so both sides sign, rotate and
+ * throttle alike.
+ */
+export const usersServiceEnv = {
+  ...serviceEnv({ port: 3101, database: 'banyan_users' }),
+  /**
+   * Where the signing keys and the throttle counts live: the monolith's database, whose users
+   * schema both sides share for the length of the migration (ADR 0333). The monolith creates and
+   * migrates it; the service never does.
+   */
+  USERS_KEY_STORE_DATABASE: z.string().default('banyan_monolith'),
+  TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  USERS_THROTTLE_WINDOW_MS: z.coerce.number().int().positive().default(15 * 60_000),
+  USERS_LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
+  USERS_LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().positive().default(100),
+  USERS_REGISTRATIONS_PER_ADDRESS: z.coerce.number().int().positive().default(100),
+  USERS_KEY_ROTATE_AFTER_MS: z.coerce.number().int().positive().default(90 * 86_400_000),
+  USERS_KEY_ANNOUNCE_MS: z.coerce.number().int().min(0).default(2 * 86_400_000),
+};
+
+export type UsersServiceConfig = ReturnType<typeof loadUsersServiceConfig>;
+
+export function loadUsersServiceConfig(env: NodeJS.ProcessEnv = process.env) {
+  const config = loadServiceConfig(usersServiceEnv, env);
+  if (config.USERS_KEY_ANNOUNCE_MS >= config.USERS_KEY_ROTATE_AFTER_MS) {
+    throw new ConfigError([
+      { variable: 'USERS_KEY_ANNOUNCE_MS', message: 'must be shorter than USERS_KEY_ROTATE_AFTER_MS: a successor is announced while its predecessor still signs' },
+    ]);
+  }
+  return config;
+}
