@@ -75,6 +75,12 @@ export async function processOnce<T>(
 export interface Subscription<T = any> {
   consumer: string;
   eventType: string;
+  /**
+   * The exchange the event type is published on, for types outside the catalog of @banyan/events
+   * (which derives it from the type: `order.*` → `orders`); the same name the publisher's outbox
+   * gave it (its `exchange`, else its `aggregateType`).
+   */
+  exchange?: string;
   handle: Handler<T>;
 }
 

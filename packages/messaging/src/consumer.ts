@@ -51,7 +51,7 @@ export async function startConsumers(options: ConsumerOptions): Promise<Consumer
   const retry = options.retry ?? DEFAULT_RETRY;
   const prefetch = options.prefetch ?? 20;
   const handle = messageHandler({ knex, logger, names: n, retry, metrics: consumerMetrics(), onProcessed: options.onProcessed });
-  const bindings = subscriptions.map((s) => ({ consumer: s.consumer, eventType: s.eventType }));
+  const bindings = subscriptions.map((s) => ({ consumer: s.consumer, eventType: s.eventType, exchange: s.exchange }));
   const queues = new Set<string>();
   for (const { consumer, eventType } of bindings) {
     const queue = n.queue(consumer, eventType);

@@ -21,7 +21,7 @@ export const DELIVERY_LIMIT = 10;
 export interface TopologySpec {
   namespace?: string;
   /** `<consumer>.<event type>` pairs to declare queues for. */
-  bindings?: Array<{ consumer: string; eventType: string }>;
+  bindings?: Array<{ consumer: string; eventType: string; exchange?: string }>;
   retry?: RetryPolicy;
 }
 
@@ -75,7 +75,13 @@ export async function declareTopology(channel: Channel, spec: TopologySpec = {})
     queues.push(name);
   }
 
-  for (const { consumer, eventType } of spec.bindings) {
+  for (const { consumer, eventType, exchange } of spec.bindings) {
+    // An exchange outside the catalog (another project's events) is declared here, not above.
+    const source = exchange === undefined ? n.exchangeOf(eventType) : n.exchange(exchange);
+    if (exchange !== undefined && !exchanges.includes(source)) {
+      await channel.assertExchange(source, 'topic', { durable: true });
+      exchanges.push(source);
+    }
     const queue = n.queue(consumer, eventType);
     const dlq = n.deadLetterQueue(queue);
     await channel.assertQueue(dlq, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
@@ -89,7 +95,7 @@ export async function declareTopology(channel: Channel, spec: TopologySpec = {})
         'x-dead-letter-routing-key': queue,
       },
     });
-    await channel.bindQueue(queue, n.exchangeOf(eventType), eventType);
+    await channel.bindQueue(queue, source, eventType);
     await channel.bindQueue(queue, n.requeueExchange, queue);
     queues.push(queue, dlq);
   }

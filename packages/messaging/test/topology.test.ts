@@ -18,7 +18,7 @@ describe('topology as declared on the real broker', () => {
   beforeAll(async () => {
     connection = await connect(RABBITMQ_URL);
     const channel = await connection.createChannel();
-    declared = await declareTopology(channel, { namespace, bindings: [{ consumer: 'notification', eventType: 'order.created' }] });
+    declared = await declareTopology(channel, { namespace, bindings: [{ consumer: 'notification', eventType: 'order.created' }, { consumer: 'loans', eventType: 'book.saved', exchange: 'books' }] });
     // Idempotent: any process may declare it again at every (re)connect.
     await declareTopology(channel, { namespace, bindings: [{ consumer: 'notification', eventType: 'order.created' }] });
     await channel.close();
@@ -62,5 +62,17 @@ describe('topology as declared on the real broker', () => {
     expect(await redeclare((ch) => ch.assertExchange(n.exchange('orders'), 'topic', { durable: true }))).toBe('accepted');
     expect(await redeclare((ch) => ch.assertExchange(n.exchange('orders'), 'topic', { durable: false }))).toMatch(/PRECONDITION_FAILED.*durable/);
     expect(await redeclare((ch) => ch.assertExchange(n.exchange('orders'), 'fanout', { durable: true }))).toMatch(/PRECONDITION_FAILED.*type/);
+  });
+
+  test("a binding that names its exchange (an event type outside the catalog) gets that exchange, bound to the type", async () => {
+    expect(declared.exchanges).toContain(n.exchange('books'));
+    expect(await redeclare((ch) => ch.assertExchange(n.exchange('books'), 'topic', { durable: true }))).toBe('accepted');
+    expect(await redeclare((ch) => ch.checkQueue(n.queue('loans', 'book.saved')))).toBe('accepted');
+    const channel = await connection.createChannel();
+    await channel.publish(n.exchange('books'), 'book.saved', Buffer.from('{}'));
+    await new Promise((r) => setTimeout(r, 300));
+    const got = await channel.get(n.queue('loans', 'book.saved'), { noAck: true });
+    await channel.close();
+    expect(got && got.content.toString()).toBe('{}');
   });
 });

@@ -29,8 +29,14 @@ export interface NewEvent<T = unknown> {
   /** The aggregate's id (the envelope's `subject`). */
   subject: string;
   data: T;
-  /** Defaults to the exchange derived from the type (`order.*` → `orders`). */
+  /** Defaults to the exchange (below). */
   aggregateType?: string;
+  /**
+   * The exchange the relay publishes it on. Defaults to the catalog's exchange for the type
+   * (`order.*` → `orders`, @banyan/events), else to `aggregateType`: a project whose event types
+   * are not in the catalog names its aggregate and gets an exchange of that name.
+   */
+  exchange?: string;
   /** Set when the event re-applies a change made elsewhere (two-way sync); defaults to the outbox's origin. */
   origin?: string;
   /** Set when replaying another side's event so both sides share one sequence (two-way sync). */
@@ -52,11 +58,22 @@ export function partitionOf(aggregateId: string, partitions = OUTBOX_PARTITIONS)
   return (hash >>> 0) % partitions;
 }
 
+function exchangeOf(event: NewEvent): string {
+  if (event.exchange) return event.exchange;
+  try {
+    return exchangeFor(event.type);
+  } catch (err) {
+    if (event.aggregateType) return event.aggregateType;
+    throw err;
+  }
+}
+
 export function createOutbox(options: { source: string; origin: string }): Outbox {
   return {
     async add<T>(trx: Knex.Transaction, event: NewEvent<T>): Promise<EventEnvelope<T>> {
       if (!trx.isTransaction) throw new Error('outbox.add needs the use case\'s transaction, not a plain connection');
-      const aggregateType = event.aggregateType ?? exchangeFor(event.type);
+      const exchange = exchangeOf(event);
+      const aggregateType = event.aggregateType ?? exchange;
       const sequence = await nextSequence(trx, aggregateType, event.subject, event.sequence);
       const carrier: Record<string, string> = {};
       propagation.inject(context.active(), carrier);
@@ -78,7 +95,7 @@ export function createOutbox(options: { source: string; origin: string }): Outbo
         id: envelope.id,
         source: envelope.source,
         type: envelope.type,
-        exchange: exchangeFor(event.type),
+        exchange,
         aggregate_type: aggregateType,
         aggregate_id: envelope.subject,
         sequence,

@@ -27,6 +27,18 @@ describe('outbox', () => {
     expect(row!.partition).toBe(partitionOf(ORDER));
   });
 
+  test("an event type outside the catalog is published on its aggregate type's exchange, or on the exchange it names", async () => {
+    const book = '0190c0de-0000-7000-8000-0000000000b0';
+    const [saved, named] = await db.knex.transaction(async (trx) => [
+      await outbox.add(trx, { type: 'book.saved', aggregateType: 'books', subject: book, data: {} }),
+      await outbox.add(trx, { type: 'book.saved', aggregateType: 'books', exchange: 'library', subject: book, data: {} }),
+    ]);
+    const rows = await db.knex<OutboxRow>('outbox.events').whereIn('id', [saved.id, named.id]).orderBy('sequence');
+    expect(rows.map((r) => [r.exchange, r.aggregate_type, Number(r.sequence)])).toEqual([['books', 'books', 1], ['library', 'books', 2]]);
+    // Without either, the catalog cannot place it: refused rather than published nowhere.
+    await expect(db.knex.transaction((trx) => outbox.add(trx, { type: 'book.saved', subject: book, data: {} }))).rejects.toThrow(/No exchange/);
+  });
+
   test('an event added in a transaction that rolls back leaves no row', async () => {
     const before = await db.knex('outbox.events').count<{ count: string }[]>('* as count');
     await expect(
