@@ -7,6 +7,7 @@ import { userScenarios } from './migration/parity/users.ts';
 import { notificationsTables } from './migration/sync/notifications.ts';
 import { paymentsTables } from './migration/sync/payments.ts';
 import { productsTables } from './migration/sync/products.ts';
+import { usersTables } from './migration/sync/users.ts';
 
 /**
  * The shop's migration: its six domains, each under `/api/<domain>`, served by the monolith or by
@@ -46,6 +47,8 @@ export default defineMigration({
       prefixes: ['/api/users'],
       service: service('users', 3101),
       internal: ['internal'],
+      // Accounts with their password hashes; the keys and throttle counts stay in one store (ADR 0333).
+      data: { tables: usersTables },
       parity: { scenarios: userScenarios },
     },
     products: {

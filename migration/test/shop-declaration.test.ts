@@ -14,6 +14,7 @@ import { userScenarios } from '../parity/users';
 import { notificationsTables } from '../sync/notifications';
 import { paymentsTables } from '../sync/payments';
 import { productsTables } from '../sync/products';
+import { usersTables } from '../sync/users';
 
 /**
  * The shop's banyan.migration.ts against what the gateway and the CLI hard-coded until they read
@@ -49,7 +50,7 @@ const URL_VARIABLES: Record<string, [string, string]> = {
   analytics: ['ANALYTICS_SERVICE_URL', 'http://127.0.0.1:3106'],
 };
 /** The shop's tables (migration/sync/) and scenarios (migration/parity/), which the declaration imports. */
-const tables: Record<string, unknown> = { products: productsTables, payments: paymentsTables, notifications: notificationsTables };
+const tables: Record<string, unknown> = { users: usersTables, products: productsTables, payments: paymentsTables, notifications: notificationsTables };
 const SCENARIOS: Record<string, Scenario[]> = { users: userScenarios, products: productScenarios, orders: orderScenarios, payments: paymentScenarios, notifications: notificationScenarios };
 
 describe("The shop's declaration agrees with the gateway's hard-coded tables", () => {
@@ -105,7 +106,7 @@ describe("The shop's declaration agrees with the gateway's hard-coded tables", (
       if (!tables[domain]) expect(data).toBeUndefined();
       else expect(data).toEqual({ domain, sourceDatabase: 'banyan_monolith', targetDatabase: `banyan_${domain}`, tables: tables[domain] });
     }
-    expect(DOMAINS.filter((d) => migration.domains[d].data)).toEqual(['products', 'payments', 'notifications']);
+    expect(DOMAINS.filter((d) => migration.domains[d].data)).toEqual(['users', 'products', 'payments', 'notifications']);
 
     // What engine-connect.ts does: MONOLITH_DATABASE and <DOMAIN>_DATABASE replace the spec's names.
     const env = { MONOLITH_DATABASE: 'other_monolith', PRODUCTS_DATABASE: 'other_products' };

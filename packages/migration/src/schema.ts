@@ -117,12 +117,16 @@ export const tableSchema = z
     columns: z.array(column).min(1, 'must list at least one column'),
     version: column,
     aggregateType: z.string().min(1).optional(),
+    secret: z.array(column).optional(),
     batch: z
       .custom<BatchFunction>((value) => typeof value === 'function', 'must be a function (db, side, afterKey, limit) => Promise<rows>')
       .optional(),
   })
   .superRefine((table, ctx) => {
     if (!table.columns.includes(table.key)) ctx.addIssue({ code: 'custom', path: ['columns'], message: `must include the key column "${table.key}"` });
+    for (const [i, c] of (table.secret ?? []).entries()) {
+      if (!table.columns.includes(c)) ctx.addIssue({ code: 'custom', path: ['secret', i], message: `must be one of the columns ("${c}" is not)` });
+    }
   });
 
 /** The domain's data spec (backfill, verify, sync); the databases default to the targets'. */

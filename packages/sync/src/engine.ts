@@ -149,9 +149,12 @@ export interface Difference {
   table: string;
   key: string;
   kind: 'missing in target' | 'missing in source' | 'differs';
-  /** For `differs`: column → [source value, target value]. */
+  /** For `differs`: column → [source value, target value] (SECRET_VALUE for both in a secret column). */
   columns?: Record<string, [unknown, unknown]>;
 }
+
+/** What a difference shows instead of a secret column's values. */
+export const SECRET_VALUE = '(secret, not shown)';
 
 /** Values as both databases' drivers may return them (Dates, numeric strings), made comparable. */
 const comparable = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -196,7 +199,8 @@ export async function verify(spec: DomainSyncSpec, db: { source: Knex; target: K
       } else {
         const differing = columns.filter((c) => comparable(s![c]) !== comparable(t![c]));
         if (differing.length) {
-          differences.push({ table: table.target, key: sk!, kind: 'differs', columns: Object.fromEntries(differing.map((c) => [c, [s![c], t![c]]])) });
+          const shown = (c: string): [unknown, unknown] => (table.secret?.includes(c) ? [SECRET_VALUE, SECRET_VALUE] : [s![c], t![c]]);
+          differences.push({ table: table.target, key: sk!, kind: 'differs', columns: Object.fromEntries(differing.map((c) => [c, shown(c)])) });
         }
         s = await nextSource();
         t = await nextTarget();

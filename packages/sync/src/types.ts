@@ -46,6 +46,11 @@ export interface TableSyncSpec {
    */
   aggregateType?: string;
   /**
+   * Columns copied and compared like the others but never shown: a difference in one names the
+   * column and hides both values (a password hash must not reach a terminal or a CI log).
+   */
+  secret?: string[];
+  /**
    * One page of rows after `afterKey` (null: from the start), ordered by `key`, at most `limit`.
    * Defaults to a plain `SELECT columns FROM table WHERE key > afterKey ORDER BY key LIMIT limit`;
    * override when a row's data is computed (a join, a cast). `side` says which database `db` is.
