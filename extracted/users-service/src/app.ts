@@ -22,6 +22,8 @@ export interface UsersServiceOptions {
   rotateAfterMs: number;
   announceMs: number;
   throttle: ThrottleLimits;
+  /** The proxies whose X-Forwarded-For is believed (TRUST_PROXY); loopback when unset. */
+  trustProxy?: string[];
 }
 
 /**
@@ -55,6 +57,7 @@ export function defineUsersService(parts: ServiceParts, options: UsersServiceOpt
     name: SERVICE_NAME,
     domain: 'users',
     schemas: [{ schema: USERS_SCHEMA, migrations }],
+    trustProxy: options.trustProxy,
     router: usersRouter(users, verifier),
     // The monolith's registrations and profile changes (before the switch, after a switch back, and
     // any in flight during one) keep arriving as its events. A version tie goes to the service's
@@ -96,10 +99,12 @@ export const usersServiceOptions = (
     USERS_LOGIN_FAILURES_PER_ACCOUNT: number;
     USERS_LOGIN_ATTEMPTS_PER_ADDRESS: number;
     USERS_REGISTRATIONS_PER_ADDRESS: number;
+    TRUST_PROXY: string[];
   },
   keyStore: Knex,
 ): UsersServiceOptions => ({
   keyStore,
+  trustProxy: config.TRUST_PROXY,
   tokenTtlSeconds: config.TOKEN_TTL_SECONDS,
   rotateAfterMs: config.USERS_KEY_ROTATE_AFTER_MS,
   announceMs: config.USERS_KEY_ANNOUNCE_MS,

@@ -1,5 +1,15 @@
+import { isIP } from 'node:net';
 import { ConfigError, z } from '@banyan/config';
 import { loadServiceConfig, serviceEnv } from '@banyan/service-kit';
+
+/** What express's `trust proxy` accepts by name, address or CIDR; never `true` nor a hop count (monolith/src/config.ts). */
+const isProxyEntry = (entry: string) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+};
 
 /**
  * The contract's port for users (3101) and its own database for accounts; the users variables
@@ -15,6 +25,12 @@ export const usersServiceEnv = {
    */
   USERS_KEY_STORE_DATABASE: z.string().default('banyan_monolith'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+  /** Whose X-Forwarded-For names the client the throttle counts (ADR 0331): the gateway's network where it is not loopback. */
+  TRUST_PROXY: z
+    .string()
+    .default('loopback')
+    .transform((value) => value.split(',').map((entry) => entry.trim()).filter(Boolean))
+    .pipe(z.array(z.string().refine(isProxyEntry, 'Use loopback, linklocal, uniquelocal, IP addresses or CIDRs, comma-separated.')).min(1)),
   USERS_THROTTLE_WINDOW_MS: z.coerce.number().int().positive().default(15 * 60_000),
   USERS_LOGIN_FAILURES_PER_ACCOUNT: z.coerce.number().int().positive().default(10),
   USERS_LOGIN_ATTEMPTS_PER_ADDRESS: z.coerce.number().int().positive().default(100),

@@ -28,6 +28,11 @@ export interface ServiceDefinition {
    * `domain` to this service: the monolith module consumes the same queues the rest of the time.
    */
   routedSubscriptions?: Subscription[];
+  /**
+   * The proxies whose X-Forwarded-For is believed (express's `trust proxy`: names, addresses,
+   * CIDRs), for a service that counts by client address; loopback when unset.
+   */
+  trustProxy?: string[];
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }
@@ -53,6 +58,7 @@ export function buildService(
   const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: deps.jwksUrl! });
   const definition = define({ knex: deps.knex, outbox, logger: deps.logger, verifier });
   const app = createHttpApp({ logger: deps.logger, metrics: true, readinessChecks: { database: () => ping(deps.knex) } });
+  if (definition.trustProxy) app.set('trust proxy', definition.trustProxy);
   app.use(`/api/${definition.domain}`, definition.router);
   finishHttpApp(app);
   return {
