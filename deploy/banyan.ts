@@ -232,6 +232,7 @@ export function processes(values: Values): Process[] {
         // The gateway traces its own hop (ADR 0208): no http instrumentation on the proxy path.
         value('OTEL_NODE_DISABLED_INSTRUMENTATIONS', 'http'),
         value('MONOLITH_URL', url('monolith', 3000)),
+        value('USERS_SERVICE_URL', url('users-service', 3101)),
         value('PRODUCTS_SERVICE_URL', url('products-service', 3102)),
         value('PAYMENTS_SERVICE_URL', url('payments-service', 3104)),
         value('NOTIFICATIONS_SERVICE_URL', url('notifications-service', 3105)),
@@ -250,6 +251,8 @@ export function processes(values: Values): Process[] {
       env: [value('RELAY_DATABASE', 'banyan_monolith'), value('RELAY_HOST', '0.0.0.0'), value('RELAY_PORT', 3199), ...pg, ...rabbitEnv(), ...otelEnv('relay')],
       resources: small,
     },
+    // Its keys and throttle counts are the monolith's users schema (ADR 0333); TRUST_PROXY as the monolith's.
+    service('users-service', 3101, [value('TRUST_PROXY', values.trustProxy)]),
     service('products-service', 3102),
     service('payments-service', 3104, [paymentsToken()]),
     service('notifications-service', 3105, [...smtpEnv(values), value('GATEWAY_ADMIN_URL', `http://${NAMES.gatewayAdmin}:8081`), adminToken()], true),

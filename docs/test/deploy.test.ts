@@ -8,6 +8,7 @@ import { monolithConfigSchema } from '../../monolith/src/config';
 import { gatewayConfigSchema } from '../../gateway/src/config';
 import { relayConfigSchema } from '../../packages/relay/src/config';
 import { productsServiceEnv } from '../../extracted/products-service/src/config';
+import { usersServiceEnv } from '../../extracted/users-service/src/config';
 import { paymentsServiceEnv } from '../../extracted/payments-service/src/config';
 import { notificationsServiceEnv } from '../../extracted/notifications-service/src/config';
 import { declarationProblems, declarationVariables, READS_DECLARATION } from './support/declaration';
@@ -40,6 +41,7 @@ const SCHEMAS: Record<string, z.ZodObject<z.ZodRawShape>> = {
   'monolith/dist/seed-main.js': monolithConfigSchema as unknown as z.ZodObject<z.ZodRawShape>,
   'gateway/dist/main.js': gatewayConfigSchema,
   'packages/relay/dist/main.js': relayConfigSchema,
+  'extracted/users-service/dist/main.js': z.object(usersServiceEnv),
   'extracted/products-service/dist/main.js': z.object(productsServiceEnv),
   'extracted/payments-service/dist/main.js': z.object(paymentsServiceEnv),
   'extracted/notifications-service/dist/main.js': z.object(notificationsServiceEnv),
@@ -50,6 +52,7 @@ const HEALTH: Record<string, { port: string; servedBy: string; marker: RegExp }>
   'monolith/dist/main.js': { port: 'PORT', servedBy: 'monolith/src/app.ts', marker: /createHttpApp\(/ },
   'gateway/dist/main.js': { port: 'GATEWAY_ADMIN_PORT', servedBy: 'gateway/src/admin.ts', marker: /createHttpApp\(/ },
   'packages/relay/dist/main.js': { port: 'RELAY_PORT', servedBy: 'packages/relay/src/http.ts', marker: /'\/healthz'[\s\S]*'\/readyz'/ },
+  'extracted/users-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
   'extracted/products-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
   'extracted/payments-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
   'extracted/notifications-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
