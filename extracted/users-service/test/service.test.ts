@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { compareTargets, renderReport } from '@banyan/parity';
+import { envelopeFromRow } from '@banyan/outbox';
+import { userScenarios } from '../../../migration/parity/users';
+import { startUsersPair, type UsersPair } from './support/pair';
+
+// The service answers the users contract like the module it replaces; no broker needed here.
+let pair: UsersPair;
+beforeAll(async () => {
+  pair = await startUsersPair('usvc_contract', { broker: false });
+}, 30_000);
+afterAll(() => pair?.close());
+
+const PASSWORD = 'correct horse battery staple';
+const email = () => `svc-${randomUUID()}@example.com`;
+
+function expectProblem(res: { status: number; headers: Headers; body: any }, status: number, code: string) {
+  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
+  expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+}
+
+describe('The users service answers the contract', () => {
+  test('When a visitor registers, logs in, reads and renames themselves at the service, then each answer has the contract shape', async () => {
+    const api = pair.service.api;
+    const address = email();
+    const created = await api.post('/api/users', { email: address.toUpperCase(), password: PASSWORD, name: 'Ada' });
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({ id: expect.stringMatching(/^[0-9a-f-]{36}$/), email: address, name: 'Ada', role: 'customer' });
+
+    const login = await api.post('/api/users/login', { email: address, password: PASSWORD });
+    expect(login.status).toBe(200);
+    expect(login.body).toEqual({ token: expect.any(String), user: created.body });
+
+    const token = login.body.token as string;
+    expect((await api.get('/api/users/me', token)).body).toEqual(created.body);
+    const renamed = await api.patch('/api/users/me', { name: 'Ada L.' }, token);
+    expect(renamed.body).toEqual({ ...created.body, name: 'Ada L.' });
+  });
+
+  test('When input is wrong, then the same codes as the module: 409 EMAIL_TAKEN, 401 INVALID_CREDENTIALS, 400 VALIDATION.FAILED, 401 without a token', async () => {
+    const api = pair.service.api;
+    const address = email();
+    await api.post('/api/users', { email: address, password: PASSWORD, name: 'Bo' });
+
+    expectProblem(await api.post('/api/users', { email: address, password: PASSWORD, name: 'Bo again' }), 409, 'USERS.EMAIL_TAKEN');
+    expectProblem(await api.post('/api/users/login', { email: address, password: 'wrong password' }), 401, 'USERS.INVALID_CREDENTIALS');
+    expectProblem(await api.post('/api/users', { email: 'not an email', password: 'short', name: '' }), 400, 'VALIDATION.FAILED');
+    expect((await api.get('/api/users/me')).status).toBe(401);
+  });
+
+  test('When the service registers an account, then user.registered and user.account_changed (hash included) are in its own outbox with origin users-service, and the row carries the last one as its version', async () => {
+    const created = await pair.service.api.post('/api/users', { email: email(), password: PASSWORD, name: 'Cy' });
+
+    const rows = await pair.service.db.knex('outbox.events').where({ aggregate_id: created.body.id }).orderBy('sequence');
+    const events = rows.map(envelopeFromRow);
+    expect(events.map((e) => [e.type, e.origin, e.sequence])).toEqual([
+      ['user.registered', 'users-service', 1],
+      ['user.account_changed', 'users-service', 2],
+    ]);
+    const row = await pair.service.db.knex('users.users').where({ id: created.body.id }).first();
+    expect(events[1].data).toEqual({ userId: created.body.id, email: created.body.email, name: 'Cy', role: 'customer', passwordHash: row.password_hash });
+    expect(Number(row.version)).toBe(2);
+    // Nothing of the account reached the monolith's database: no broker here.
+    expect(await pair.mono.db.knex('users.users').where({ id: created.body.id }).first()).toBeUndefined();
+  });
+
+  test('When the JWKS is read from either side, then it is the same key set (one key store)', async () => {
+    const [mono, service] = await Promise.all([pair.mono.api.get('/api/users/.well-known/jwks.json'), pair.service.api.get('/api/users/.well-known/jwks.json')]);
+    expect(service.status).toBe(200);
+    expect(service.body.keys.length).toBeGreaterThan(0);
+    expect(service.body).toEqual(mono.body);
+    expect(JSON.stringify(service.body)).not.toMatch(/"d":/);
+  });
+
+  test('When the parity scenarios for users run against the monolith and the service, then the answers do not differ', async () => {
+    const { token } = await pair.mono.admin();
+    const report = await compareTargets(
+      userScenarios,
+      { name: 'monolith', baseUrl: pair.mono.served.url, adminToken: token },
+      { name: 'service', baseUrl: pair.service.served.url, adminToken: token },
+    );
+    if (!report.identical) throw new Error(renderReport(report));
+    expect(report.identical).toBe(true);
+  }, 30_000);
+});
