@@ -10,4 +10,5 @@ export {
   type TopologySpec,
 } from './topology';
 export { CONTENT_TYPE, encode, extractContext, publishOptions } from './wire';
+export { declareHistory, ensureHistory, type HistoryOptions } from './history';
 export { startConsumers, type ConsumerOptions, type Consumers } from './consumer';

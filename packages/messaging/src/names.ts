@@ -21,6 +21,8 @@ export interface Names {
   requeueExchange: string;
   /** Fanout exchange and TTL queue of retry delay level `level`. */
   retryLevel(level: number): string;
+  /** The stream every domain exchange's events are also kept in, to replay from (ADR 0110). */
+  history: string;
 }
 
 export function names(namespace = ''): Names {
@@ -33,6 +35,7 @@ export function names(namespace = ''): Names {
     deadLetterExchange: `${namespace}banyan.dead-letter`,
     requeueExchange: `${namespace}banyan.requeue`,
     retryLevel: (level) => `${namespace}banyan.retry.${level}`,
+    history: `${namespace}banyan.history`,
   };
 }
 

@@ -19,6 +19,8 @@ export const relayConfigSchema = z.object({
   RELAY_RETRY_DELAY_MS: positiveInt(1_000),
   RELAY_RETENTION_HOURS: z.coerce.number().positive().default(168),
   RELAY_CLEANUP_INTERVAL_MS: positiveInt(60_000),
+  /** Size of the event history stream (ADR 0110); 0 declares none. */
+  RELAY_HISTORY_MAX_GB: z.coerce.number().nonnegative().default(20),
   /** Exchange name prefix, for running a second system on a shared broker; defaults to BANYAN_MQ_NAMESPACE. */
   RELAY_NAMESPACE: z.string().default(''),
   /** /healthz, /readyz and /metrics. Loopback by default: probes and scrapes run beside it. */

@@ -54,6 +54,7 @@ async function main() {
     retryDelayMs: config.RELAY_RETRY_DELAY_MS,
     retentionMs: config.RELAY_RETENTION_HOURS * 3600_000,
     cleanupIntervalMs: config.RELAY_CLEANUP_INTERVAL_MS,
+    historyMaxBytes: Math.round(config.RELAY_HISTORY_MAX_GB * 1e9),
     afterConfirm: metrics.afterConfirm,
   });
   await relay.start();

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createKnex, type ConnectionSettings, type Knex } from '@banyan/db';
 import { DOMAINS } from '@banyan/events';
-import { names } from '@banyan/messaging';
+import { ensureHistory, names } from '@banyan/messaging';
 import type { Logger } from '@banyan/telemetry';
 import { InFlightBatches } from './in-flight';
 import { PartitionLeases } from './leases';
@@ -39,6 +39,11 @@ export interface RelayOptions {
   /** First retry delay of a failed row, doubling up to `maxRetryDelayMs`. Default 1000 ms. */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
+  /**
+   * Keep every event also in the history stream (ADR 0110), at most this many bytes; declared and
+   * bound at start. Unset: no history (the relay's own tests, which count unroutable events).
+   */
+  historyMaxBytes?: number;
   /** Published rows are deleted after this long. Default 7 days. */
   retentionMs?: number;
   cleanupIntervalMs?: number;
@@ -91,6 +96,8 @@ export function createRelay(options: RelayOptions): Relay {
     instanceId,
     stats,
     async start() {
+      // Before the first publish, so no event misses the history.
+      if (options.historyMaxBytes) await ensureHistory(options.url, { namespace: options.namespace, maxBytes: options.historyMaxBytes });
       // Reads, marks of earlier batches and lease renewals run at the same time.
       knex = createKnex(options.database, { min: 1, max: 4 });
       leases = new PartitionLeases(knex, instanceId, leaseTtlMs);
