@@ -3,7 +3,7 @@ import { removeTopology, startConsumers, type Consumers } from '@banyan/messagin
 import { createRelay, type Relay } from '@banyan/relay';
 import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, http, testNamespace, type TestDatabase } from '@banyan/testing';
-import type { GatewayHarness } from '../../../../gateway/test/support/gateway';
+import type { GatewayHarness, startGateway } from '../../../../gateway/test/support/gateway';
 import { startMonolith, type MonolithHarness } from '../../../../monolith/test/support/harness';
 import { buildUsersService, type UsersServiceOptions } from '../../src/app';
 
@@ -39,7 +39,12 @@ export interface UsersPair {
  * consuming the other's user.account_changed from RabbitMQ under a namespace of this file's own.
  * `broker: false` leaves the relays and consumers out (a backfill test wants the service empty).
  */
-export async function startUsersPair(label: string, options: { settings?: Partial<UsersSettings>; broker?: boolean; gateway?: boolean } = {}): Promise<UsersPair> {
+export async function startUsersPair(label: string, options: {
+    settings?: Partial<UsersSettings>;
+    broker?: boolean;
+    /** The gateway harness's start, passed by the files that switch, so the others never load the gateway's code. */
+    gateway?: typeof startGateway;
+  } = {},): Promise<UsersPair> {
   const settings = { ...DEFAULTS, ...options.settings };
   const logger = createLogger('users-pair', process.env.TEST_LOG_LEVEL ?? 'silent');
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -99,10 +104,8 @@ export async function startUsersPair(label: string, options: { settings?: Partia
 
     let gateway: GatewayHarness | undefined;
     if (options.gateway) {
-      // Loaded only by the files that switch: the rest do not need the gateway's code to build.
-      const { startGateway } = await import('../../../../gateway/test/support/gateway');
       // The databases named so the gateway's switch fence reads both outboxes (ADR 0303).
-      gateway = await startGateway({
+      gateway = await options.gateway({
         label: `${label}_gw`,
         monolith: mono.served.url,
         services: { users: served.url },
