@@ -8,7 +8,7 @@ module.exports = {
   testEnvironment: 'node',
   maxWorkers: 2,
   testTimeout: 30_000,
-  roots: ['<rootDir>/packages', '<rootDir>/monolith', '<rootDir>/gateway', '<rootDir>/extracted', '<rootDir>/docs', '<rootDir>/migration'],
+  roots: ['<rootDir>/packages', '<rootDir>/monolith', '<rootDir>/gateway', '<rootDir>/extracted', '<rootDir>/docs', '<rootDir>/migration', '<rootDir>/examples'],
   testMatch: ['**/test/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   transform: {
