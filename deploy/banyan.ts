@@ -236,6 +236,7 @@ export function processes(values: Values): Process[] {
         value('PRODUCTS_SERVICE_URL', url('products-service', 3102)),
         value('PAYMENTS_SERVICE_URL', url('payments-service', 3104)),
         value('NOTIFICATIONS_SERVICE_URL', url('notifications-service', 3105)),
+        value('ANALYTICS_SERVICE_URL', url('analytics-service', 3106)),
       ],
       // Requests a whole core: that is what one instance uses at its measured peak, and what the
       // HPA's utilisation is a share of.
@@ -256,6 +257,7 @@ export function processes(values: Values): Process[] {
     service('products-service', 3102),
     service('payments-service', 3104, [paymentsToken()]),
     service('notifications-service', 3105, [...smtpEnv(values), value('GATEWAY_ADMIN_URL', `http://${NAMES.gatewayAdmin}:8081`), adminToken()], true),
+    service('analytics-service', 3106),
   ];
 }
 
@@ -420,7 +422,7 @@ export function connectionBudget(values: Values): number {
     values.relay.replicas * c.relay +
     // + 1: the migration Job's monolith process, while it runs.
     (values.monolith.replicas + 1) * c.monolith +
-    3 * values.services.replicas * c.service
+    processes(values).filter((p) => p.kind === 'service').length * values.services.replicas * c.service
   );
 }
 

@@ -11,6 +11,7 @@ import { productsServiceEnv } from '../../extracted/products-service/src/config'
 import { usersServiceEnv } from '../../extracted/users-service/src/config';
 import { paymentsServiceEnv } from '../../extracted/payments-service/src/config';
 import { notificationsServiceEnv } from '../../extracted/notifications-service/src/config';
+import { analyticsServiceEnv } from '../../extracted/analytics-service/src/config';
 import { declarationProblems, declarationVariables, READS_DECLARATION } from './support/declaration';
 import { CONNECTIONS_PER_INSTANCE, NAMES, SECRETS, defaultValues, render, type KubeObject, type Values } from '../../deploy/banyan';
 
@@ -45,6 +46,7 @@ const SCHEMAS: Record<string, z.ZodObject<z.ZodRawShape>> = {
   'extracted/products-service/dist/main.js': z.object(productsServiceEnv),
   'extracted/payments-service/dist/main.js': z.object(paymentsServiceEnv),
   'extracted/notifications-service/dist/main.js': z.object(notificationsServiceEnv),
+  'extracted/analytics-service/dist/main.js': z.object(analyticsServiceEnv),
 };
 
 /** The variable naming the port on which each entry answers /healthz and /readyz, and the file that serves them there. */
@@ -56,6 +58,7 @@ const HEALTH: Record<string, { port: string; servedBy: string; marker: RegExp }>
   'extracted/products-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
   'extracted/payments-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
   'extracted/notifications-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
+  'extracted/analytics-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
 };
 
 const entryOf = (c: Container) => (c.command ?? []).find((arg) => /\/dist\/[\w-]+\.js$/.test(arg));

@@ -2,3 +2,14 @@ export { backfill, verify, type BackfillProgress, type BackfillResult, type Diff
 export { connectDomain } from './engine-connect';
 export { loadSyncSpec, NoSyncSpecError } from './spec';
 export type { DomainSyncSpec, SyncRow, TableSyncSpec } from './types';
+export {
+  ensureLiveProjection,
+  liveProjection,
+  projectionVersions,
+  projectionVersionsDdl,
+  promoteIfCaughtUp,
+  recordProgress,
+  requestRebuild,
+  type ProjectionState,
+  type ProjectionVersion,
+} from './projection';

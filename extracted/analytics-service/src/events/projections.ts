@@ -1,0 +1,93 @@
+import type { ChannelModel } from 'amqplib';
+import type { Knex } from '@banyan/db';
+import { ensureLiveProjection, projectionVersions, promoteIfCaughtUp } from '@banyan/sync';
+import type { Logger } from '@banyan/telemetry';
+import { ANALYTICS_SCHEMA } from '../data/migrations';
+import { createProjectionTables, dropProjectionTables } from '../data/projection-tables';
+import { connectBroker, HistoryReader } from './history-reader';
+
+export interface ProjectionsOptions {
+  knex: Knex;
+  logger: Logger;
+  url: string;
+  stream: string;
+  /** How often the versions table is read (a rebuild asked for, a version caught up). Default 250 ms. */
+  checkIntervalMs?: number;
+  batchSize?: number;
+}
+
+/**
+ * Keeps a reader on the history for every version that is live or building, lets a building
+ * version take over once it has caught up with the live one, and drops the version it replaced
+ * (ADR 0110). `banyan backfill analytics` only asks for a new version; this does the work.
+ */
+export function startProjections(options: ProjectionsOptions) {
+  const { knex, logger } = options;
+  const readers = new Map<number, HistoryReader>();
+  let connection: ChannelModel | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let checking: Promise<void> = Promise.resolve();
+  let stopped = false;
+
+  const dropVersion = async (version: number, schema: string) => {
+    await readers.get(version)?.stop();
+    readers.delete(version);
+    // Waits for reads still on it: they hold its row, and then its tables, until they finish.
+    await dropProjectionTables(knex, schema);
+    logger.info({ version }, 'projection version dropped');
+  };
+
+  const check = async () => {
+    if (!connection) {
+      connection = await connectBroker(options.url);
+      connection.on('error', (err: Error) => logger.warn({ err: err.message }, 'history connection error'));
+      connection.on('close', () => (connection = undefined));
+    }
+    const versions = await projectionVersions(knex, ANALYTICS_SCHEMA);
+    for (const v of versions) {
+      const reader = readers.get(v.version);
+      if (reader?.running) continue;
+      // Also a reader that stopped on a failed batch: it starts again from its committed offset.
+      if (reader) await reader.stop();
+      await createProjectionTables(knex, v.schema);
+      const fresh = new HistoryReader(v, { knex, connection, stream: options.stream, logger, batchSize: options.batchSize ?? 1_000 });
+      readers.set(v.version, fresh);
+      await fresh.start();
+      logger.info({ version: v.version, state: v.state, fromOffset: v.offset }, 'projection version reading the history');
+    }
+    for (const [version, reader] of readers) {
+      if (!versions.some((v) => v.version === version)) await dropVersion(version, reader.version.schema);
+    }
+    if (versions.some((v) => v.state === 'building')) {
+      const swap = await promoteIfCaughtUp(knex, ANALYTICS_SCHEMA);
+      if (swap) {
+        logger.info({ live: swap.promoted.version, offset: swap.promoted.offset, replaced: swap.retired.version }, 'projection version took over');
+        await dropVersion(swap.retired.version, swap.retired.schema);
+      }
+    }
+  };
+
+  const tick = () => {
+    checking = check()
+      .catch((err: Error) => logger.warn({ err: err.message }, 'projection check failed; trying again'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, options.checkIntervalMs ?? 250);
+      });
+  };
+
+  return {
+    /** The first version (live at once) on a new database, then the readers. */
+    async start() {
+      await createProjectionTables(knex, (await ensureLiveProjection(knex, ANALYTICS_SCHEMA)).schema);
+      tick();
+      await checking;
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await checking;
+      for (const reader of readers.values()) await reader.stop();
+      await connection?.close().catch(() => undefined);
+    },
+  };
+}
