@@ -87,6 +87,10 @@ export async function startUsersPair(label: string, options: {
       // Consumers first: they declare the queues, so no event published after this is dropped.
       consumers.push(await startConsumers({ url: RABBITMQ_URL, knex: mono.db.knex, subscriptions: mono.monolith.modules.users.syncSubscriptions ?? [], logger, namespace }));
       consumers.push(await startConsumers({ url: RABBITMQ_URL, knex: db.knex, subscriptions: built.definition.subscriptions ?? [], logger, namespace }));
+      // The relays publish as mandatory: user.registered needs its consumer, the monolith's
+      // analytics, as in production, or it is returned unrouted and holds up its account's next events.
+      const signups = mono.monolith.modules.analytics.subscriptions.filter((s) => s.eventType === 'user.registered');
+      consumers.push(await startConsumers({ url: RABBITMQ_URL, knex: mono.db.knex, subscriptions: signups, logger, namespace }));
       cleanups.push(async () => {
         for (const c of consumers) await c.close();
         await removeTopology(RABBITMQ_URL, consumers.map((c) => c.topology));
