@@ -20,7 +20,12 @@ interface Report {
   noise: boolean;
   rules: { ignore: string[]; unordered: string[] };
   mismatches: Array<{ at: string; method: string; path: string; statusMatch: boolean; diff: Array<{ op: string; path: string; value?: unknown }>; primary: Exchange; candidate: Exchange }>;
+  /** One report per declared route rule: a request a rule matches is compared under the rule, not the domain. */
+  routeRules?: Array<Omit<Report, 'routeRules'> & { rule: string }>;
 }
+
+const summary = (r: Omit<Report, 'routeRules'>) =>
+  `${r.matchRate === null ? 'no comparisons yet' : `${(r.matchRate * 100).toFixed(1)}%`} match · ${r.compared} compared, ${r.mismatched} mismatched, ${r.errors} candidate errors, ${r.skipped} skipped`;
 
 const short = (value: unknown, max = 60) => {
   const text = JSON.stringify(value) ?? '';
@@ -39,12 +44,14 @@ export function registerShadow(program: Command): void {
       declaredDomain(readMigration(options), domain);
       const report = await adminClient().get<Report>(`/shadow/${encodeURIComponent(domain)}`);
       if (options.json) return void console.log(JSON.stringify(report, null, 2));
-      const rate = report.matchRate === null ? 'no comparisons yet' : `${(report.matchRate * 100).toFixed(1)}%`;
-      console.log(`${domain}: ${rate} match · ${report.compared} compared, ${report.mismatched} mismatched, ${report.errors} candidate errors, ${report.skipped} skipped`);
+      console.log(`${domain}: ${summary(report)}`);
+      // Without these lines a domain whose reads all match a rule would show nothing compared.
+      for (const r of report.routeRules ?? []) console.log(`  rule ${r.rule}: ${summary(r)}`);
       console.log(`rules: ignore [${report.rules.ignore.join(', ')}] · unordered [${report.rules.unordered.join(', ')}] · noise measurement ${report.noise ? 'on' : 'off'}`);
-      if (!report.mismatches.length) return;
-      console.log(`\nMost recent mismatches (of ${report.mismatches.length} kept):`);
-      for (const m of report.mismatches.slice(0, options.limit)) {
+      const mismatches = [...report.mismatches, ...(report.routeRules ?? []).flatMap((r) => r.mismatches)].sort((a, b) => b.at.localeCompare(a.at));
+      if (!mismatches.length) return;
+      console.log(`\nMost recent mismatches (of ${mismatches.length} kept):`);
+      for (const m of mismatches.slice(0, options.limit)) {
         console.log(`\n${m.at}  ${m.method} ${m.path}`);
         console.log(`  ${m.primary.side} ${m.primary.status} (request ${m.primary.requestId}${m.primary.traceparent ? `, trace ${m.primary.traceparent.split('-')[1]}` : ''})`);
         console.log(`  ${m.candidate.side} ${m.candidate.status} (request ${m.candidate.requestId})${m.statusMatch ? '' : '  ← status differs'}`);
