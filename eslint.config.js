@@ -2,7 +2,9 @@
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
+  // The example applications are plain CommonJS JavaScript on purpose (examples/library: a
+  // monolith not written with Banyan's kit), so their .js is linted, unlike the repository's own.
+  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '**/*.js', '**/*.cjs', '**/*.mjs', '!examples/**/*.js'] },
   ...tseslint.configs.recommended,
   {
     rules: {
@@ -10,6 +12,11 @@ module.exports = tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-namespace': 'off',
     },
+  },
+  {
+    files: ['examples/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // One way to call another process: @banyan/http-client (jsonPoster behind createBreaker), so
