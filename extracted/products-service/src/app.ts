@@ -20,7 +20,7 @@ export const SERVICE_NAME = 'products-service';
  * the service kit's parts (its own database, outbox, JWKS verifier). Everything below it is the
  * module's code, moved.
  */
-export function defineProductsService(parts: ServiceParts): ServiceDefinition {
+export function defineProductsService(parts: ServiceParts, options: { callerToken?: string } = {}): ServiceDefinition {
   const deps: ProductsDeps = { knex: parts.knex, repo: { ...productsRepository, isSkuConflict }, reservations: reservationsRepository, events: productEvents(parts.outbox) };
   return {
     name: SERVICE_NAME,
@@ -28,7 +28,7 @@ export function defineProductsService(parts: ServiceParts): ServiceDefinition {
     schemas: [{ schema: PRODUCTS_SCHEMA, migrations: [...migrations, ...reservationMigrations] }],
     // The module's public routes, plus the stock calls the monolith's products door makes here
     // while the domain is extracted (what the module's door did in-process).
-    router: Router().use(internalStockRouter(deps, parts.verifier)).use(productsRouter(deps, parts.verifier)),
+    router: Router().use(internalStockRouter(deps, parts.verifier, options.callerToken)).use(productsRouter(deps, parts.verifier)),
     // The monolith's writes (before the switch, after a switch back, and any in flight during
     // one) keep arriving as its events; the service applies them. A version tie goes to the
     // service's own write, as the module's sync decides too.
@@ -37,6 +37,6 @@ export function defineProductsService(parts: ServiceParts): ServiceDefinition {
 }
 
 /** For tests and embedding: the service on a given database, listening wherever the caller serves it. */
-export function buildProductsService(deps: { knex: Knex; logger: Logger; jwksUrl?: string; verifier?: TokenVerifier }) {
-  return buildService({ ...deps, name: SERVICE_NAME }, defineProductsService);
+export function buildProductsService(deps: { knex: Knex; logger: Logger; jwksUrl?: string; verifier?: TokenVerifier }, options: { callerToken?: string } = {}) {
+  return buildService({ ...deps, name: SERVICE_NAME }, (parts) => defineProductsService(parts, options));
 }

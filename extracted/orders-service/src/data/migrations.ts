@@ -1,0 +1,112 @@
+import type { Migration } from '@banyan/db';
+
+export const ORDERS_SCHEMA = 'orders';
+
+export const migrations: Migration[] = [
+  {
+    name: '001_orders',
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE orders.orders (
+          id uuid PRIMARY KEY,
+          user_id uuid NOT NULL,
+          -- Copied from the customer's token so emails never need the users module's tables.
+          customer_email text NOT NULL,
+          status text NOT NULL CHECK (status IN ('pending', 'confirmed', 'payment_declined', 'payment_failed', 'cancelled')),
+          total_cents bigint NOT NULL CHECK (total_cents >= 0),
+          payment_id uuid,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX orders_by_user ON orders.orders (user_id, id);
+        CREATE TABLE orders.order_items (
+          order_id uuid NOT NULL REFERENCES orders.orders (id),
+          line smallint NOT NULL,
+          product_id uuid NOT NULL,
+          quantity integer NOT NULL CHECK (quantity > 0),
+          price_cents integer NOT NULL CHECK (price_cents >= 0),
+          PRIMARY KEY (order_id, line),
+          UNIQUE (order_id, product_id)
+        );
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE orders.order_items; DROP TABLE orders.orders');
+    },
+  },
+  {
+    // The reconciler's bookmark: set once an order that failed mid-checkout is known to have
+    // taken no money. The partial index holds only the orders still to look at.
+    name: '002_reconciled_at',
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE orders.orders ADD COLUMN reconciled_at timestamptz;
+        CREATE INDEX orders_to_reconcile ON orders.orders (updated_at)
+          WHERE status IN ('pending', 'payment_failed') AND reconciled_at IS NULL;
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP INDEX orders.orders_to_reconcile; ALTER TABLE orders.orders DROP COLUMN reconciled_at');
+    },
+  },
+  {
+    // Idempotency-Key on POST /api/orders (docs/adr/0313-idempotency-keys-on-checkout.md). The
+    // fingerprint is a hash of what the request means, never its body: the body carries a card.
+    name: '003_idempotency_keys',
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE orders.idempotency_keys (
+          user_id uuid NOT NULL,
+          key text NOT NULL,
+          fingerprint text NOT NULL,
+          order_id uuid NOT NULL,
+          state text NOT NULL CHECK (state IN ('running', 'placed', 'declined')),
+          decline_reason text,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          PRIMARY KEY (user_id, key)
+        );
+        CREATE INDEX idempotency_keys_by_age ON orders.idempotency_keys (created_at);
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE orders.idempotency_keys');
+    },
+  },
+  {
+    // The checkout saga's log (docs/adr/0314-checkout-saga-orchestrated.md): one row per order,
+    // written before each remote step, so a restarted process knows where every checkout stopped.
+    // `lines` are what was asked for (the order row exists only once stock is reserved); the card
+    // is never stored, which is why a saga stopped before its charge's answer is compensated.
+    name: '004_checkout_sagas',
+    async up(knex) {
+      await knex.raw(`
+        CREATE TABLE orders.checkout_sagas (
+          order_id uuid PRIMARY KEY,
+          user_id uuid NOT NULL,
+          customer_email text NOT NULL,
+          lines jsonb NOT NULL,
+          state text NOT NULL CHECK (state IN ('reserving', 'charging', 'confirming', 'compensating', 'done')),
+          outcome text CHECK (outcome IN ('confirmed', 'declined', 'rejected', 'failed')),
+          payment_id uuid,
+          -- Compensations still owed, in the order they run: 'stock', then 'charge'.
+          compensations text[] NOT NULL DEFAULT '{}',
+          attempts integer NOT NULL DEFAULT 0,
+          last_error text,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now()
+        );
+        CREATE INDEX checkout_sagas_unfinished ON orders.checkout_sagas (updated_at) WHERE state <> 'done';
+        -- A customer's cancel: refunded and committed here, its stock given back at products after.
+        CREATE TABLE orders.stock_releases (
+          order_id uuid PRIMARY KEY,
+          items jsonb NOT NULL,
+          released_at timestamptz,
+          created_at timestamptz NOT NULL DEFAULT now()
+        );
+      `);
+    },
+    async down(knex) {
+      await knex.raw('DROP TABLE orders.stock_releases; DROP TABLE orders.checkout_sagas');
+    },
+  },
+];

@@ -1,0 +1,113 @@
+import type { Knex } from '@banyan/db';
+import type { Order, OrderItem, OrderStatus } from '../domain/order';
+
+type Db = Knex | Knex.Transaction;
+
+interface OrderRow {
+  id: string;
+  user_id: string;
+  customer_email: string;
+  status: OrderStatus;
+  total_cents: string;
+  payment_id: string | null;
+  created_at: Date;
+}
+
+interface ItemRow {
+  order_id: string;
+  product_id: string;
+  quantity: number;
+  price_cents: number;
+}
+
+const toOrder = (row: OrderRow, items: OrderItem[]): Order => ({
+  id: row.id,
+  userId: row.user_id,
+  customerEmail: row.customer_email,
+  status: row.status,
+  totalCents: Number(row.total_cents),
+  paymentId: row.payment_id,
+  items,
+  createdAt: row.created_at.toISOString(),
+});
+
+async function withItems(db: Db, rows: OrderRow[]): Promise<Order[]> {
+  if (rows.length === 0) return [];
+  const items: ItemRow[] = await db('orders.order_items').whereIn('order_id', rows.map((r) => r.id)).orderBy(['order_id', 'line']);
+  const byOrder = new Map<string, OrderItem[]>();
+  for (const i of items) {
+    const list = byOrder.get(i.order_id) ?? byOrder.set(i.order_id, []).get(i.order_id)!;
+    list.push({ productId: i.product_id, quantity: i.quantity, priceCents: i.price_cents });
+  }
+  return rows.map((r) => toOrder(r, byOrder.get(r.id) ?? []));
+}
+
+/** The only place with orders SQL. */
+export const ordersRepository = {
+  async insert(trx: Knex.Transaction, o: Omit<Order, 'createdAt' | 'paymentId'>): Promise<Order> {
+    const [row] = await trx('orders.orders')
+      .insert({ id: o.id, user_id: o.userId, customer_email: o.customerEmail, status: o.status, total_cents: o.totalCents })
+      .returning('*');
+    await trx('orders.order_items').insert(
+      o.items.map((item, line) => ({ order_id: o.id, line, product_id: item.productId, quantity: item.quantity, price_cents: item.priceCents })),
+    );
+    return toOrder(row, o.items);
+  },
+
+  async find(db: Db, id: string): Promise<Order | undefined> {
+    const row = await db('orders.orders').where({ id }).first();
+    return row ? (await withItems(db, [row]))[0] : undefined;
+  },
+
+  /** A customer's orders, newest first (ids are uuid v7, so id order is creation order). */
+  async pageForUser(db: Db, userId: string, limit: number, beforeId?: string): Promise<{ items: Order[]; hasMore: boolean }> {
+    const rows = await db('orders.orders')
+      .where({ user_id: userId })
+      .modify((q) => (beforeId ? q.where('id', '<', beforeId) : q))
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
+    return { items: await withItems(db, rows.slice(0, limit)), hasMore: rows.length > limit };
+  },
+
+  /**
+   * Orders that failed mid-checkout and may hold money: `payment_failed` ones not reconciled yet,
+   * and `pending` ones nobody settled (the process died between charge and settle), each only
+   * once it has been left alone longer than a live checkout could take. Oldest first.
+   */
+  async toReconcile(db: Db, olderThanMs: number, limit: number): Promise<Order[]> {
+    const rows = await db('orders.orders')
+      .whereIn('status', ['pending', 'payment_failed'])
+      .whereNull('reconciled_at')
+      .where('updated_at', '<', db.raw(`now() - make_interval(secs => ?)`, [olderThanMs / 1000]))
+      .orderBy('updated_at')
+      .limit(limit);
+    return withItems(db, rows);
+  },
+
+  async markReconciled(db: Db, id: string, paymentId: string | undefined): Promise<void> {
+    await db('orders.orders')
+      .where({ id, status: 'payment_failed' })
+      .update({ reconciled_at: db.fn.now(), ...(paymentId ? { payment_id: paymentId } : {}) });
+  },
+
+  /** How many orders wait for the reconciler, by status (for the metric). */
+  async unreconciledCounts(db: Db): Promise<Array<{ status: OrderStatus; count: number }>> {
+    const rows: Array<{ status: OrderStatus; count: string }> = await db('orders.orders')
+      .whereIn('status', ['pending', 'payment_failed'])
+      .whereNull('reconciled_at')
+      .groupBy('status')
+      .select('status', db.raw('count(*) AS count'));
+    return rows.map((r) => ({ status: r.status, count: Number(r.count) }));
+  },
+
+  /** Compare-and-set on the status; undefined when the order was not in `from` any more. */
+  async transition(trx: Knex.Transaction, id: string, from: OrderStatus, to: OrderStatus, paymentId?: string): Promise<Order | undefined> {
+    const [row] = await trx('orders.orders')
+      .where({ id, status: from })
+      .update({ status: to, updated_at: trx.fn.now(), ...(paymentId ? { payment_id: paymentId } : {}) })
+      .returning('*');
+    return row ? (await withItems(trx, [row]))[0] : undefined;
+  },
+};
+
+export type OrdersRepository = typeof ordersRepository;

@@ -1,0 +1,79 @@
+import { Errors } from '@banyan/errors';
+import { createBreaker, jsonPoster, RemoteFailure } from '@banyan/http-client';
+import type { RoutingView } from '@banyan/routing-client';
+import type { Logger } from '@banyan/telemetry';
+import type { OrderItem, OrderLine } from '../domain/order';
+
+export interface DoorOptions {
+  url: string;
+  /** This service's credential at the other service's internal API; the call fails without it. */
+  token?: string;
+  timeoutMs: number;
+  breakerThreshold: number;
+  breakerResetMs: number;
+}
+
+export type ChargeOutcome = { paymentId: string; status: 'captured' } | { paymentId: string; status: 'declined'; reason: string };
+export type CancelOutcome = { status: 'none' } | { paymentId: string; status: 'declined' | 'refunded' };
+
+/** The products and payments doors the saga calls; every call is keyed by order id on the far side. */
+export interface ProductsDoor {
+  reserve(orderId: string, lines: OrderLine[]): Promise<OrderItem[]>;
+  cancelReservation(orderId: string): Promise<void>;
+  release(orderId: string, items: Array<{ productId: string; quantity: number }>): Promise<void>;
+}
+export interface PaymentsDoor {
+  charge(input: { orderId: string; userId: string; amountCents: number; card: { number: string } }): Promise<ChargeOutcome>;
+  refund(orderId: string): Promise<unknown>;
+  cancelCharge(orderId: string): Promise<CancelOutcome>;
+}
+
+function guardedPoster(name: string, options: DoorOptions, logger: Logger, fallbackCode: string) {
+  const token = async () => {
+    // The service would answer 401; saying why here is what an operator needs to read.
+    if (!options.token) throw new RemoteFailure(`no credential for ${name} is configured (its *_SERVICE_TOKEN)`);
+    return options.token;
+  };
+  const post = jsonPoster({ url: options.url, timeoutMs: options.timeoutMs, token, fallbackCode });
+  // One breaker per service: its calls fail together when it is down.
+  return createBreaker(post, { name, threshold: options.breakerThreshold, resetMs: options.breakerResetMs, logger });
+}
+
+/**
+ * Ask the routing table where `domain`'s writes go, count the call as a write in flight there
+ * (the gateway's switch fence waits for it, ADR 0303), and call only the extracted service: the
+ * monolith has no door for another process to reserve stock or charge a card (ADR 0314 says why
+ * and what it would take). A domain on the monolith's side is unavailable to this service's checkout.
+ */
+async function onService<T>(routing: RoutingView, domain: string, call: () => Promise<T>): Promise<T> {
+  const ticket = await routing.beginWrite(domain);
+  try {
+    if (ticket.side !== 'extracted') {
+      throw Errors.unavailable(`${domain} is served by the monolith, which has no door for the orders service; route ${domain} to its service first.`, 30);
+    }
+    return await call();
+  } finally {
+    ticket.done();
+  }
+}
+
+export function productsDoor(routing: RoutingView, options: DoorOptions, logger: Logger): ProductsDoor & { breaker: unknown } {
+  const guarded = guardedPoster('products-service', options, logger, 'PRODUCTS.ERROR');
+  return {
+    breaker: guarded.breaker,
+    reserve: (orderId, lines) =>
+      onService(routing, 'products', async () => ((await guarded.fire('/api/products/reservations', { orderId, items: lines })) as { items: OrderItem[] }).items),
+    cancelReservation: (orderId) => onService(routing, 'products', async () => void (await guarded.fire(`/api/products/reservations/${orderId}/cancel`, {}))),
+    release: (orderId, items) => onService(routing, 'products', async () => void (await guarded.fire('/api/products/releases', { orderId, items }))),
+  };
+}
+
+export function paymentsDoor(routing: RoutingView, options: DoorOptions, logger: Logger): PaymentsDoor & { breaker: unknown } {
+  const guarded = guardedPoster('payments-service', options, logger, 'PAYMENTS.ERROR');
+  return {
+    breaker: guarded.breaker,
+    charge: (input) => onService(routing, 'payments', async () => (await guarded.fire('/api/payments/charges', input)) as ChargeOutcome),
+    refund: (orderId) => onService(routing, 'payments', () => guarded.fire('/api/payments/refunds', { orderId })),
+    cancelCharge: (orderId) => onService(routing, 'payments', async () => (await guarded.fire('/api/payments/cancellations', { orderId })) as CancelOutcome),
+  };
+}
