@@ -102,7 +102,7 @@ export const SECRETS = {
   postgres: { name: 'banyan-postgres', keys: ['username', 'password'] },
   /** `url`: amqp://user:password@banyan-rabbitmq:5672, from the RabbitmqCluster's default user. */
   rabbitmq: { name: 'banyan-rabbitmq-url', keys: ['url'] },
-  app: { name: 'banyan-app', keys: ['BANYAN_ADMIN_TOKEN', 'BANYAN_ADMIN_PASSWORD', 'PAYMENTS_SERVICE_TOKEN'] },
+  app: { name: 'banyan-app', keys: ['BANYAN_ADMIN_TOKEN', 'BANYAN_ADMIN_PASSWORD', 'PAYMENTS_SERVICE_TOKEN', 'PRODUCTS_SERVICE_TOKEN'] },
 } as const;
 
 export const NAMES = {
@@ -163,6 +163,7 @@ const smtpEnv = (values: Values): IEnvVar[] => [value('SMTP_HOST', values.smtp.h
 const otelEnv = (name: string): IEnvVar[] => [value('OTEL_SERVICE_NAME', `banyan-${name}`), value('OTEL_EXPORTER_OTLP_ENDPOINT', `http://${NAMES.collector}:4318`)];
 const adminToken = () => secret('BANYAN_ADMIN_TOKEN', SECRETS.app, 'BANYAN_ADMIN_TOKEN');
 const paymentsToken = () => secret('PAYMENTS_SERVICE_TOKEN', SECRETS.app, 'PAYMENTS_SERVICE_TOKEN');
+const productsToken = () => secret('PRODUCTS_SERVICE_TOKEN', SECRETS.app, 'PRODUCTS_SERVICE_TOKEN');
 const url = (service: string, port: number) => `http://banyan-${service}:${port}`;
 
 // One Node event loop uses about one core at most (docs/benchmarks.md): a limit of 1 CPU costs
@@ -234,6 +235,7 @@ export function processes(values: Values): Process[] {
         value('MONOLITH_URL', url('monolith', 3000)),
         value('USERS_SERVICE_URL', url('users-service', 3101)),
         value('PRODUCTS_SERVICE_URL', url('products-service', 3102)),
+        value('ORDERS_SERVICE_URL', url('orders-service', 3103)),
         value('PAYMENTS_SERVICE_URL', url('payments-service', 3104)),
         value('NOTIFICATIONS_SERVICE_URL', url('notifications-service', 3105)),
         value('ANALYTICS_SERVICE_URL', url('analytics-service', 3106)),
@@ -254,7 +256,21 @@ export function processes(values: Values): Process[] {
     },
     // Its keys and throttle counts are the monolith's users schema (ADR 0333); TRUST_PROXY as the monolith's.
     service('users-service', 3101, [value('TRUST_PROXY', values.trustProxy)]),
-    service('products-service', 3102),
+    service('products-service', 3102, [productsToken()]),
+    // Its checkout saga follows the routing table to reach products and payments (ADR 0314).
+    service(
+      'orders-service',
+      3103,
+      [
+        value('GATEWAY_ADMIN_URL', `http://${NAMES.gatewayAdmin}:8081`),
+        adminToken(),
+        value('PRODUCTS_SERVICE_URL', url('products-service', 3102)),
+        productsToken(),
+        value('PAYMENTS_SERVICE_URL', url('payments-service', 3104)),
+        paymentsToken(),
+      ],
+      true,
+    ),
     service('payments-service', 3104, [paymentsToken()]),
     service('notifications-service', 3105, [...smtpEnv(values), value('GATEWAY_ADMIN_URL', `http://${NAMES.gatewayAdmin}:8081`), adminToken()], true),
     service('analytics-service', 3106),

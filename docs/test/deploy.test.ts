@@ -10,6 +10,7 @@ import { relayConfigSchema } from '../../packages/relay/src/config';
 import { productsServiceEnv } from '../../extracted/products-service/src/config';
 import { usersServiceEnv } from '../../extracted/users-service/src/config';
 import { paymentsServiceEnv } from '../../extracted/payments-service/src/config';
+import { ordersServiceEnv } from '../../extracted/orders-service/src/config';
 import { notificationsServiceEnv } from '../../extracted/notifications-service/src/config';
 import { analyticsServiceEnv } from '../../extracted/analytics-service/src/config';
 import { declarationProblems, declarationVariables, READS_DECLARATION } from './support/declaration';
@@ -45,6 +46,7 @@ const SCHEMAS: Record<string, z.ZodObject<z.ZodRawShape>> = {
   'extracted/users-service/dist/main.js': z.object(usersServiceEnv),
   'extracted/products-service/dist/main.js': z.object(productsServiceEnv),
   'extracted/payments-service/dist/main.js': z.object(paymentsServiceEnv),
+  'extracted/orders-service/dist/main.js': z.object(ordersServiceEnv),
   'extracted/notifications-service/dist/main.js': z.object(notificationsServiceEnv),
   'extracted/analytics-service/dist/main.js': z.object(analyticsServiceEnv),
 };
@@ -57,6 +59,7 @@ const HEALTH: Record<string, { port: string; servedBy: string; marker: RegExp }>
   'extracted/users-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
   'extracted/products-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
   'extracted/payments-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
+  'extracted/orders-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
   'extracted/notifications-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
   'extracted/analytics-service/dist/main.js': { port: 'PORT', servedBy: 'packages/service-kit/src/service.ts', marker: /createHttpApp\(/ },
 };
