@@ -53,7 +53,8 @@ export default defineMigration({
     },
     products: {
       prefixes: ['/api/products'],
-      service: service('products', 3102),
+      // The orders service's credential at the stock API (ADR 0314), shared with the orders service.
+      service: service('products', 3102, ['PRODUCTS_SERVICE_TOKEN']),
       compare: opaqueCursor,
       // Stock reservations and their releases, the orders side's door across the split (ADR 0302).
       internal: ['internal', 'reservations', 'releases'],
@@ -63,7 +64,8 @@ export default defineMigration({
     },
     orders: {
       prefixes: ['/api/orders'],
-      service: service('orders', 3103),
+      // Its checkout saga's credentials at the products and payments services (ADR 0314).
+      service: service('orders', 3103, ['PRODUCTS_SERVICE_TOKEN', 'PAYMENTS_SERVICE_TOKEN']),
       // An order's lines, and the lines of each order in a list, have no defined order.
       compare: { ignore: ['/nextCursor'], unordered: ['/items', '/items/*/items'] },
       internal: ['internal'],
