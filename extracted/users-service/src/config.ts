@@ -21,9 +21,10 @@ export const usersServiceEnv = {
   /**
    * Where the signing keys and the throttle counts live: the monolith's database, whose users
    * schema both sides share for the length of the migration (ADR 0333). The monolith creates and
-   * migrates it; the service never does.
+   * migrates it; the service never does. Unset: the monolith's own, MONOLITH_DATABASE.
    */
-  USERS_KEY_STORE_DATABASE: z.string().default('banyan_monolith'),
+  USERS_KEY_STORE_DATABASE: z.string().optional(),
+  MONOLITH_DATABASE: z.string().default('banyan_monolith'),
   TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
   /** Whose X-Forwarded-For names the client the throttle counts (ADR 0331): the gateway's network where it is not loopback. */
   TRUST_PROXY: z

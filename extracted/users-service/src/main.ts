@@ -7,7 +7,7 @@ import { loadUsersServiceConfig } from './config';
 
 void runService(SERVICE_NAME, () => loadUsersServiceConfig(), (parts, config) => {
   // Not created if missing, never migrated here: the key store is the monolith's users schema (ADR 0333).
-  const keyStore = createKnex(databaseConnection(config, config.USERS_KEY_STORE_DATABASE));
+  const keyStore = createKnex(databaseConnection(config, config.USERS_KEY_STORE_DATABASE ?? config.MONOLITH_DATABASE));
   onShutdown('key store pool', () => keyStore.destroy());
   return defineUsersService(parts, usersServiceOptions(config, keyStore));
 });
