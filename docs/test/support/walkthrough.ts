@@ -269,8 +269,9 @@ export interface RunResult {
 /**
  * Run one block in a fresh bash, as a reader would in their terminal: the exported variables of
  * earlier blocks carry over (kept in a file between blocks), stderr is interleaved with stdout.
+ * `cwd`: where the reader stands (docs/adopt.md's blocks run in the example project).
  */
-export function runBlock(block: Block, env: NodeJS.ProcessEnv, stateFile: string, timeoutMs: number): RunResult {
+export function runBlock(block: Block, env: NodeJS.ProcessEnv, stateFile: string, timeoutMs: number, cwd = ROOT): RunResult {
   const script = [
     `[ -f ${JSON.stringify(stateFile)} ] && source ${JSON.stringify(stateFile)}`,
     `trap 'export -p > ${JSON.stringify(stateFile)}' EXIT`,
@@ -278,6 +279,6 @@ export function runBlock(block: Block, env: NodeJS.ProcessEnv, stateFile: string
     'set -o pipefail',
     block.code,
   ].join('\n');
-  const res = spawnSync('bash', ['-c', script], { cwd: ROOT, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
+  const res = spawnSync('bash', ['-c', script], { cwd, env, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 });
   return { status: res.status ?? -1, output: `${res.stdout ?? ''}${res.error ? `\n[${res.error.message}]` : ''}` };
 }
