@@ -22,6 +22,8 @@ export interface LibrarySystem {
   databases: { library: string; books: string };
   token: string;
   log: string;
+  /** The test's own values → what a reader on the defaults sees (docs/adopt.md's outputs). */
+  substitutions: Array<[string, string]>;
   /** `banyan <args>` as the adopter runs it: the installed bin, in the example's directory. */
   banyan(args: string[]): Promise<{ status: number; output: string }>;
   stop(): Promise<void>;
@@ -68,6 +70,10 @@ export async function startLibrary(): Promise<LibrarySystem> {
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_ADMIN_PORT: String(adminPort),
     LOG_LEVEL: 'warn',
+    // What docs/adopt.md asks the reader to export.
+    GATEWAY: url(gatewayPort),
+    // Node 24 first: `npx banyan` and the page's `node` are the toolchain's, not the machine's.
+    PATH: `${path.dirname(process.execPath)}:${process.env.PATH}`,
   };
   for (const k of ['NODE_OPTIONS', 'JEST_WORKER_ID', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'DATABASE_URL', 'PORT']) delete env[k];
   for (const database of Object.values(databases)) await ensureDatabase(testConnection(database));
@@ -112,5 +118,16 @@ export async function startLibrary(): Promise<LibrarySystem> {
       child.stderr.on('data', (d: Buffer) => (output += d.toString()));
       child.on('close', (code) => resolve({ status: code ?? -1, output }));
     });
-  return { env, gateway: url(gatewayPort), admin: url(adminPort), monolith: url(monolithPort), service: url(servicePort), databases, token, log, banyan, stop };
+  const substitutions: Array<[string, string]> = [
+    [databases.library, 'library'],
+    [databases.books, 'library_books'],
+    [databases.gateway, 'library_gateway'],
+    [namespace, ''],
+    [token, '<token>'],
+    [`:${monolithPort}`, ':4000'],
+    [`:${servicePort}`, ':4100'],
+    [`:${gatewayPort}`, ':8080'],
+    [`:${adminPort}`, ':8081'],
+  ];
+  return { env, gateway: url(gatewayPort), admin: url(adminPort), monolith: url(monolithPort), service: url(servicePort), databases, token, log, substitutions, banyan, stop };
 }
