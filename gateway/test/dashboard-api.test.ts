@@ -152,7 +152,7 @@ describe('Dashboard data endpoints', () => {
 
   test("POST /verify/:domain runs banyan verify's comparison and GET /verify keeps the result with its time", async () => {
     const before = (await gw.adminApi.get('/verify')).body;
-    expect(before).toEqual({ domains: ['products', 'payments', 'notifications'], running: [], results: {} });
+    expect(before).toEqual({ domains: ['users', 'products', 'payments', 'notifications'], running: [], results: {} });
 
     const res = await fetch(`${gw.adminUrl}/verify/products`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(res.status).toBe(200);
@@ -169,9 +169,9 @@ describe('Dashboard data endpoints', () => {
     const post = (domain: string) => fetch(`${gw.adminUrl}/verify/${domain}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     const payments = await (await post('payments')).json();
     expect(payments).toMatchObject({ domain: 'payments', target: MISSING, compared: 0, error: expect.stringContaining('not created') });
-    const users = await post('users');
-    expect(users.status).toBe(404);
-    expect(((await users.json()) as any).code).toBe('GATEWAY.NO_SYNC_SPEC');
+    const analytics = await post('analytics');
+    expect(analytics.status).toBe(404);
+    expect(((await analytics.json()) as any).code).toBe('GATEWAY.NO_SYNC_SPEC');
     expect((await post('bananas')).status).toBe(400);
   });
 
@@ -186,7 +186,7 @@ describe('Dashboard data endpoints', () => {
 describe('Dashboard configuration', () => {
   test("By default it shows the monolith's outbox and those of the extracted domains, with the verify overrides applied", () => {
     const outboxes = (env: Record<string, string>) => outboxDatabases(loadGatewayConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN, ...env }), topologyOf(shopMigration(env)));
-    expect(outboxes({})).toEqual(['banyan_monolith', 'banyan_products', 'banyan_payments', 'banyan_notifications']);
+    expect(outboxes({})).toEqual(['banyan_monolith', 'banyan_users', 'banyan_products', 'banyan_payments', 'banyan_notifications']);
     expect(outboxes({ PRODUCTS_DATABASE: 'p2' })).toContain('p2');
     expect(outboxes({ MONOLITH_DATABASE: 'm2' })[0]).toBe('m2');
     expect(outboxes({ GATEWAY_OUTBOX_DATABASES: 'a,b' })).toEqual(['a', 'b']);
