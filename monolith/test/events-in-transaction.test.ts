@@ -57,10 +57,12 @@ test('Every event is written in the transaction that made the change it describe
   // Every type this flow can write is checked below: each is the latest event of some aggregate,
   // except order.created, which is written when the order is settled, with order.confirmed or
   // order.cancelled (a failed order never happened for subscribers): it is checked against the
-  // row of each order that settlement left as it was (not cancelled later by the customer).
-  expect(new Set([...[...latest.values()].map((l) => l.type), 'order.created'])).toEqual(
+  // row of each order that settlement left as it was (not cancelled later by the customer); and
+  // user.registered, written with user.account_changed in the registration's transaction (checked
+  // against that event's transaction below).
+  expect(new Set([...[...latest.values()].map((l) => l.type), 'order.created', 'user.registered'])).toEqual(
     new Set([
-      'user.registered', 'product.created', 'product.updated', 'product.stock_changed',
+      'user.registered', 'user.account_changed', 'product.created', 'product.updated', 'product.stock_changed',
       'order.created', 'order.confirmed', 'order.cancelled', 'payment.captured', 'payment.declined', 'payment.refunded', 'notification.sent',
     ]),
   );
@@ -83,6 +85,17 @@ test('Every event is written in the transaction that made the change it describe
       [id, subject],
     );
     if (rows.length !== 1 || !rows[0].same) mismatched.push(`order.created ${subject} (orders.orders): ${rows.length ? 'another transaction' : 'no row'}`);
+  }
+  // Each registration's user.registered and its first user.account_changed share one transaction.
+  const registrations = events.filter((e) => e.type === 'user.registered');
+  expect(registrations.length).toBeGreaterThanOrEqual(2);
+  for (const registered of registrations) {
+    const { rows } = await h.db.knex.raw<{ rows: Array<{ same: boolean }> }>(
+      `SELECT r.txid = c.txid AS same FROM outbox.events r, outbox.events c
+        WHERE r.id = ? AND c.aggregate_id = r.aggregate_id AND c.type = 'user.account_changed' AND c.sequence = r.sequence + 1`,
+      [registered.id],
+    );
+    if (rows.length !== 1 || !rows[0].same) mismatched.push(`user.registered ${registered.subject}: ${rows.length ? 'another transaction' : 'no account_changed after it'}`);
   }
   expect(mismatched).toEqual([]);
   expect(latest.size).toBeGreaterThanOrEqual(10);
