@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { installBanyan, EXAMPLE } from '../../examples/library/test/support/install';
 import { startLibrary, type LibrarySystem } from '../../examples/library/test/support/system';
@@ -71,3 +71,12 @@ test('docs/adopt.md: every command runs in examples/library and prints what the 
     );
   }
 }, 240_000);
+
+test("docs/adopt.md: every ```js excerpt is the example's code, line for line", () => {
+  const files = ['monolith', 'books-service'].flatMap((dir) => readdirSync(path.join(EXAMPLE, dir)).filter((f) => f.endsWith('.js')).map((f) => path.join(EXAMPLE, dir, f)));
+  const code = new Set(files.flatMap((f) => readFileSync(f, 'utf8').split('\n').map((l) => l.trim())));
+  const excerpts = [...readFileSync(PAGE, 'utf8').matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]);
+  expect(excerpts.length).toBeGreaterThan(0);
+  const missing = excerpts.flatMap((e) => e.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !code.has(l)));
+  expect(missing).toEqual([]);
+});
