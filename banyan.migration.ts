@@ -4,6 +4,7 @@ import { orderScenarios } from './migration/parity/orders.ts';
 import { paymentScenarios } from './migration/parity/payments.ts';
 import { productScenarios } from './migration/parity/products.ts';
 import { userScenarios } from './migration/parity/users.ts';
+import { analyticsFigures } from './migration/sync/analytics.ts';
 import { notificationsTables } from './migration/sync/notifications.ts';
 import { paymentsTables } from './migration/sync/payments.ts';
 import { productsTables } from './migration/sync/products.ts';
@@ -93,6 +94,8 @@ export default defineMigration({
       prefixes: ['/api/analytics'],
       service: service('analytics', 3106),
       internal: ['internal'],
+      // No tables to copy: the service's read models are rebuilt from the event history (ADR 0110).
+      projection: { schema: 'analytics', sourceSchema: 'analytics', figures: analyticsFigures },
     },
   },
 });

@@ -106,7 +106,7 @@ export async function publishEvents(namespace: string, events: EventEnvelope[]):
  */
 export async function applyToModule(knex: Knex, events: EventEnvelope[]): Promise<void> {
   const seen = new Set<string>();
-  const lanes: EventEnvelope[][] = [[], [], [], []];
+  const lanes: EventEnvelope[][] = Array.from({ length: 8 }, () => []);
   for (const event of events) {
     if (seen.has(event.id)) continue;
     seen.add(event.id);

@@ -3,8 +3,8 @@ import { migrationSchema } from './schema';
 
 /**
  * The declaration's JSON Schema, for editors (`"$schema": "./node_modules/@banyan/migration/banyan.migration.schema.json"`).
- * It describes what a file may hold, so defaults are optional. A data spec's `batch` function has
- * no JSON form and is left out; cross-field rules (prefixes that overlap) are checked only by the loader.
+ * It describes what a file may hold, so defaults are optional. A data spec's `batch` function and a
+ * projection's `figures` have no JSON form and are left out; cross-field rules (prefixes that overlap) are checked only by the loader.
  */
 export function migrationJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(migrationSchema, {
@@ -12,6 +12,7 @@ export function migrationJsonSchema(): Record<string, unknown> {
     unrepresentable: 'any',
     override: ({ jsonSchema }) => {
       if (jsonSchema.properties && 'batch' in jsonSchema.properties) delete jsonSchema.properties.batch;
+      if (jsonSchema.properties && 'figures' in jsonSchema.properties) delete jsonSchema.properties.figures;
     },
   });
   return { ...schema, title: 'Banyan migration declaration', description: 'banyan.migration.json: the domains of a strangler-fig migration. See @banyan/migration\'s README.' };

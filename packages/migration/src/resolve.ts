@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Scenario } from '@banyan/parity';
 import type { DeclarationProblem } from './errors';
-import { httpUrl, type CompareRules, type ParsedMigration, type StickyKey, type TableSyncSpec } from './schema';
+import { httpUrl, type CompareRules, type FiguresFunction, type ParsedMigration, type StickyKey, type TableSyncSpec } from './schema';
 import { defaultRuleName, type RuleMethod } from './routes';
 
 /** Where one side of a domain runs, with the environment's overrides applied. */
@@ -23,6 +23,16 @@ export interface DataSpec {
   tables: TableSyncSpec[];
 }
 
+/** A projection domain's rebuild and verify spec, its databases resolved. */
+export interface ProjectionSpec {
+  domain: string;
+  sourceDatabase: string;
+  targetDatabase: string;
+  schema: string;
+  sourceSchema: string;
+  figures?: FiguresFunction;
+}
+
 export interface RouteRule {
   name: string;
   method: RuleMethod;
@@ -39,6 +49,7 @@ export interface Domain {
   /** The domain's route rules, each named (ADR 0213); empty when it declares none. */
   routes: RouteRule[];
   data?: DataSpec;
+  projection?: ProjectionSpec;
   /** Each scenario with its `domain` filled in; empty when the domain declares none. */
   parity: { scenarios: Scenario[] };
 }
@@ -88,6 +99,13 @@ export function resolveMigration(parsed: ParsedMigration, file: string, env: Nod
       if (!targetDatabase) problems.push({ path: `${at}.data.targetDatabase`, reason: `is required when ${at}.service.database is not declared` });
       data = { domain: name, sourceDatabase: sourceDatabase ?? '', targetDatabase: targetDatabase ?? '', tables: declared.data.tables };
     }
+    let projection: ProjectionSpec | undefined;
+    if (declared.projection) {
+      const { sourceDatabase = monolith.database, targetDatabase = service.database, schema, sourceSchema, figures } = declared.projection;
+      if (!sourceDatabase) problems.push({ path: `${at}.projection.sourceDatabase`, reason: 'is required when monolith.database is not declared' });
+      if (!targetDatabase) problems.push({ path: `${at}.projection.targetDatabase`, reason: `is required when ${at}.service.database is not declared` });
+      projection = { domain: name, sourceDatabase: sourceDatabase ?? '', targetDatabase: targetDatabase ?? '', schema, sourceSchema, ...(figures ? { figures } : {}) };
+    }
     const scenarios = (declared.parity?.scenarios ?? []).map((scenario, i): Scenario => {
       if (scenario.domain !== undefined && scenario.domain !== name) {
         problems.push({ path: `${at}.parity.scenarios[${i}].domain`, reason: `is "${scenario.domain}", but the scenario is declared under domain "${name}"` });
@@ -103,6 +121,7 @@ export function resolveMigration(parsed: ParsedMigration, file: string, env: Nod
       internal: declared.internal,
       routes: declared.routes.map((r) => ({ name: r.name ?? defaultRuleName(r.method, r.path), method: r.method, path: r.path })),
       ...(data ? { data } : {}),
+      ...(projection ? { projection } : {}),
       parity: { scenarios },
     };
   }

@@ -136,6 +136,28 @@ export const dataSchema = z.strictObject({
   tables: z.array(tableSchema).min(1, 'must list at least one table'),
 });
 
+/**
+ * One side's figures for `banyan verify` of a projection: rows each with a string `key` (a day, a
+ * product …) and the values to compare, computed from `schema` (the monolith module's, or the live
+ * projection version's) over [from, to]. Typed loosely like BatchFunction: the tool passes its knex.
+ */
+export type FiguresFunction = (db: any, side: 'source' | 'target', range: { from: string; to: string; schema: string }) => Promise<Array<{ key: string } & Record<string, unknown>>>;
+
+/**
+ * A domain whose service owns no data, only read models built from events: `banyan backfill`
+ * rebuilds a new projection version from the event history and lets it take over (ADR 0110).
+ */
+export const projectionSchema = z.strictObject({
+  schema: z.string().regex(IDENTIFIER, 'must be a schema name (letters, digits, _)').describe("The schema in the service's database holding projection_versions."),
+  sourceSchema: z.string().regex(IDENTIFIER, 'must be a schema name (letters, digits, _)').describe("The monolith module's schema, for verify."),
+  sourceDatabase: databaseName.optional(),
+  targetDatabase: databaseName.optional(),
+  figures: z
+    .custom<FiguresFunction>((value) => typeof value === 'function', 'must be a function (db, side, { from, to, schema }) => Promise<rows with a key>')
+    .optional()
+    .describe('What verify compares between the two sides over a date range (a TypeScript declaration only: a function).'),
+});
+
 export const domainSchema = z.strictObject({
   prefixes: z
     .array(prefixSchema)
@@ -162,6 +184,9 @@ export const domainSchema = z.strictObject({
     .default(() => [])
     .describe('Route rules: a method and path pattern each, which the gateway can switch apart from the rest of the domain (mode "inherit" until changed).'),
   data: dataSchema.optional().describe("How backfill, verify and sync copy and compare the domain's tables between the two databases."),
+  projection: projectionSchema
+    .optional()
+    .describe('A domain of read models built from events: backfill rebuilds a projection version from the event history, verify compares figures.'),
   parity: z
     .strictObject({ scenarios: z.array(scenarioSchema) })
     .optional()

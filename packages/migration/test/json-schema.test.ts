@@ -9,14 +9,16 @@ describe('The JSON Schema for editors', () => {
     expect(committed).toBe(migrationJsonSchemaText());
   });
 
-  it('When an editor reads it, then defaults are optional, a table has no batch function, and the package exports the file', () => {
+  it('When an editor reads it, then defaults are optional, a table has no batch function, a projection no figures function, and the package exports the file', () => {
     const schema = migrationJsonSchema() as { required: string[]; $defs?: unknown; properties: { domains: { additionalProperties: { properties: Record<string, unknown> } } } };
     const domain = schema.properties.domains.additionalProperties;
     const table = JSON.stringify(domain.properties.data);
     const manifest = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8'));
 
     expect(schema.required).toEqual(['name', 'domains']);
-    expect(Object.keys(domain.properties)).toEqual(['prefixes', 'service', 'stickyKey', 'compare', 'internal', 'routes', 'data', 'parity']);
+    expect(Object.keys(domain.properties)).toEqual(['prefixes', 'service', 'stickyKey', 'compare', 'internal', 'routes', 'data', 'projection', 'parity']);
+    expect(JSON.stringify(domain.properties.projection)).toContain('"sourceSchema"');
+    expect(JSON.stringify(domain.properties.projection)).not.toContain('"figures"');
     expect(table).toContain('"aggregateType"');
     expect(table).not.toContain('"batch"');
     expect(manifest.exports['./banyan.migration.schema.json']).toBe('./banyan.migration.schema.json');

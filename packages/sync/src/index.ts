@@ -13,3 +13,4 @@ export {
   type ProjectionState,
   type ProjectionVersion,
 } from './projection';
+export { rebuildProjection, verifyFigures, type RebuildProgress } from './figures';

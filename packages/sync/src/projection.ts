@@ -65,8 +65,14 @@ export async function projectionVersions(db: Knex, schema: string): Promise<Proj
  * under a read, while the version's own progress updates (no key change) do not wait for reads.
  */
 export async function liveProjection(trx: Knex.Transaction, schema: string): Promise<ProjectionVersion | undefined> {
-  const { rows } = await trx.raw<{ rows: Row[] }>(`SELECT * FROM ${table(schema)} WHERE state = 'live' FOR KEY SHARE`);
-  return rows[0] && toVersion(schema, rows[0]);
+  // A read that waited on a swap in flight finds its live row no longer live, and cannot see the
+  // new one (its statement's snapshot predates the swap): it finds nothing. Asked again, a new
+  // snapshot (READ COMMITTED) sees the new live version. Found by the rebuild test's watcher.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const { rows } = await trx.raw<{ rows: Row[] }>(`SELECT * FROM ${table(schema)} WHERE state = 'live' FOR KEY SHARE`);
+    if (rows[0]) return toVersion(schema, rows[0]);
+  }
+  return undefined;
 }
 
 /**
