@@ -18,8 +18,8 @@ import { matches, normalise, parsePage, ROOT, runBlock } from './support/walkthr
  * defaults before comparing).
  */
 const PAGE = path.join(ROOT, 'docs/adopt.md');
-/** As WALKTHROUGH_UPDATE: write what a run printed into the blocks that did not match, for a person to read. */
-const UPDATE = process.env.ADOPT_UPDATE === '1';
+/** The walkthrough's switch (CI unsets it): write what a run printed into the blocks that did not match, for a person to read. */
+const UPDATE = process.env.WALKTHROUGH_UPDATE === '1';
 
 let system: LibrarySystem | undefined;
 const updates: Array<{ line: number; output: string }> = [];
