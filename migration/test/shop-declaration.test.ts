@@ -12,6 +12,7 @@ import { paymentScenarios } from '../parity/payments';
 import { productScenarios } from '../parity/products';
 import { userScenarios } from '../parity/users';
 import { notificationsTables } from '../sync/notifications';
+import { ordersTables } from '../sync/orders';
 import { paymentsTables } from '../sync/payments';
 import { productsTables } from '../sync/products';
 import { usersTables } from '../sync/users';
@@ -50,7 +51,7 @@ const URL_VARIABLES: Record<string, [string, string]> = {
   analytics: ['ANALYTICS_SERVICE_URL', 'http://127.0.0.1:3106'],
 };
 /** The shop's tables (migration/sync/) and scenarios (migration/parity/), which the declaration imports. */
-const tables: Record<string, unknown> = { users: usersTables, products: productsTables, payments: paymentsTables, notifications: notificationsTables };
+const tables: Record<string, unknown> = { users: usersTables, products: productsTables, orders: ordersTables, payments: paymentsTables, notifications: notificationsTables };
 const SCENARIOS: Record<string, Scenario[]> = { users: userScenarios, products: productScenarios, orders: orderScenarios, payments: paymentScenarios, notifications: notificationScenarios };
 
 describe("The shop's declaration agrees with the gateway's hard-coded tables", () => {
@@ -106,7 +107,7 @@ describe("The shop's declaration agrees with the gateway's hard-coded tables", (
       if (!tables[domain]) expect(data).toBeUndefined();
       else expect(data).toEqual({ domain, sourceDatabase: 'banyan_monolith', targetDatabase: `banyan_${domain}`, tables: tables[domain] });
     }
-    expect(DOMAINS.filter((d) => migration.domains[d].data)).toEqual(['users', 'products', 'payments', 'notifications']);
+    expect(DOMAINS.filter((d) => migration.domains[d].data)).toEqual(['users', 'products', 'orders', 'payments', 'notifications']);
 
     // What engine-connect.ts does: MONOLITH_DATABASE and <DOMAIN>_DATABASE replace the spec's names.
     const env = { MONOLITH_DATABASE: 'other_monolith', PRODUCTS_DATABASE: 'other_products' };
@@ -129,7 +130,7 @@ describe("The shop's declaration agrees with the gateway's hard-coded tables", (
 
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toEqual(
-      DOMAINS.map((d) => [d, (SCENARIOS[d] ?? []).length, d === 'notifications']),
+      DOMAINS.map((d) => [d, (SCENARIOS[d] ?? []).length, d === 'notifications' || d === 'orders']),
     );
   });
 });

@@ -11,6 +11,7 @@ import { stockReleases } from './data/stock-releases';
 import type { OrdersDeps } from './domain/deps';
 import { sweepSagas, type SweepReport } from './domain/recover-sagas';
 import { orderEvents } from './events/publish';
+import { orderSyncSubscriptions } from './events/sync';
 import { ordersRouter } from './http/routes';
 import { paymentsDoor, productsDoor, type DoorOptions } from './remote/doors';
 
@@ -62,7 +63,8 @@ export function ordersDefinition(parts: ServiceParts, options: OrdersServiceOpti
     domain: 'orders',
     schemas: [{ schema: ORDERS_SCHEMA, migrations }],
     router: ordersRouter(deps, parts.verifier),
-    subscriptions: [],
+    // Keeps this database current with orders the monolith takes (before the switch, or after a switch back).
+    subscriptions: orderSyncSubscriptions({ consumer: 'orders-service-sync', from: 'monolith' }),
     sweep,
     async start() {
       await options.routing.refresh();

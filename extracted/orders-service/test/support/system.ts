@@ -53,6 +53,8 @@ export interface OrdersProcess {
 }
 
 export interface OrdersSystem {
+  /** The RabbitMQ namespace of this file's exchanges and queues. */
+  namespace: string;
   orders: OrdersProcess;
   products: { db: TestDatabase; served: Served; api: ReturnType<typeof http>; close(): Promise<void>; revive(): Promise<void> };
   payments: PaymentsServiceHarness;
@@ -145,6 +147,7 @@ export async function startOrdersSystem(label: string, env: Record<string, strin
     const productsApi = () => http(productsServed.url);
     let sku = 0;
     return {
+      namespace,
       orders,
       products: {
         db: productsDb,

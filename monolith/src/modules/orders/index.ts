@@ -8,6 +8,7 @@ import type { OrdersDeps } from './domain/deps';
 import type { Order, OrderItem, OrderStatus } from './domain/order';
 import { reconcileOrders, type ReconcileReport } from './domain/reconcile-orders';
 import { orderEvents } from './events/publish';
+import { orderSyncSubscriptions } from './events/sync';
 import { ordersRouter } from './http/routes';
 import { promClient, registerOnce, scrapedGauge } from '@banyan/telemetry';
 
@@ -57,6 +58,8 @@ export function createOrdersModule(ctx: ModuleContext, doors: { products: Produc
     schema: { schema: ORDERS_SCHEMA, migrations },
     router: ordersRouter(deps, ctx.verifier),
     subscriptions: [],
+    // Orders the extracted service takes reach this database as its events (ADR 0314).
+    syncSubscriptions: orderSyncSubscriptions({ consumer: 'orders-sync', from: 'orders-service' }),
     api: { reconcile },
     async start() {
       removeGauge = unreconciled.add(`orders:${ctx.config.MONOLITH_DATABASE}`, async (set) => {

@@ -72,4 +72,22 @@ export const migrations: Migration[] = [
       await knex.raw('DROP TABLE orders.idempotency_keys');
     },
   },
+  {
+    // Two-way sync while orders is extracted (ADR 0314, as ADR 0301 for products): each row holds
+    // the outbox sequence of the event that last changed it, so a late or repeated event never
+    // rolls it back. A line gets a one-column key, `<order id>:<line>`, for backfill and verify,
+    // which page through a table by one key; lines never change, so their version stays 0.
+    name: '004_version',
+    async up(knex) {
+      await knex.raw(`
+        ALTER TABLE orders.orders ADD COLUMN version bigint NOT NULL DEFAULT 0;
+        ALTER TABLE orders.order_items ADD COLUMN item_key text, ADD COLUMN version bigint NOT NULL DEFAULT 0;
+        UPDATE orders.order_items SET item_key = order_id::text || ':' || line::text;
+        ALTER TABLE orders.order_items ALTER COLUMN item_key SET NOT NULL, ADD CONSTRAINT order_items_item_key UNIQUE (item_key);
+      `);
+    },
+    async down(knex) {
+      await knex.raw('ALTER TABLE orders.order_items DROP COLUMN item_key, DROP COLUMN version; ALTER TABLE orders.orders DROP COLUMN version');
+    },
+  },
 ];

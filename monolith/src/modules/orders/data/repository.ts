@@ -49,7 +49,7 @@ export const ordersRepository = {
       .insert({ id: o.id, user_id: o.userId, customer_email: o.customerEmail, status: o.status, total_cents: o.totalCents })
       .returning('*');
     await trx('orders.order_items').insert(
-      o.items.map((item, line) => ({ order_id: o.id, line, product_id: item.productId, quantity: item.quantity, price_cents: item.priceCents })),
+      o.items.map((item, line) => ({ order_id: o.id, line, item_key: `${o.id}:${line}`, product_id: item.productId, quantity: item.quantity, price_cents: item.priceCents })),
     );
     return toOrder(row, o.items);
   },
@@ -98,6 +98,45 @@ export const ordersRepository = {
       .groupBy('status')
       .select('status', db.raw('count(*) AS count'));
     return rows.map((r) => ({ status: r.status, count: Number(r.count) }));
+  },
+
+  /**
+   * Apply the other side's `order.created` (two-way sync): the order with its lines, if this side
+   * does not hold a newer version of it. Returns whether anything changed.
+   */
+  async applyCreated(trx: Knex.Transaction, o: Omit<Order, 'paymentId'>, version: number): Promise<boolean> {
+    const row = { id: o.id, user_id: o.userId, customer_email: o.customerEmail, status: o.status, total_cents: o.totalCents, created_at: o.createdAt, version };
+    const changed = await trx.raw(
+      `INSERT INTO orders.orders AS t (id, user_id, customer_email, status, total_cents, created_at, version)
+       VALUES (:id, :user_id, :customer_email, :status, :total_cents, :created_at, :version)
+       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, version = EXCLUDED.version, updated_at = now() WHERE t.version < EXCLUDED.version`,
+      row,
+    );
+    await trx('orders.order_items')
+      .insert(o.items.map((item, line) => ({ order_id: o.id, line, item_key: `${o.id}:${line}`, product_id: item.productId, quantity: item.quantity, price_cents: item.priceCents })))
+      .onConflict('item_key')
+      .ignore();
+    return (changed.rowCount ?? 0) > 0;
+  },
+
+  /**
+   * Apply the other side's later status change (confirmed, cancelled) if newer. Throws while the
+   * order is not here yet: its `order.created` travels on another queue, and the consumer's retry
+   * applies this once it has arrived.
+   */
+  async applyStatus(trx: Knex.Transaction, id: string, status: OrderStatus, version: number, paymentId?: string): Promise<boolean> {
+    const row = await trx('orders.orders').where({ id }).forUpdate().first('version');
+    if (!row) throw new Error(`order ${id} not replicated yet; retrying`);
+    if (Number(row.version) >= version) return false;
+    await trx('orders.orders')
+      .where({ id })
+      .update({ status, version, updated_at: trx.fn.now(), ...(paymentId ? { payment_id: paymentId } : {}) });
+    return true;
+  },
+
+  /** The outbox sequence of the event that reported the row's last change: its version (two-way sync). */
+  async stamp(trx: Knex.Transaction, id: string, version: number): Promise<void> {
+    await trx('orders.orders').where({ id }).update({ version });
   },
 
   /** Compare-and-set on the status; undefined when the order was not in `from` any more. */
