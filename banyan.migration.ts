@@ -6,6 +6,7 @@ import { productScenarios } from './migration/parity/products.ts';
 import { userScenarios } from './migration/parity/users.ts';
 import { analyticsFigures } from './migration/sync/analytics.ts';
 import { notificationsTables } from './migration/sync/notifications.ts';
+import { ordersTables } from './migration/sync/orders.ts';
 import { paymentsTables } from './migration/sync/payments.ts';
 import { productsTables } from './migration/sync/products.ts';
 import { usersTables } from './migration/sync/users.ts';
@@ -70,6 +71,8 @@ export default defineMigration({
       // An order's lines, and the lines of each order in a list, have no defined order.
       compare: { ignore: ['/nextCursor'], unordered: ['/items', '/items/*/items'] },
       internal: ['internal'],
+      // Orders and their lines that events report; checkouts still running or failed stay put (ADR 0314).
+      data: { tables: ordersTables },
       parity: { scenarios: orderScenarios },
     },
     payments: {
