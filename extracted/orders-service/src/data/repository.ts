@@ -70,37 +70,6 @@ export const ordersRepository = {
   },
 
   /**
-   * Orders that failed mid-checkout and may hold money: `payment_failed` ones not reconciled yet,
-   * and `pending` ones nobody settled (the process died between charge and settle), each only
-   * once it has been left alone longer than a live checkout could take. Oldest first.
-   */
-  async toReconcile(db: Db, olderThanMs: number, limit: number): Promise<Order[]> {
-    const rows = await db('orders.orders')
-      .whereIn('status', ['pending', 'payment_failed'])
-      .whereNull('reconciled_at')
-      .where('updated_at', '<', db.raw(`now() - make_interval(secs => ?)`, [olderThanMs / 1000]))
-      .orderBy('updated_at')
-      .limit(limit);
-    return withItems(db, rows);
-  },
-
-  async markReconciled(db: Db, id: string, paymentId: string | undefined): Promise<void> {
-    await db('orders.orders')
-      .where({ id, status: 'payment_failed' })
-      .update({ reconciled_at: db.fn.now(), ...(paymentId ? { payment_id: paymentId } : {}) });
-  },
-
-  /** How many orders wait for the reconciler, by status (for the metric). */
-  async unreconciledCounts(db: Db): Promise<Array<{ status: OrderStatus; count: number }>> {
-    const rows: Array<{ status: OrderStatus; count: string }> = await db('orders.orders')
-      .whereIn('status', ['pending', 'payment_failed'])
-      .whereNull('reconciled_at')
-      .groupBy('status')
-      .select('status', db.raw('count(*) AS count'));
-    return rows.map((r) => ({ status: r.status, count: Number(r.count) }));
-  },
-
-  /**
    * Apply the other side's `order.created` (two-way sync): the order with its lines, if this side
    * does not hold a newer version of it. Returns whether anything changed.
    */

@@ -34,7 +34,7 @@ export function fingerprintOf(input: PlaceOrderInput): string {
  *
  * Only an order the customer can act on is kept under the key: a confirmed one and a declined one.
  * A checkout that ended before any order counted (validation, stock, payments unavailable: its
- * order, if any, is `payment_failed` and the reconciler makes sure it took no money) gives the key
+ * order, if any, is `payment_failed` and its saga makes sure it took no money) gives the key
  * back, so retrying with the same key tries again, as those answers invite.
  */
 export async function placeOrderOnce(deps: OrdersDeps, customer: Principal, input: PlaceOrderInput, key: string): Promise<OnceOutcome> {
@@ -83,8 +83,11 @@ async function replay(deps: OrdersDeps, customer: Principal, key: string, held: 
     await deps.keys.settle(deps.knex, customer.userId, key, 'declined', 'declined');
     return { error: OrderErrors.paymentDeclined(order.id, 'declined') };
   }
-  // Never written, `pending` or `payment_failed`: nothing was kept (the reconciler fails a pending
-  // order and makes sure it took no money), so the key is free again.
+  // Still `pending`: its saga has not ended (a door is down); the saga sweep confirms or
+  // compensates it, and until then the key stays in flight.
+  if (order?.status === 'pending') throw OrderErrors.idempotencyKeyInFlight();
+  // Never written, or `payment_failed`: nothing was kept (the saga compensated: stock back, charge
+  // cancelled), so the key is free again.
   await deps.keys.release(deps.knex, customer.userId, key, held.orderId);
   return undefined;
 }
