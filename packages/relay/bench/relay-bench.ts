@@ -9,6 +9,7 @@
  *   (c) Banyan's relay draining a backlog of BENCH_ROWS rows (default 50,000);
  * then the cost of tracing: the relay draining BENCH_TRACE_ROWS fresh rows with tracing off (no
  * SDK, as without the preload) and then with the SDK at 100 % sampling exporting over OTLP/HTTP.
+ * BENCH_HISTORY=1 runs every relay with the event history stream (ADR 0110), as the relay's main does.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -29,6 +30,7 @@ const NAIVE_ROWS = Number(process.env.BENCH_NAIVE_ROWS ?? 3_000);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const TRACE_ROWS = Number(process.env.BENCH_TRACE_ROWS ?? 20_000);
+const HISTORY_BYTES = process.env.BENCH_HISTORY === '1' ? 1_000_000_000 : undefined;
 const AGGREGATES = 1_000;
 const namespace = `bench.${randomBytes(3).toString('hex')}.`;
 const n = names(namespace);
@@ -118,6 +120,7 @@ async function banyanRelay(db: Awaited<ReturnType<typeof createTestDatabase>>, t
     namespace,
     batchSize: Number(process.env.BENCH_BATCH ?? 1_000),
     batchesInFlight: process.env.BENCH_IN_FLIGHT ? Number(process.env.BENCH_IN_FLIGHT) : undefined,
+    historyMaxBytes: HISTORY_BYTES,
     afterConfirm: (_rows, results) => {
       confirmed += results.filter((r) => r.ok).length;
       if (confirmed >= total) finished();
@@ -139,6 +142,7 @@ async function latency(db: Awaited<ReturnType<typeof createTestDatabase>>) {
     url: URL,
     logger,
     namespace,
+    historyMaxBytes: HISTORY_BYTES,
     afterConfirm: (rows, results) => {
       const now = performance.now();
       rows.forEach((row, i) => {
@@ -285,6 +289,7 @@ async function main() {
     console.log(`tracing 10 % ÷ off  = ${(tenth / untraced).toFixed(2)}  (goal ≥ 0.85: default sampling costs ≤ 15 %) ${tenth / untraced >= 0.85 ? 'met' : 'NOT met'}`);
   } finally {
     await channel.deleteQueue(queue).catch(() => undefined);
+    if (HISTORY_BYTES) await channel.deleteQueue(n.history).catch(() => undefined);
     for (const d of DOMAINS) await channel.deleteExchange(n.exchange(d)).catch(() => undefined);
     await connection.close().catch(() => undefined);
     await db.drop();
