@@ -140,4 +140,12 @@ test('When books switch to the service and back while four writers keep writing,
     await eventually(() => titles(db), { until: (held) => [...last].every(([id, title]) => held.get(id) === title), timeoutMs: 20_000 });
   }
   await expectOk(['verify', 'books']);
+  // Nothing was lost because each switch's fence came down on the sides' own evidence (the old
+  // side's outbox drained, the new side's counters past its events), not at its upper bound.
+  const metrics = await (await fetch(`${system.admin}/metrics`, { headers: { authorization: `Bearer ${system.token}` } })).text();
+  const fences = (outcome: string) =>
+    metrics.split('\n').filter((l) => l.startsWith('banyan_gateway_switch_fences_total{') && l.includes('domain="books"') && l.includes(`outcome="${outcome}"`) && !l.includes('rule=')).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  if (process.env.LIBRARY_SHOW) console.log(metrics.split('\n').filter((l) => l.includes('switch_fences_total')).join('\n'));
+  expect(fences('settled')).toBeGreaterThanOrEqual(2);
+  expect(fences('timeout')).toBe(0);
 }, 180_000);
