@@ -21,6 +21,8 @@ export interface UsersServiceOptions {
   tokenTtlSeconds: number;
   rotateAfterMs: number;
   announceMs: number;
+  /** How often the service reads its signing key again (default 30 s; tests shorten it with the announcement). */
+  rereadMs?: number;
   throttle: ThrottleLimits;
   /** The proxies whose X-Forwarded-For is believed (TRUST_PROXY); loopback when unset. */
   trustProxy?: string[];
@@ -38,6 +40,7 @@ export function defineUsersService(parts: ServiceParts, options: UsersServiceOpt
     rotateAfterMs: options.rotateAfterMs,
     announceMs: options.announceMs,
     tokenTtlMs: options.tokenTtlSeconds * 1000,
+    rereadMs: options.rereadMs,
   });
   const users: UsersContext = {
     knex: parts.knex,

@@ -32,6 +32,11 @@ export interface RotationPolicy {
   announceMs: number;
   /** How long a token lives: a retired key stays published this long after it stopped signing. */
   tokenTtlMs: number;
+  /**
+   * How often a process reads its signing key again (default 30 s): a rotation another process
+   * started reaches this one within it, so an announcement must be longer (ADR 0333).
+   */
+  rereadMs?: number;
 }
 
 /**
@@ -61,9 +66,9 @@ export function createKeyRing(keys: ReturnType<typeof signingKeysRepository>, lo
       if (!stored) throw new Error('no active signing key after inserting one');
       logger.info({ kid: stored.kid }, 'token signing key ready');
     }
-    // Read again at its planned retirement, and every REREAD_MS in case another instance rotated.
+    // Read again at its planned retirement, and every rereadMs in case another instance rotated.
     // Never in the past: this process's clock may run ahead of the database's, which decides.
-    const until = Math.max(Date.now() + 100, Math.min(Date.now() + REREAD_MS, stored.retiresAt ? stored.retiresAt.getTime() : Infinity));
+    const until = Math.max(Date.now() + 100, Math.min(Date.now() + (policy?.rereadMs ?? REREAD_MS), stored.retiresAt ? stored.retiresAt.getTime() : Infinity));
     return { kid: stored.kid, key: await importJWK(stored.privateJwk, SIGNING_ALG), until };
   };
 

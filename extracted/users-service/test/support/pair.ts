@@ -13,6 +13,8 @@ const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5
 export interface UsersSettings {
   tokenTtlSeconds: number;
   announceMs: number;
+  /** The service's signing-key reread period (the monolith keeps its 30 s). */
+  rereadMs?: number;
   loginFailuresPerAccount: number;
   loginAttemptsPerAddress: number;
 }
@@ -68,6 +70,7 @@ export async function startUsersPair(label: string, options: {
       tokenTtlSeconds: settings.tokenTtlSeconds,
       rotateAfterMs: mono.config.USERS_KEY_ROTATE_AFTER_MS,
       announceMs: settings.announceMs,
+      rereadMs: settings.rereadMs,
       throttle: {
         windowMs: mono.config.USERS_THROTTLE_WINDOW_MS,
         loginFailuresPerAccount: settings.loginFailuresPerAccount,
