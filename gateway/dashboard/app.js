@@ -42,6 +42,7 @@
     constructor(status, problem) {
       super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
       this.status = status;
+      this.problem = problem;
     }
   }
 
@@ -145,8 +146,9 @@
     }
   }
 
-  function confirmSwitch(text) {
+  function confirmSwitch(text, title = 'Send all traffic to one side?') {
     const dialog = $('#confirm');
+    $('#confirm-title').textContent = title;
     $('#confirm-text').textContent = text;
     return new Promise((resolve) => {
       dialog.addEventListener('close', () => resolve(dialog.returnValue === 'confirm'), { once: true });
@@ -179,7 +181,21 @@
     }
     message.textContent = 'Saving…';
     try {
-      const result = await api('PUT', `/routes/${domain}`, change);
+      let result;
+      try {
+        result = await api('PUT', `/routes/${domain}`, change);
+      } catch (err) {
+        // The preflight refused the side traffic would move to: show every failed check, and let
+        // the operator switch anyway (sent with force, audited as forced).
+        if (err.status !== 409 || !err.problem || err.problem.code !== 'GATEWAY.PREFLIGHT_FAILED') throw err;
+        const failed = err.problem.checks.filter((c) => !c.ok).map((c) => `• ${c.check}: ${c.detail}`);
+        const ok = await confirmSwitch(`The preflight of ${domain} → ${err.problem.side} failed:\n${failed.join('\n')}\nSwitch anyway? The change is audited as forced.`, 'Preflight failed');
+        if (!ok) {
+          message.textContent = `Not changed: preflight failed (${failed.length === 1 ? failed[0].slice(2) : `${failed.length} checks`}).`;
+          return;
+        }
+        result = await api('PUT', `/routes/${domain}`, { ...change, force: true });
+      }
       dirty.delete(domain);
       message.textContent = result.changed ? `Now ${mode === 'canary' ? `canary ${change.percent} %` : mode}.` : 'Already so.';
       renderRoutes({ source: 'database', routes: [result.route] });

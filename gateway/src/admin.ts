@@ -8,13 +8,15 @@ import type { GatewayConfig } from './config';
 import { MODES, type Domain } from './domains';
 import { mountDashboardApi, mountDashboardPage, securityHeaders, type DashboardDeps } from './dashboard/routes';
 import type { Metrics } from './metrics';
+import { preflightFailed, reasonsOf, sideGaining, type Preflight, type PreflightResult } from './preflight';
+import { mountRampApi, type RampApiDeps } from './ramp/api';
 import type { ShadowRecorder } from './shadow';
 import type { RouteStore } from './store';
 import { describeStickyKey } from './sticky';
 import type { RouteTable } from './table';
 import type { CompiledRule } from './rules';
 import { declaredDomain, declaredRule, type Topology } from './topology';
-import { effectiveRow } from './table';
+import { effectiveRow, type RouteRow } from './table';
 
 interface AdminDeps {
   config: GatewayConfig;
@@ -33,19 +35,24 @@ interface AdminDeps {
   /** Called after each change of the routing table this instance routes by; returns the unsubscribe. */
   onTableChange: (listener: () => void) => () => void;
   dashboard: Omit<DashboardDeps, 'topology' | 'shadow' | 'isDatabaseReachable'>;
+  /** The checks before traffic moves to a side (docs/gateway.md#preflight). */
+  preflight: Preflight;
+  ramps: Omit<RampApiDeps, 'topology' | 'table'>;
 }
 
 const routeChange = z
   .object({
     mode: z.enum(MODES, { error: `mode must be one of ${MODES.join(', ')}` }),
     percent: z.number({ error: 'percent must be a number' }).int('percent must be a whole number').min(0, 'percent must be 0–100').max(100, 'percent must be 0–100').optional(),
+    /** Switch even though the preflight failed; audited as forced, with the failed checks. */
+    force: z.boolean({ error: 'force must be true or false' }).optional(),
   })
   .strict()
   .refine((c) => c.mode !== 'canary' || c.percent !== undefined, { message: 'canary needs a percent (0–100)', path: ['percent'] })
   .refine((c) => c.mode === 'canary' || c.percent === undefined, { message: 'percent applies only to canary', path: ['percent'] });
 
 /** A route rule's change (ADR 0213): a mode like a domain's, or `{ inherit: true }` to follow the domain again. */
-const ruleChange = z.union([z.object({ inherit: z.literal(true) }).strict(), routeChange], {
+const ruleChange = z.union([z.object({ inherit: z.literal(true), force: z.boolean().optional() }).strict(), routeChange], {
   error: 'send { mode, percent? } as for a domain, or { inherit: true }',
 });
 
@@ -91,6 +98,27 @@ export function createAdminApp(deps: AdminDeps): Express {
     next(Errors.unauthorized('The admin API needs Authorization: Bearer $BANYAN_ADMIN_TOKEN.'));
   };
   app.use(requireToken);
+
+  /**
+   * The preflight of a change of `key` from `before` to `after`, when it moves client traffic to a
+   * side: refused (409) when a check fails, unless forced; then the audit note says so.
+   */
+  const guard = async (what: string, domain: Domain, before: RouteRow, after: { mode: RouteRow['mode']; percent: number }, force: boolean) => {
+    const side = sideGaining(before, after);
+    if (!side) return {};
+    let preflight: PreflightResult;
+    try {
+      preflight = await deps.preflight(domain, side);
+    } catch (err) {
+      // Its verify record is read from the routing database: unreachable, no change could be saved either.
+      adminLogger.error({ err: (err as Error).message, domain: what }, 'preflight could not run');
+      throw Errors.unavailable('The routing database is unreachable: the change was not made. The gateway keeps serving the last known table.', 5);
+    }
+    if (preflight.ok) return { preflight };
+    if (!force) throw preflightFailed(what, preflight);
+    adminLogger.warn({ domain: what, side, reasons: reasonsOf(preflight) }, 'switch forced past a failed preflight');
+    return { preflight, note: `forced past a failed preflight: ${reasonsOf(preflight)}` };
+  };
 
   /** A route rule as GET /routes shows it: its own row, and the mode that decides (its own or its domain's). */
   const describeRule = (rule: CompiledRule) => {
@@ -164,9 +192,10 @@ export function createAdminApp(deps: AdminDeps): Express {
     const change = parse(routeChange, req.body ?? {});
     const actorHeader = req.header('x-banyan-actor');
     const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : 'admin-token';
+    const checked = await guard(domain, domain, deps.table().rows.get(domain)!, { mode: change.mode, percent: change.percent ?? 0 }, change.force === true);
     let result;
     try {
-      result = await deps.store.update(domain, { mode: change.mode, percent: change.percent ?? 0, actor, remoteAddress: req.socket.remoteAddress });
+      result = await deps.store.update(domain, { mode: change.mode, percent: change.percent ?? 0, actor, remoteAddress: req.socket.remoteAddress, note: checked.note });
     } catch (err) {
       adminLogger.error({ err: (err as Error).message, domain }, 'route change not saved');
       throw Errors.unavailable('The routing database is unreachable: the change was not made. The gateway keeps serving the last known table.', 5);
@@ -174,7 +203,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     // This instance applies it now; the others hear the NOTIFY.
     await deps.reload();
     adminLogger.info({ domain, mode: change.mode, percent: change.percent, actor, changed: result.changed }, 'route changed');
-    res.json({ changed: result.changed, route: describe(domain) });
+    res.json({ changed: result.changed, route: describe(domain), ...(checked.preflight ? { preflight: checked.preflight } : {}) });
   });
 
   app.put('/routes/:domain/rules/:rule', async (req, res) => {
@@ -184,16 +213,19 @@ export function createAdminApp(deps: AdminDeps): Express {
     const actorHeader = req.header('x-banyan-actor');
     const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : 'admin-token';
     const stored = 'inherit' in change ? { mode: 'monolith' as const, percent: 0, inherit: true } : { mode: change.mode, percent: change.percent ?? 0, inherit: false };
+    const table = deps.table();
+    const after = stored.inherit ? table.rows.get(domain)! : stored;
+    const checked = await guard(`${domain} ${rule.method} ${rule.path}`, domain, effectiveRow(table, domain, rule.key), after, change.force === true);
     let result;
     try {
-      result = await deps.store.update(rule.key, { ...stored, actor, remoteAddress: req.socket.remoteAddress });
+      result = await deps.store.update(rule.key, { mode: stored.mode, percent: stored.percent, inherit: stored.inherit, actor, remoteAddress: req.socket.remoteAddress, note: checked.note });
     } catch (err) {
       adminLogger.error({ err: (err as Error).message, domain, rule: rule.name }, 'route rule change not saved');
       throw Errors.unavailable('The routing database is unreachable: the change was not made. The gateway keeps serving the last known table.', 5);
     }
     await deps.reload();
     adminLogger.info({ domain, rule: rule.name, ...change, actor, changed: result.changed }, 'route rule changed');
-    res.json({ changed: result.changed, domain, rule: describeRule(rule) });
+    res.json({ changed: result.changed, domain, rule: describeRule(rule), ...(checked.preflight ? { preflight: checked.preflight } : {}) });
   });
 
   /**
@@ -241,6 +273,8 @@ export function createAdminApp(deps: AdminDeps): Express {
     const rule = declaredRule(topology, domain, String(req.params.rule));
     res.json({ ...deps.shadow.report(rule.key), domain, rule: rule.name });
   });
+
+  mountRampApi(app, { ...deps.ramps, topology, table: deps.table });
 
   mountDashboardApi(app, { ...deps.dashboard, topology, shadow: deps.shadow, isDatabaseReachable: deps.isDatabaseReachable });
 

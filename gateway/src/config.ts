@@ -62,6 +62,21 @@ export const gatewayConfigSchema = z.object({
   GATEWAY_SWITCH_SETTLE_MS: z.coerce.number().int().min(0).default(300),
   /** …and the longest a write is held whatever happens (then it proceeds, logged and counted). */
   GATEWAY_SWITCH_FENCE_MAX_MS: ms(5_000),
+  /**
+   * Preflight of a switch (docs/gateway.md#preflight): how long each target has to answer
+   * /readyz, the most its sync may lag behind the side it leaves, and how old the domain's last
+   * verify may be (0: any age, and a domain never verified passes, said so in the result).
+   */
+  GATEWAY_PREFLIGHT_TIMEOUT_MS: ms(2_000),
+  GATEWAY_PREFLIGHT_MAX_LAG_MS: ms(5_000),
+  GATEWAY_PREFLIGHT_VERIFY_MAX_AGE_MS: z.coerce.number().int().min(0).default(0),
+  /**
+   * Ramps: how often the driving instance evaluates a ramp's gates (a failing gate rolls back
+   * within one tick), and how long its lease lasts without renewal before another instance
+   * takes the ramp over.
+   */
+  GATEWAY_RAMP_TICK_MS: ms(1_000),
+  GATEWAY_RAMP_LEASE_MS: ms(5_000),
   GATEWAY_STICKY_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('banyan_sticky'),
   /**
    * Canary: after a user's write to a domain, how long their reads of it stay with the writer

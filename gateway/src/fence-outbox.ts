@@ -9,6 +9,14 @@ import type { Topology } from './topology';
 const SEPARATOR = '\u0000';
 const keyOf = (aggregateType: string, aggregateId: string) => `${aggregateType}${SEPARATOR}${aggregateId}`;
 
+/** How far one side's sync consumer is behind the other side's writes. */
+export interface SyncLag {
+  /** The age of the oldest event not yet published, or published but not yet applied; 0 when none. */
+  seconds: number;
+  unpublished: number;
+  unapplied: number;
+}
+
 /** Missing database, schema or table: nothing there can be waiting to be published. */
 const ABSENT = new Set(['3D000', '3F000', '42P01']);
 
@@ -91,7 +99,56 @@ export function createOutboxDrainCheck(config: GatewayConfig, topology: Topology
     return spec && types.length > 0 ? { spec, types } : undefined;
   };
 
+  /** The unpublished events of `database` for these aggregate types: how many, and the oldest's age in seconds. */
+  const backlog = async (database: string, aggregateTypes: string[]): Promise<{ n: number; age: number }> => {
+    try {
+      const { rows } = await pool(database).raw<{ rows: Array<{ n: string; age: string | null }> }>(
+        `SELECT count(*) AS n, extract(epoch FROM now() - min(e.created_at)) AS age FROM outbox.unpublished u
+          CROSS JOIN LATERAL (SELECT published_at, parked_at, aggregate_type, created_at FROM outbox.events WHERE position = u.position OFFSET 0) e
+          WHERE e.published_at IS NULL AND e.parked_at IS NULL AND e.aggregate_type = ANY(?)`,
+        [aggregateTypes],
+      );
+      return { n: Number(rows[0].n), age: Number(rows[0].age ?? 0) };
+    } catch (err) {
+      if (ABSENT.has((err as { code?: string }).code ?? '')) return { n: 0, age: 0 };
+      throw err;
+    }
+  };
+
+  /** Of the events `database` published within `seconds`, those past `reached` (the other side's counters): how many, the oldest's age. */
+  const unappliedSince = async (database: string, reached: Map<string, number>, seconds: number): Promise<{ n: number; age: number }> => {
+    const pairs = [...reached].map(([k, sequence]) => [...(k.split(SEPARATOR, 2) as [string, string]), sequence] as const);
+    const { rows } = await pool(database).raw<{ rows: Array<{ n: string; age: string | null }> }>(
+      `SELECT count(*) AS n, extract(epoch FROM now() - min(e.created_at)) AS age FROM outbox.events e
+        JOIN unnest(?::text[], ?::text[], ?::bigint[]) AS k(aggregate_type, aggregate_id, reached) USING (aggregate_type, aggregate_id)
+        WHERE e.sequence > k.reached AND e.published_at IS NOT NULL AND e.created_at >= now() - make_interval(secs => ?)`,
+      [pairs.map((p) => p[0]), pairs.map((p) => p[1]), pairs.map((p) => p[2]), seconds],
+    );
+    return { n: Number(rows[0].n), age: Number(rows[0].age ?? 0) };
+  };
+
   return {
+    /**
+     * How far `toSide` is behind `fromSide` for the domain (the preflight's and the ramp's sync
+     * lag): the events `fromSide` has not published yet and those it published in the last
+     * `windowSeconds` that `toSide` has not applied, and the oldest one's age. `undefined` when
+     * it cannot be read (no sync spec, or `toSide` keeps no sequence counters).
+     */
+    lag: async (domain: Domain, fromSide: Side, toSide: Side, windowSeconds = 600): Promise<SyncLag | undefined> => {
+      const synced = aggregateTypesOf(domain);
+      if (!synced) return undefined;
+      const from = sideDatabase(fromSide, synced.spec);
+      const waiting = await backlog(from, synced.types);
+      const written = await writtenWithin(from, synced.types, windowSeconds);
+      let behind = { n: 0, age: 0 };
+      if (written.size > 0) {
+        const reached = await counters(sideDatabase(toSide, synced.spec), [...written.keys()]);
+        if (!reached) return undefined;
+        const late = new Map([...written].filter(([key, sequence]) => (reached.get(key) ?? 0) < sequence).map(([key]) => [key, reached.get(key) ?? 0]));
+        if (late.size > 0) behind = await unappliedSince(from, late, windowSeconds);
+      }
+      return { seconds: Math.max(waiting.age, behind.age), unpublished: waiting.n, unapplied: behind.n };
+    },
     drained: async (domain: Domain, sides: Side[]): Promise<boolean> => {
       const synced = aggregateTypesOf(domain);
       if (!synced) return true;

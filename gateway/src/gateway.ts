@@ -11,6 +11,11 @@ import { createOutboxReader } from './dashboard/outbox';
 import type { BreakerView } from './dashboard/routes';
 import { createTrafficRates } from './dashboard/stats';
 import { createVerifyRunner } from './dashboard/verify';
+import { syncSpecOf } from './dashboard/databases';
+import { createPreflight } from './preflight';
+import { createRampDriver } from './ramp/driver';
+import { createRampStore } from './ramp/store';
+import { createVerifyRuns } from './verify-runs';
 import type { CompareRules, Domain, Side } from './domains';
 import { createWriteFence, type WriteFence } from './fence';
 import { createOutboxDrainCheck } from './fence-outbox';
@@ -108,6 +113,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   });
 
   const drainCheck = deps.outboxDrained ? undefined : createOutboxDrainCheck(config, topology);
+  // The preflight's and the ramp's sync lag read the same outboxes (pools opened at first use).
+  const syncReader = drainCheck ?? createOutboxDrainCheck(config, topology);
   // The heartbeat, the fence and the routing state ask each other only when they run, after all
   // three are built: a report reads the table and the fence, a new table raises the fence.
   const instances = createInstanceHeartbeat({
@@ -164,6 +171,36 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   app.disable('x-powered-by');
   app.use(handler);
 
+  const verifyRuns = createVerifyRuns(knex);
+  const hasSync = (domain: Domain) => syncSpecOf(topology, domain) !== undefined;
+  const preflight = createPreflight({
+    target: (domain, side) => (side === 'monolith' ? monolithUrl : serviceUrl(domain)),
+    breaker(url) {
+      const breaker = upstreams.peek(url)?.breaker;
+      return !breaker ? 'unused' : breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed';
+    },
+    hasSync,
+    lag: syncReader.lag,
+    lastVerify: verifyRuns.latest,
+    timeoutMs: config.GATEWAY_PREFLIGHT_TIMEOUT_MS,
+    maxLagMs: config.GATEWAY_PREFLIGHT_MAX_LAG_MS,
+    verifyMaxAgeMs: config.GATEWAY_PREFLIGHT_VERIFY_MAX_AGE_MS,
+  });
+  const ramps = createRampStore(knex);
+  const rampDriver = createRampDriver({
+    instanceId: instances.instanceId,
+    ramps,
+    routes: store,
+    reload,
+    preflight,
+    metrics,
+    hasSync,
+    lag: syncReader.lag,
+    tickMs: config.GATEWAY_RAMP_TICK_MS,
+    leaseMs: config.GATEWAY_RAMP_LEASE_MS,
+    logger,
+  });
+
   const outbox = createOutboxReader({ databases: outboxDatabases(config, topology), connection: (database) => connectionFor(config, database), knex });
   // Every configured upstream, used or not, with the domains it serves (the monolith serves all).
   const upstreamDomains = new Map<string, Domain[]>([[monolithUrl, [...topology.names]]]);
@@ -200,7 +237,9 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       tableListeners.add(listener);
       return () => tableListeners.delete(listener);
     },
-    dashboard: { rates: createTrafficRates(metrics, topology.names), breakers, outbox, verifier: createVerifyRunner(syncEnv(config), topology) },
+    dashboard: { rates: createTrafficRates(metrics, topology.names), breakers, outbox, verifier: createVerifyRunner(syncEnv(config), topology, (run) => verifyRuns.record({ ...run, recordedBy: 'dashboard' })) },
+    preflight,
+    ramps: { ramps, routes: store, reload, logger },
   });
 
   const frontDoor: FrontDoor = {
@@ -228,12 +267,14 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       cookieKey = await store.sharedKey('read-your-writes');
       await routing.start(config.GATEWAY_ROUTES_POLL_MS);
       await instances.start();
+      rampDriver.start();
     },
     async stop() {
+      await rampDriver.stop();
       await routing.stop();
       await instances.stop();
       fence.stop();
-      await drainCheck?.close();
+      await syncReader.close();
       upstreams.shutdown();
       agent.destroy();
       await outbox.close();

@@ -20,6 +20,8 @@ export interface RouteChange {
   inherit?: boolean;
   actor: string;
   remoteAddress?: string;
+  /** Why, when the change is not a plain one: a forced switch's failed checks, a ramp's step or rollback. */
+  note?: string;
 }
 
 /** A mode as the audit shows it: a route rule that follows its domain says 'inherit'. */
@@ -34,6 +36,8 @@ export interface AuditEntry {
   to: { mode: AuditMode; percent: number };
   actor: string;
   remoteAddress: string | null;
+  /** A forced switch's failed checks, a ramp's step or its rollback with the figures that decided it. */
+  note?: string;
   at: string;
 }
 
@@ -82,12 +86,14 @@ export function createRouteStore(knex: Knex, domains: readonly Domain[], ruleKey
     },
 
     /** Apply a change, bump the version and audit it in one transaction. Unchanged → no new version. */
-    async update(domain: Domain, change: RouteChange): Promise<{ row: RouteRow; changed: boolean }> {
+    async update(domain: Domain, change: RouteChange, within?: Knex.Transaction): Promise<{ row: RouteRow; changed: boolean }> {
       const inherit = change.inherit ?? false;
       // An inheriting rule's own mode and percent are unused: stored as the seed's.
       const mode = inherit ? 'monolith' : change.mode;
       const percent = inherit ? 0 : change.percent;
-      return knex.transaction(async (trx) => {
+      // Inside a caller's transaction (a ramp's step, decided under its row's lock) or its own.
+      const transaction = <T>(work: (trx: Knex.Transaction) => Promise<T>) => (within ? work(within) : knex.transaction(work));
+      return transaction(async (trx) => {
         const current: RouteRecord | undefined = await trx('gateway.routes').where({ domain }).forUpdate().first();
         if (current && current.inherit === inherit && current.mode === mode && current.percent === percent) return { row: toRow(current), changed: false };
         const [updated]: RouteRecord[] = await trx('gateway.routes')
@@ -104,6 +110,7 @@ export function createRouteStore(knex: Knex, domains: readonly Domain[], ruleKey
           to_percent: percent,
           actor: change.actor,
           remote_address: change.remoteAddress ?? null,
+          note: change.note ?? null,
         });
         return { row: toRow(updated), changed: true };
       });
@@ -161,6 +168,7 @@ export function createRouteStore(knex: Knex, domains: readonly Domain[], ruleKey
         to: { mode: r.to_mode, percent: r.to_percent },
         actor: r.actor,
         remoteAddress: r.remote_address,
+        ...(r.note ? { note: r.note } : {}),
         at: new Date(r.at).toISOString(),
       }));
     },

@@ -73,12 +73,13 @@ describe('Admin API', () => {
 
   test('A valid change is persisted, versioned and audited with who, when, from and to', async () => {
     const before = await version();
-    const res = await gw.adminApi.put('/routes/orders', { mode: 'canary', percent: 25 }, { 'x-banyan-actor': 'alice@laptop' });
+    // No orders service runs here: forced past its preflight (preflight.test.ts), audited as such.
+    const res = await gw.adminApi.put('/routes/orders', { mode: 'canary', percent: 25, force: true }, { 'x-banyan-actor': 'alice@laptop' });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ changed: true, route: { domain: 'orders', mode: 'canary', percent: 25, updatedBy: 'alice@laptop' } });
     expect(res.body.route.version).toBeGreaterThan(before);
     // The same change again is not a new version.
-    const again = await gw.adminApi.put('/routes/orders', { mode: 'canary', percent: 25 });
+    const again = await gw.adminApi.put('/routes/orders', { mode: 'canary', percent: 25, force: true });
     expect(again.body).toMatchObject({ changed: false, route: { version: res.body.route.version } });
 
     const audit = await gw.adminApi.get('/audit?domain=orders');
@@ -89,6 +90,7 @@ describe('Admin API', () => {
       to: { mode: 'canary', percent: 25 },
       actor: 'alice@laptop',
       remoteAddress: '127.0.0.1',
+      note: expect.stringMatching(/^forced past a failed preflight: ready: http:\/\/127\.0\.0\.1:3103\/readyz cannot be reached/),
       at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     const stored = await gw.db.knex('gateway.routes').where({ domain: 'orders' }).first();

@@ -124,7 +124,14 @@ if (!existsSync(CHROMIUM)) {
       await page.getByLabel('Mode for products').selectOption('canary');
       await page.getByLabel('Canary percent for products').fill('50');
       await row('products').getByRole('button', { name: 'Apply' }).click();
+      // No relay runs here: the monolith's outbox keeps its events, so the service lags behind it
+      // and the preflight refuses; the page names the failed check and lets the operator force it.
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      expect(await dialog.innerText()).toMatch(/Preflight failed[\s\S]*The preflight of products → extracted failed:\n• sync-lag: the extracted side is \d+ ms behind the monolith side \(\d+ unpublished/);
+      await dialog.getByRole('button', { name: 'Switch' }).click();
       await row('products').locator('[data-field="mode"]', { hasText: 'canary 50 %' }).waitFor();
+      expect((await gw.adminApi.get('/audit?domain=products')).body.items[0]).toMatchObject({ actor: 'dashboard', note: expect.stringMatching(/^forced past a failed preflight: sync-lag: /) });
 
       const routes = (await gw.adminApi.get('/routes')).body.routes;
       expect(routes.find((r: { domain: string }) => r.domain === 'products')).toMatchObject({ mode: 'canary', percent: 50, updatedBy: 'dashboard' });
@@ -156,6 +163,9 @@ if (!existsSync(CHROMIUM)) {
       await page.getByLabel('Mode for products').selectOption('canary');
       await page.getByLabel('Canary percent for products').fill('100');
       await row('products').getByRole('button', { name: 'Apply' }).click();
+      await dialog.getByRole('button', { name: 'Switch' }).click();
+      // Then its preflight, refused as before: forced.
+      await page.getByRole('dialog', { name: 'Preflight failed' }).waitFor();
       await dialog.getByRole('button', { name: 'Switch' }).click();
       await row('products').locator('[data-field="mode"]', { hasText: 'canary 100 %' }).waitFor();
       expect(gw.gateway.table().rows.get('products')).toMatchObject({ mode: 'canary', percent: 100 });

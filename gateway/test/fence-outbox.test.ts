@@ -87,7 +87,7 @@ describe("The fence's questions to the two outboxes", () => {
     } finally {
       await nowhere.close();
     }
-    expect(await check.applied('orders', ['monolith'], 'extracted', Date.now() - 5_000)).toBeUndefined();
-    expect(await check.drained('orders', ['monolith'])).toBe(true);
+    expect(await check.applied('analytics', ['monolith'], 'extracted', Date.now() - 5_000)).toBeUndefined();
+    expect(await check.drained('analytics', ['monolith'])).toBe(true);
   });
 });

@@ -3,6 +3,7 @@ import { routes } from './0001_routes';
 import { instances } from './0002_instances';
 import { keys } from './0003_keys';
 import { ruleRows } from './0004_rule_rows';
+import { ramps } from './0005_ramps';
 
 /**
  * The gateway schema's history, one file per migration, in the order they run. A migration is
@@ -11,4 +12,4 @@ import { ruleRows } from './0004_rule_rows';
  * schema every existing one has. A change is a new file at the end of this list. Their SQL is
  * kept byte for byte as it ran, indentation included (a function's body is stored as written).
  */
-export const migrations: Migration[] = [routes, instances, keys, ruleRows];
+export const migrations: Migration[] = [routes, instances, keys, ruleRows, ramps];

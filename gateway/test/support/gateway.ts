@@ -35,6 +35,7 @@ export function adminClient(baseUrl: string, token: string | null = ADMIN_TOKEN)
   return {
     get: (path: string) => call('GET', path),
     put: (path: string, body: unknown, headers?: Record<string, string>) => call('PUT', path, body, headers),
+    post: (path: string, body: unknown, headers?: Record<string, string>) => call('POST', path, body, headers),
     delete: (path: string) => call('DELETE', path),
   };
 }

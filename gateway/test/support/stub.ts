@@ -15,6 +15,8 @@ export interface Stub {
   url: string;
   port: number;
   seen: Seen[];
+  /** When the gateway's preflight asked its /readyz, kept apart from `seen`. */
+  probes: number[];
   /** Replace how the stub answers (default: 200 JSON naming the stub). */
   behave(b: Behaviour | 'ok'): void;
   /** Refuse connections from now on (the port closes); `restart()` opens it again on the same port. */
@@ -39,13 +41,16 @@ export const echo =
 export async function startStub(name: string, port = 0): Promise<Stub> {
   let behaviour: Behaviour = echo(name);
   const seen: Seen[] = [];
+  const probes: number[] = [];
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+      // A switch's preflight probes /readyz (answered by the behaviour like any request); it is not forwarded traffic.
+      if (req.url === '/readyz') probes.push(Date.now());
+      else seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
       behaviour(req, res, body);
     });
   });
@@ -68,6 +73,7 @@ export async function startStub(name: string, port = 0): Promise<Stub> {
     port: actual,
     url: `http://127.0.0.1:${actual}`,
     seen,
+    probes,
     behave(b) {
       behaviour = b === 'ok' ? echo(name) : b;
     },

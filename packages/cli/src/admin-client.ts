@@ -61,6 +61,7 @@ export function adminClient(options: AdminClientOptions = {}, env: NodeJS.Proces
     base,
     get: <T>(path: string) => call<T>('GET', path),
     put: <T>(path: string, body: unknown) => call<T>('PUT', path, body),
+    post: <T>(path: string, body?: unknown) => call<T>('POST', path, body ?? {}),
   };
 }
 

@@ -1,0 +1,166 @@
+import type { Logger } from '@banyan/telemetry';
+import type { Side } from '../domains';
+import type { SyncLag } from '../fence-outbox';
+import type { Metrics } from '../metrics';
+import type { Preflight, PreflightResult } from '../preflight';
+import { reasonsOf } from '../preflight';
+import { domainOfKey } from '../rules';
+import type { RouteStore } from '../store';
+import { evaluate, snapshot, type GateVerdict, type Snapshot } from './gates';
+import { describeStep, rowOfStep, type Ramp, type RampStore, type RowState, type Verdict } from './store';
+
+export interface RampDriverOptions {
+  /** This gateway instance: the lease's owner, and the driver each verdict names. */
+  instanceId: string;
+  ramps: RampStore;
+  routes: RouteStore;
+  /** Re-read the routing table now, after a change this instance made. */
+  reload: () => Promise<void>;
+  preflight: Preflight;
+  metrics: Metrics;
+  hasSync: (domain: string) => boolean;
+  lag: (domain: string, from: Side, to: Side) => Promise<SyncLag | undefined>;
+  tickMs: number;
+  leaseMs: number;
+  logger: Logger;
+}
+
+/** Where a step's window of the gateway's counters starts. */
+interface Window {
+  id: number;
+  stepIndex: number;
+  at: number;
+  base: Snapshot;
+}
+
+/**
+ * Drives the running ramps whose lease this instance holds (ADR 0214): every tick it renews the
+ * lease, makes a step's route change after its preflight, then evaluates the step's gates on this
+ * instance's own counters until the hold has passed (next step, or done) or a gate fails (rolled
+ * back to the last good step, or to where the ramp started). Its state is the ramp's row: another
+ * instance, or this one restarted, resumes at the recorded step once the lease runs out.
+ */
+export function createRampDriver(o: RampDriverOptions) {
+  const windows = new Map<number, Window>();
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let ticking: Promise<void> = Promise.resolve();
+  const log = o.logger.child({ component: 'ramp' });
+
+  const verdict = (ramp: Ramp, outcome: Verdict['outcome'], extra: Partial<Verdict> = {}): Verdict => ({
+    step: ramp.steps[ramp.stepIndex],
+    outcome,
+    driver: o.instanceId,
+    at: new Date().toISOString(),
+    ...extra,
+  });
+
+  const change = (ramp: Ramp, row: RowState, note: string) => (trx: Parameters<Parameters<RampStore['locked']>[2]>[0]) =>
+    o.routes.update(ramp.key, { mode: row.mode, percent: row.percent, inherit: row.inherit ?? false, actor: `ramp-${ramp.id}`, note }, trx);
+
+  /** Back to the last good step (or where the ramp started), through the routing table and so the switch fence. */
+  const rollBack = async (ramp: Ramp, v: Verdict, reason: string) => {
+    const target = ramp.lastGood ?? ramp.fromRow;
+    const done = await o.ramps.locked(ramp.id, o.instanceId, async (trx, current) => {
+      await change(current, target, `ramp ${ramp.id} rolled back at ${describeStep(v.step)}: ${reason}`)(trx);
+      return o.ramps.save(trx, ramp.id, { status: 'rolled-back', verdict: v, reason });
+    });
+    windows.delete(ramp.id);
+    if (done) {
+      log.warn({ ramp: ramp.id, key: ramp.key, step: v.step, reason, figures: v.figures }, 'ramp rolled back');
+      await o.reload();
+    }
+  };
+
+  const startStep = async (ramp: Ramp) => {
+    const step = ramp.steps[ramp.stepIndex];
+    const domain = domainOfKey(ramp.key);
+    const preflight: PreflightResult = await o.preflight(domain, 'extracted');
+    if (!preflight.ok) return rollBack(ramp, verdict(ramp, 'preflight-failed', { preflight, reasons: [reasonsOf(preflight)] }), `preflight failed: ${reasonsOf(preflight)}`);
+    const label = `step ${ramp.stepIndex + 1} of ${ramp.steps.length}, ${describeStep(step)}`;
+    const started = await o.ramps.locked(ramp.id, o.instanceId, async (trx) => {
+      await change(ramp, rowOfStep(step), `ramp ${ramp.id}: ${label}`)(trx);
+      return o.ramps.save(trx, ramp.id, { stepStartedAt: 'now' });
+    });
+    if (!started) return;
+    await o.reload();
+    windows.set(ramp.id, { id: ramp.id, stepIndex: ramp.stepIndex, at: Date.now(), base: await snapshot(o.metrics, ramp.key) });
+    log.info({ ramp: ramp.id, key: ramp.key, step }, `ramp: ${label}`);
+  };
+
+  /** The reading side's lag behind the writer: the service's while the monolith writes, the monolith's once the service does. */
+  const lagMs = async (ramp: Ramp): Promise<number | null | undefined> => {
+    const domain = domainOfKey(ramp.key);
+    if (!o.hasSync(domain)) return undefined;
+    const writer: Side = rowOfStep(ramp.steps[ramp.stepIndex]).mode === 'extracted' ? 'extracted' : 'monolith';
+    try {
+      const lag = await o.lag(domain, writer, writer === 'monolith' ? 'extracted' : 'monolith');
+      return lag ? Math.round(lag.seconds * 1000) : null;
+    } catch {
+      return null;
+    }
+  };
+
+  const hold = async (ramp: Ramp) => {
+    const w = windows.get(ramp.id);
+    // Taken over (a restart, another instance): the window starts now, on this instance's counters.
+    if (!w || w.stepIndex !== ramp.stepIndex) {
+      windows.set(ramp.id, { id: ramp.id, stepIndex: ramp.stepIndex, at: Date.now(), base: await snapshot(o.metrics, ramp.key) });
+      return;
+    }
+    const step = ramp.steps[ramp.stepIndex];
+    const gates: GateVerdict = evaluate(w.base, await snapshot(o.metrics, ramp.key), (Date.now() - w.at) / 1000, rowOfStep(step).mode, ramp.thresholds, await lagMs(ramp));
+    if (gates.failed.length) return rollBack(ramp, verdict(ramp, 'failed', { reasons: gates.failed, figures: gates.figures }), gates.failed.join('; '));
+    const held = Date.now() - Date.parse(ramp.stepStartedAt!);
+    if (held < ramp.holdMs || !gates.enough) return;
+    const last = ramp.stepIndex === ramp.steps.length - 1;
+    const saved = await o.ramps.locked(ramp.id, o.instanceId, (trx) =>
+      o.ramps.save(trx, ramp.id, {
+        verdict: verdict(ramp, 'passed', { figures: gates.figures }),
+        lastGood: rowOfStep(step),
+        ...(last ? { status: 'completed' as const } : { stepIndex: ramp.stepIndex + 1, stepStartedAt: null }),
+      }),
+    );
+    windows.delete(ramp.id);
+    if (!saved) return;
+    log.info({ ramp: ramp.id, key: ramp.key, step, figures: gates.figures }, last ? 'ramp completed' : 'ramp step passed');
+    if (!last) await startStep(saved);
+  };
+
+  const tick = async () => {
+    for (const listed of await o.ramps.running()) {
+      if (stopped) return;
+      const ramp = await o.ramps.acquire(listed.id, o.instanceId, o.leaseMs);
+      if (!ramp) {
+        windows.delete(listed.id);
+        continue;
+      }
+      if (ramp.stepStartedAt === null) await startStep(ramp);
+      else await hold(ramp);
+    }
+  };
+
+  const loop = () => {
+    if (stopped) return;
+    ticking = tick()
+      .catch((err: Error) => log.warn({ err: err.message }, 'ramp tick failed; trying again next tick'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, o.tickMs).unref();
+      });
+  };
+
+  return {
+    start(): void {
+      timer = setTimeout(loop, 0);
+    },
+    /** Stop driving and give the leases up, so another instance takes over at once. */
+    async stop(): Promise<void> {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await ticking;
+      await o.ramps.release(o.instanceId).catch(() => undefined);
+    },
+  };
+}
+
+export type RampDriver = ReturnType<typeof createRampDriver>;
