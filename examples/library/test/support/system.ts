@@ -70,6 +70,8 @@ export async function startLibrary(): Promise<LibrarySystem> {
     GATEWAY_PORT: String(gatewayPort),
     GATEWAY_ADMIN_PORT: String(adminPort),
     LOG_LEVEL: 'warn',
+    // The page's temporary files (mktemp) go where stop() removes them.
+    TMPDIR: tmp,
     // What docs/adopt.md asks the reader to export.
     GATEWAY: url(gatewayPort),
     // Node 24 first: `npx banyan` and the page's `node` are the toolchain's, not the machine's.
