@@ -5,6 +5,7 @@ import { buildService, type ServiceDefinition, type ServiceParts } from '@banyan
 import { liveProjection } from '@banyan/sync';
 import type { Logger } from '@banyan/telemetry';
 import { analyticsSchema, ANALYTICS_SCHEMA } from './data/migrations';
+import type { Definition } from './data/projection-tables';
 import { analyticsRepository } from './data/repository';
 import { startProjections } from './events/projections';
 import { analyticsRouter, type ReadLive } from './http/routes';
@@ -22,11 +23,13 @@ export interface AnalyticsServiceOptions {
   namespace?: string;
   checkIntervalMs?: number;
   batchSize?: number;
+  /** The definition of the read models new projection versions get; default the newest (ADR 0341). */
+  definition?: Definition;
 }
 
 /**
  * The service's composition root. Where the module consumes queues through the inbox, the service
- * reads the history stream into versioned read models (ADR 0110): it owns no business data, so it
+ * reads the history stream (ADR 0110) into versioned read models (ADR 0341): it owns no business data, so it
  * needs neither the module's queues nor two-way sync, and both sides can count the same events.
  */
 export function defineAnalyticsService(parts: ServiceParts, options: AnalyticsServiceOptions): ServiceDefinition {
@@ -37,13 +40,14 @@ export function defineAnalyticsService(parts: ServiceParts, options: AnalyticsSe
     stream: names(options.namespace).history,
     checkIntervalMs: options.checkIntervalMs,
     batchSize: options.batchSize,
+    definition: options.definition,
   });
   const readLive: ReadLive = (read) =>
     parts.knex.transaction(async (trx) => {
       const live = await liveProjection(trx, ANALYTICS_SCHEMA);
       // Only before the service's first start has created version 1.
       if (!live) throw new Error('no live analytics projection version');
-      return read({ knex: trx, store: analyticsRepository(live.schema) });
+      return read({ knex: trx, store: analyticsRepository(live.schema, (live.definition ?? 1) as Definition) });
     });
   return {
     name: SERVICE_NAME,

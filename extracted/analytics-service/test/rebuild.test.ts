@@ -34,10 +34,11 @@ let verifier: ReturnType<typeof createTokenVerifier>;
 const history = shopHistory(45_000);
 let moduleApplied: Promise<void>;
 
-async function startService() {
+/** `definition`: what new projection versions are built with, as a deployed version of the code would. */
+async function startService(definition: 1 | 2) {
   service = buildAnalyticsService(
     { knex: serviceDb.knex, logger: createLogger('analytics-service-test', 'silent'), verifier },
-    { url: RABBITMQ_URL, namespace, checkIntervalMs: 50 },
+    { url: RABBITMQ_URL, namespace, checkIntervalMs: 50, definition },
   );
   await service.start();
   served = await serve(service.app, 0);
@@ -114,13 +115,13 @@ afterAll(async () => {
 test('When the service starts on a history of 50,000 events, then its first version reads it all and answers the monolith module\'s figures, each event once', async () => {
   expect(history.events.length).toBeGreaterThanOrEqual(50_000);
   const started = Date.now();
-  const api = await startService();
+  const api = await startService(1);
   const [v1] = await eventually(versions, { timeoutMs: 60_000, intervalMs: 100, until: (v) => v[0]?.offset === history.events.length - 1, what: 'version 1 at the last offset' });
   const seconds = (Date.now() - started) / 1000;
   console.log(`analytics rebuild: ${history.events.length} events in ${seconds.toFixed(1)} s = ${Math.round(history.events.length / seconds)} events/s`);
 
   const unique = new Set(history.events.map((e) => e.id)).size;
-  expect(v1).toMatchObject({ version: 1, state: 'live', applied: unique });
+  expect(v1).toMatchObject({ version: 1, state: 'live', applied: unique, definition: 1 });
   await moduleApplied;
   const expected = await moduleFigures();
   expect(expected.sales.orders).toBeGreaterThan(30_000);
@@ -132,7 +133,7 @@ test('When the service starts on a history of 50,000 events, then its first vers
 }, 90_000);
 
 test('When a rebuild is asked for, then version 2 catches up while version 1 answers, an order placed meanwhile counts once, version 2 takes over with no empty answer and version 1 is dropped', async () => {
-  const api = served ? http(served.url) : await startService();
+  const api = served ? http(served.url) : await startService(1);
   const before = (await api.get(SALES, adminToken)).body as { orders: number; totalCents: number };
   const answers: Array<{ status: number; orders: number }> = [];
   let watching = true;
@@ -172,25 +173,33 @@ test('When a rebuild is asked for, then version 2 catches up while version 1 ans
   expect(answers.filter((a) => a.status !== 200 || (a.orders !== before.orders && a.orders !== before.orders + 1))).toEqual([]);
 }, 90_000);
 
-test('When the service and the backfill stop in the middle of a rebuild, then the next start and run resume the building version from its offset and give the same figures', async () => {
-  let api = served ? http(served.url) : await startService();
-  const before = (await api.get(SALES, adminToken)).body;
+test('When the read models are redefined (definition 2 keeps totals per day and product), then backfill builds the new definition beside the live one, resumes it after the service and the backfill stopped midway, and it answers the same figures', async () => {
+  // The new code deployed: the live version keeps its definition, new versions get definition 2.
+  await stopService();
+  let api = await startService(2);
+  const before = { sales: (await api.get(SALES, adminToken)).body, top: (await api.get(TOP, adminToken)).body };
+  expect(await versions()).toEqual([expect.objectContaining({ version: 2, state: 'live', definition: 1 })]);
+
   const interrupted = banyan(['backfill', 'analytics']);
   const partway = await eventually(versions, { timeoutMs: 10_000, intervalMs: 10, until: (v) => (v.find((x) => x.version === 3)?.offset ?? -1) > 2_000, what: 'version 3 under way' });
   interrupted.child.kill('SIGINT');
   await interrupted.done;
   await stopService();
   const stoppedAt = (await versions()).find((x) => x.version === 3)!;
+  expect(stoppedAt).toMatchObject({ state: 'building', definition: 2 });
   expect(stoppedAt.offset).toBeGreaterThanOrEqual(partway.find((x) => x.version === 3)!.offset);
   expect(stoppedAt.offset).toBeLessThan(history.events.length);
 
-  api = await startService();
+  api = await startService(2);
   const resumed = await banyan(['backfill', 'analytics']).done;
   expect(resumed.stdout).toContain('analytics: projection version 3 rebuilt from the event history');
   const done = await versions();
-  expect(done).toEqual([expect.objectContaining({ version: 3, state: 'live' })]);
+  expect(done).toEqual([expect.objectContaining({ version: 3, state: 'live', definition: 2 })]);
   expect(done[0].applied).toBe(new Set(history.events.map((e) => e.id)).size + 1);
-  expect((await api.get(SALES, adminToken)).body).toEqual(before);
+  expect({ sales: (await api.get(SALES, adminToken)).body, top: (await api.get(TOP, adminToken)).body }).toEqual(before);
+  // Answered from the totals: they hold every day with a sale.
+  const { rows } = await serviceDb.knex.raw(`SELECT count(*)::int AS days FROM analytics_v3.daily_sales`);
+  expect(rows[0].days).toBe((before.sales as { days: Array<{ orders: number }> }).days.filter((d) => d.orders > 0).length);
 }, 90_000);
 
 test('When a figure differs between the two sides, then banyan verify analytics names it and exits 1; with none it exits 0', async () => {

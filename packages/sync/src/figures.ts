@@ -53,7 +53,7 @@ export interface RebuildProgress {
 /**
  * `banyan backfill` for a projection domain: ask for a new version (or find the one under way, so a
  * second run resumes it) and follow it until it has taken over. The service does the reading
- * (ADR 0110); an interrupted command leaves it working, and running the command again follows it.
+ * (ADR 0341); an interrupted command leaves it working, and running the command again follows it.
  */
 export async function rebuildProjection(
   spec: ProjectionSpec,

@@ -3,6 +3,7 @@ export { connectDomain } from './engine-connect';
 export { loadSyncSpec, NoSyncSpecError } from './spec';
 export type { DomainSyncSpec, SyncRow, TableSyncSpec } from './types';
 export {
+  claimDefinition,
   ensureLiveProjection,
   liveProjection,
   projectionVersions,

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { quoteIdent } from '@banyan/db';
 
 /**
- * Blue/green projection versions (ADR 0110): a read model is a numbered version, each in its own
+ * Blue/green projection versions (ADR 0341): a read model is a numbered version, each in its own
  * schema (`<schema>_v<n>`), built by reading the event history from its first offset. At most one
  * version is `live` (answering reads) and at most one `building`; a building version takes over
  * when it has read the history as far as the live one, in one transaction, and the old one is
@@ -20,6 +20,8 @@ export interface ProjectionVersion {
   applied: number;
   /** The schema holding this version's tables. */
   schema: string;
+  /** Which definition of the read models its owner built it with; null until it started it. */
+  definition: number | null;
 }
 
 const table = (schema: string) => `${quoteIdent(schema)}.projection_versions`;
@@ -31,6 +33,7 @@ export function projectionVersionsDdl(schema: string): string {
     state text NOT NULL CHECK (state IN ('building', 'live', 'dropped')),
     stream_offset bigint NOT NULL DEFAULT -1,
     applied bigint NOT NULL DEFAULT 0,
+    definition integer,
     created_at timestamptz NOT NULL DEFAULT now(),
     live_at timestamptz
   );
@@ -43,6 +46,7 @@ interface Row {
   state: ProjectionState;
   stream_offset: string;
   applied: string;
+  definition?: number | null;
 }
 
 const toVersion = (schema: string, r: Row): ProjectionVersion => ({
@@ -51,6 +55,7 @@ const toVersion = (schema: string, r: Row): ProjectionVersion => ({
   offset: Number(r.stream_offset),
   applied: Number(r.applied),
   schema: `${schema}_v${r.version}`,
+  definition: r.definition ?? null,
 });
 
 /** Versions not dropped yet, oldest first. */
@@ -105,6 +110,19 @@ async function newVersion(db: Knex, schema: string, unless: 'building' | 'live')
     );
     return toVersion(schema, created[0]);
   });
+}
+
+/**
+ * The definition a version is built with: the one it has, or `definition` (the owner's newest) for
+ * a version not started yet. A live version keeps its definition while a newer one is built beside
+ * it, which is how a changed definition goes live blue/green.
+ */
+export async function claimDefinition(db: Knex, schema: string, version: number, definition: number): Promise<number> {
+  const { rows } = await db.raw<{ rows: Array<{ definition: number }> }>(
+    `UPDATE ${table(schema)} SET definition = coalesce(definition, ?) WHERE version = ? RETURNING definition`,
+    [definition, version],
+  );
+  return rows[0]?.definition ?? definition;
 }
 
 /** Record how far a version has read, in the transaction that applied those events. */

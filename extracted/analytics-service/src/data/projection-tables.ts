@@ -1,11 +1,17 @@
 import { quoteIdent, type Knex } from '@banyan/db';
 
+/** The definitions of the read models this code can build and read (ADR 0341); new versions get the newest. */
+export type Definition = 1 | 2;
+export const NEWEST_DEFINITION: Definition = 2;
+
 /**
  * One version's read models: the module's tables (monolith analytics migrations 001 and 002),
- * in the version's own schema, plus the ids of the events it applied. Created on the version's
- * first start; a new definition of the read models is a new version, rebuilt from the history.
+ * in the version's own schema, plus the ids of the events it applied. Definition 2 adds the
+ * totals per day and per product, kept current with each batch, which the reports then read
+ * instead of aggregating every order per request. Created on the version's first start; a new
+ * definition is a new version, rebuilt from the history beside the live one.
  */
-export async function createProjectionTables(knex: Knex, schema: string): Promise<void> {
+export async function createProjectionTables(knex: Knex, schema: string, definition: Definition): Promise<void> {
   const s = quoteIdent(schema);
   await knex.raw(`
     CREATE SCHEMA IF NOT EXISTS ${s};
@@ -31,6 +37,11 @@ export async function createProjectionTables(knex: Knex, schema: string): Promis
     -- The relay is at-least-once: the history can hold an event twice (a re-sent batch).
     CREATE TABLE IF NOT EXISTS ${s}.applied_events (event_id uuid PRIMARY KEY);
   `);
+  if (definition >= 2)
+    await knex.raw(`
+      CREATE TABLE IF NOT EXISTS ${s}.daily_sales (day date PRIMARY KEY, orders integer NOT NULL, revenue_cents bigint NOT NULL);
+      CREATE TABLE IF NOT EXISTS ${s}.product_sales (product_id uuid PRIMARY KEY, quantity bigint NOT NULL, revenue_cents bigint NOT NULL);
+    `);
 }
 
 export async function dropProjectionTables(knex: Knex, schema: string): Promise<void> {

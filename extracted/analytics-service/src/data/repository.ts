@@ -1,4 +1,6 @@
 import { quoteIdent, type Knex } from '@banyan/db';
+import type { Definition } from './projection-tables';
+import { refreshTotals, salesByDayFromTotals, topProductsFromTotals } from './totals';
 
 export interface OrderLine {
   productId: string;
@@ -39,9 +41,10 @@ const json = (rows: unknown[]) => JSON.stringify(rows);
 /**
  * The module's repository (monolith/src/modules/analytics/data/repository.ts) on one projection
  * version's schema, its per-event upserts turned into one set-based statement per table and batch
- * (the same conflict rules), so a rebuild from history is not one round trip per event.
+ * (the same conflict rules), so a rebuild from history is not one round trip per event. Under
+ * definition 2 it also keeps the totals (data/totals.ts) and reads the reports from them.
  */
-export function analyticsRepository(schema: string) {
+export function analyticsRepository(schema: string, definition: Definition = 1) {
   const s = quoteIdent(schema);
   return {
     /** The events of `ids` not applied before (first time seen: inserted now, in `trx`). */
@@ -92,10 +95,12 @@ export function analyticsRepository(schema: string) {
            ON CONFLICT (user_id) DO NOTHING`,
           [json(delta.signups)],
         );
+      if (definition >= 2) await refreshTotals(trx, s, [...delta.confirmed, ...delta.cancelled].map((o) => o.orderId));
     },
 
     /** One row per day of [from, to], days without sales included, so a chart needs no gap-filling. */
     async salesByDay(db: Knex, from: string, to: string): Promise<DaySales[]> {
+      if (definition >= 2) return salesByDayFromTotals(db, s, from, to);
       const { rows } = await db.raw<{ rows: Array<{ date: string; orders: string; revenue_cents: string; signups: string }> }>(
         `SELECT to_char(d.day, 'YYYY-MM-DD') AS date, count(o.order_id) AS orders, coalesce(sum(o.total_cents), 0) AS revenue_cents,
                 (SELECT count(*) FROM ${s}.signups s WHERE s.registered_on = d.day::date) AS signups
@@ -109,6 +114,7 @@ export function analyticsRepository(schema: string) {
     },
 
     async topProducts(db: Knex, limit: number): Promise<ProductSales[]> {
+      if (definition >= 2) return topProductsFromTotals(db, s, limit);
       const { rows } = await db.raw<{ rows: Array<{ product_id: string; name: string | null; quantity: string; revenue_cents: string }> }>(
         `SELECT l.product_id, p.name, sum(l.quantity) AS quantity, sum(l.revenue_cents) AS revenue_cents
          FROM ${s}.order_lines l

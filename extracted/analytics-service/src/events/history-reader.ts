@@ -4,6 +4,7 @@ import type { EventEnvelope } from '@banyan/events';
 import { recordProgress, type ProjectionVersion } from '@banyan/sync';
 import type { Logger } from '@banyan/telemetry';
 import { ANALYTICS_SCHEMA } from '../data/migrations';
+import type { Definition } from '../data/projection-tables';
 import { analyticsRepository } from '../data/repository';
 import { PROJECTED_TYPES, projectEvents } from '../domain/project-events';
 
@@ -33,10 +34,11 @@ export class HistoryReader {
 
   constructor(
     readonly version: ProjectionVersion,
+    definition: Definition,
     private readonly options: HistoryReaderOptions,
   ) {
     this.offset = version.offset;
-    this.store = analyticsRepository(version.schema);
+    this.store = analyticsRepository(version.schema, definition);
   }
 
   async start(): Promise<void> {

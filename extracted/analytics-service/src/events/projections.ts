@@ -1,9 +1,9 @@
 import type { ChannelModel } from 'amqplib';
 import type { Knex } from '@banyan/db';
-import { ensureLiveProjection, projectionVersions, promoteIfCaughtUp } from '@banyan/sync';
+import { claimDefinition, ensureLiveProjection, projectionVersions, promoteIfCaughtUp } from '@banyan/sync';
 import type { Logger } from '@banyan/telemetry';
 import { ANALYTICS_SCHEMA } from '../data/migrations';
-import { createProjectionTables, dropProjectionTables } from '../data/projection-tables';
+import { createProjectionTables, dropProjectionTables, NEWEST_DEFINITION, type Definition } from '../data/projection-tables';
 import { connectBroker, HistoryReader } from './history-reader';
 
 export interface ProjectionsOptions {
@@ -14,12 +14,14 @@ export interface ProjectionsOptions {
   /** How often the versions table is read (a rebuild asked for, a version caught up). Default 250 ms. */
   checkIntervalMs?: number;
   batchSize?: number;
+  /** The definition new versions are built with. Default the newest this code knows. */
+  definition?: Definition;
 }
 
 /**
  * Keeps a reader on the history for every version that is live or building, lets a building
  * version take over once it has caught up with the live one, and drops the version it replaced
- * (ADR 0110). `banyan backfill analytics` only asks for a new version; this does the work.
+ * (ADR 0341). `banyan backfill analytics` only asks for a new version; this does the work.
  */
 export function startProjections(options: ProjectionsOptions) {
   const { knex, logger } = options;
@@ -49,11 +51,12 @@ export function startProjections(options: ProjectionsOptions) {
       if (reader?.running) continue;
       // Also a reader that stopped on a failed batch: it starts again from its committed offset.
       if (reader) await reader.stop();
-      await createProjectionTables(knex, v.schema);
-      const fresh = new HistoryReader(v, { knex, connection, stream: options.stream, logger, batchSize: options.batchSize ?? 1_000 });
+      const definition = (await claimDefinition(knex, ANALYTICS_SCHEMA, v.version, options.definition ?? NEWEST_DEFINITION)) as Definition;
+      await createProjectionTables(knex, v.schema, definition);
+      const fresh = new HistoryReader(v, definition, { knex, connection, stream: options.stream, logger, batchSize: options.batchSize ?? 1_000 });
       readers.set(v.version, fresh);
       await fresh.start();
-      logger.info({ version: v.version, state: v.state, fromOffset: v.offset }, 'projection version reading the history');
+      logger.info({ version: v.version, state: v.state, definition, fromOffset: v.offset }, 'projection version reading the history');
     }
     for (const [version, reader] of readers) {
       if (!versions.some((v) => v.version === version)) await dropVersion(version, reader.version.schema);
@@ -78,7 +81,9 @@ export function startProjections(options: ProjectionsOptions) {
   return {
     /** The first version (live at once) on a new database, then the readers. */
     async start() {
-      await createProjectionTables(knex, (await ensureLiveProjection(knex, ANALYTICS_SCHEMA)).schema);
+      const live = await ensureLiveProjection(knex, ANALYTICS_SCHEMA);
+      const definition = (await claimDefinition(knex, ANALYTICS_SCHEMA, live.version, options.definition ?? NEWEST_DEFINITION)) as Definition;
+      await createProjectionTables(knex, live.schema, definition);
       tick();
       await checking;
     },
