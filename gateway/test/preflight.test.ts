@@ -129,7 +129,8 @@ describe('banyan route and the preflight', () => {
   beforeAll(async () => {
     monolith = await startStub('monolith');
     orders = await startStub('orders-service');
-    gw = await startGateway({ label: 'gw_preflight_cli', monolith: monolith.url, services: { orders: orders.url } });
+    // Orders declares a sync: its databases are absent here, so no one else's outbox decides its preflight.
+    gw = await startGateway({ label: 'gw_preflight_cli', monolith: monolith.url, services: { orders: orders.url }, env: { MONOLITH_DATABASE: 'banyan_test_absent_monolith', ORDERS_DATABASE: 'banyan_test_absent_orders' } });
   });
   afterAll(async () => {
     await gw?.close();

@@ -1,10 +1,11 @@
 import { Command } from 'commander';
+import { registerRamp } from '../../../packages/cli/src/commands/ramp';
 import { registerRoute } from '../../../packages/cli/src/commands/route';
 import { registerShadow } from '../../../packages/cli/src/commands/shadow';
 import { registerStatus } from '../../../packages/cli/src/commands/status';
 
 /**
- * Run `banyan <args>` (status, route, shadow) in-process against a gateway's admin API; returns
+ * Run `banyan <args>` (status, route, ramp, shadow) in-process against a gateway's admin API; returns
  * what it printed and the exit code it set. `env` gives BANYAN_ADMIN_URL and BANYAN_ADMIN_TOKEN
  * (undefined: unset), restored afterwards.
  */
@@ -20,7 +21,7 @@ export async function banyan(args: string[], env: Record<string, string | undefi
   process.exitCode = 0;
   try {
     const program = new Command('banyan').exitOverride().configureOutput({ writeErr: (s) => void err.push(s), writeOut: (s) => void out.push(s) });
-    for (const register of [registerStatus, registerRoute, registerShadow]) register(program);
+    for (const register of [registerStatus, registerRoute, registerRamp, registerShadow]) register(program);
     try {
       await program.parseAsync(args, { from: 'user' });
     } catch (e) {
