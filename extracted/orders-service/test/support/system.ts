@@ -44,8 +44,8 @@ export interface OrdersProcess {
   url: string;
   api: ReturnType<typeof http>;
   db: TestDatabase;
-  /** Start (again) on the same port and database; resolves once /readyz answers. */
-  start(): Promise<void>;
+  /** Start (again) on the same port and database, with `more` variables from now on; resolves once /readyz answers. */
+  start(more?: Record<string, string>): Promise<void>;
   /** SIGKILL: no shutdown handler runs, nothing is finished. */
   kill(): Promise<void>;
   /** The child's output, for a failing test's message. */
@@ -189,8 +189,8 @@ export async function startOrdersSystem(label: string, env: Record<string, strin
 }
 
 /** The orders service as a child process on a port and database of its own. */
-async function ordersProcess(label: string, env: Record<string, string>): Promise<OrdersProcess> {
-  const db = await createTestDatabase(label);
+export async function ordersProcess(label: string, env: Record<string, string>, database?: TestDatabase): Promise<OrdersProcess> {
+  const db = database ?? (await createTestDatabase(label));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
@@ -199,7 +199,9 @@ async function ordersProcess(label: string, env: Record<string, string>): Promis
     url,
     api: http(url),
     db,
-    async start() {
+    async start(more = {}) {
+      // Variables known only once other parts listen (the gateway's admin URL) stay for restarts.
+      Object.assign(env, more);
       output = '';
       child = spawn(process.execPath, [MAIN], {
         env: {
