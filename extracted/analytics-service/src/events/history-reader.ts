@@ -42,6 +42,16 @@ export class HistoryReader {
   }
 
   async start(): Promise<void> {
+    // Consuming a missing queue closes the channel with a 404 that says nothing of why.
+    const probe = await this.options.connection.createChannel();
+    probe.on('error', () => undefined);
+    try {
+      await probe.checkQueue(this.options.stream);
+    } catch {
+      throw new Error(`the history stream ${this.options.stream} is not declared yet: the relay declares it at start (ADR 0110)`);
+    } finally {
+      await probe.close().catch(() => undefined);
+    }
     const channel = await this.options.connection.createChannel();
     // A stream consumer must have a prefetch: it is how many messages the broker sends ahead.
     await channel.prefetch(this.options.batchSize * 2);

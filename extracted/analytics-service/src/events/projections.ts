@@ -70,9 +70,16 @@ export function startProjections(options: ProjectionsOptions) {
     }
   };
 
+  // Until the relay has declared the history stream the check fails four times a second: the
+  // same failure is logged once, then at debug level.
+  let lastFailure: string | undefined;
   const tick = () => {
     checking = check()
-      .catch((err: Error) => logger.warn({ err: err.message }, 'projection check failed; trying again'))
+      .then(() => (lastFailure = undefined))
+      .catch((err: Error) => {
+        logger[err.message === lastFailure ? 'debug' : 'warn']({ err: err.message }, 'projection check failed; trying again');
+        lastFailure = err.message;
+      })
       .finally(() => {
         if (!stopped) timer = setTimeout(tick, options.checkIntervalMs ?? 250);
       });
