@@ -1,4 +1,5 @@
 export { defineMigration } from './define';
+export { loadMigrationData, migrationData, type DomainData, type MigrationData } from './data';
 export { DECLARATION_FILES, findMigration, loadMigration, validateMigration, type LoadMigrationOptions, type ValidateMigrationOptions } from './load';
 export { MigrationDeclarationError, type DeclarationProblem } from './errors';
 export { migrationJsonSchema, migrationJsonSchemaText } from './json-schema';
