@@ -14,6 +14,15 @@ import { usersRouter } from './http/routes';
 
 export const SERVICE_NAME = 'users-service';
 
+const keyStoreReady = async (keyStore: Knex) => {
+  try {
+    await keyStore.raw('SELECT 1 FROM users.signing_keys LIMIT 1');
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** What the module read from the monolith's config, and where its keys and counts are. */
 export interface UsersServiceOptions {
   /** The store both sides share for signing keys and throttle counts (ADR 0333): the monolith's database. */
@@ -61,6 +70,8 @@ export function defineUsersService(parts: ServiceParts, options: UsersServiceOpt
     domain: 'users',
     schemas: [{ schema: USERS_SCHEMA, migrations }],
     trustProxy: options.trustProxy,
+    // Not ready to log anyone in until the key store answers and the monolith has migrated it.
+    readinessChecks: { 'key store': () => keyStoreReady(options.keyStore) },
     router: usersRouter(users, verifier),
     // The monolith's registrations and profile changes (before the switch, after a switch back, and
     // any in flight during one) keep arriving as its events. A version tie goes to the service's

@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { createKnex } from '@banyan/db';
+import { serve } from '@banyan/http';
+import { createLogger } from '@banyan/telemetry';
+import { testConnection } from '@banyan/testing';
 import { compareTargets, renderReport } from '@banyan/parity';
 import { envelopeFromRow } from '@banyan/outbox';
 import { userScenarios } from '../../../migration/parity/users';
+import { buildUsersService } from '../src/app';
 import { startUsersPair, type UsersPair } from './support/pair';
 
 // The service answers the users contract like the module it replaces; no broker needed here.
@@ -82,4 +87,28 @@ describe('The users service answers the contract', () => {
     if (!report.identical) throw new Error(renderReport(report));
     expect(report.identical).toBe(true);
   }, 30_000);
+
+  test('When the key store answers, then /readyz says so; when it does not exist, the service is not ready and says which check failed', async () => {
+    const ready = await pair.service.api.get('/readyz');
+    expect({ status: ready.status, checks: ready.body.checks }).toEqual({ status: 200, checks: { database: true, 'key store': true } });
+
+    const missing = createKnex(testConnection(`banyan_test_no_key_store_${process.pid}`));
+    const built = buildUsersService({
+      knex: pair.service.db.knex,
+      logger: createLogger('t', 'silent'),
+      keyStore: missing,
+      tokenTtlSeconds: 3600,
+      rotateAfterMs: 90 * 86_400_000,
+      announceMs: 2 * 86_400_000,
+      throttle: { windowMs: 60_000, loginFailuresPerAccount: 10, loginAttemptsPerAddress: 100, registrationsPerAddress: 100 },
+    });
+    const served = await serve(built.app, 0);
+    try {
+      const res = await fetch(`${served.url}/readyz`);
+      expect({ status: res.status, body: await res.json() }).toEqual({ status: 503, body: { status: 'not ready', checks: { database: true, 'key store': false } } });
+    } finally {
+      await served.close(1000);
+      await missing.destroy();
+    }
+  });
 });

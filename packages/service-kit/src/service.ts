@@ -33,6 +33,8 @@ export interface ServiceDefinition {
    * CIDRs), for a service that counts by client address; loopback when unset.
    */
   trustProxy?: string[];
+  /** More /readyz checks beside the service's own database (e.g. a store it shares with another process). */
+  readinessChecks?: Record<string, () => Promise<boolean>>;
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }
@@ -57,7 +59,7 @@ export function buildService(
   const outbox = createOutbox({ source: `/banyan/${deps.name}`, origin: deps.name });
   const verifier = deps.verifier ?? createTokenVerifier({ jwksUrl: deps.jwksUrl! });
   const definition = define({ knex: deps.knex, outbox, logger: deps.logger, verifier });
-  const app = createHttpApp({ logger: deps.logger, metrics: true, readinessChecks: { database: () => ping(deps.knex) } });
+  const app = createHttpApp({ logger: deps.logger, metrics: true, readinessChecks: { database: () => ping(deps.knex), ...definition.readinessChecks } });
   if (definition.trustProxy) app.set('trust proxy', definition.trustProxy);
   app.use(`/api/${definition.domain}`, definition.router);
   finishHttpApp(app);
