@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Knex } from '@banyan/db';
 import type { ProjectionSpec } from '@banyan/migration';
 import type { Difference } from './engine';
 import { liveProjection, projectionVersions, requestRebuild, type ProjectionVersion } from './projection';

@@ -1,5 +1,4 @@
-import type { Knex } from 'knex';
-import { quoteIdent } from '@banyan/db';
+import { quoteIdent, type Knex } from '@banyan/db';
 
 /**
  * Blue/green projection versions (ADR 0341): a read model is a numbered version, each in its own

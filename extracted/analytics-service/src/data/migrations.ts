@@ -1,7 +1,5 @@
 import type { Migration, SchemaOwner } from '@banyan/db';
 
-export const ANALYTICS_SCHEMA = 'analytics';
-
 /**
  * Only the projection versions table lives here (@banyan/sync's projectionVersionsDdl, written out:
  * migrations are history): the read models themselves are in one schema per version
@@ -45,4 +43,4 @@ const migrations: Migration[] = [
   },
 ];
 
-export const analyticsSchema: SchemaOwner = { schema: ANALYTICS_SCHEMA, migrations };
+export const analyticsSchema: SchemaOwner = { schema: 'analytics', migrations };

@@ -1,5 +1,8 @@
 import { quoteIdent, type Knex } from '@banyan/db';
 
+/** The schema of the versions table; each version's tables are in `analytics_v<n>`. */
+export const ANALYTICS_SCHEMA = 'analytics';
+
 /** The definitions of the read models this code can build and read (ADR 0341); new versions get the newest. */
 export type Definition = 1 | 2;
 export const NEWEST_DEFINITION: Definition = 2;

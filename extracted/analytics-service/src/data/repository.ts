@@ -1,24 +1,10 @@
 import { quoteIdent, type Knex } from '@banyan/db';
 import type { Definition } from './projection-tables';
+import type { DaySales, ProductSales } from './reports';
 import { refreshTotals, salesByDayFromTotals, topProductsFromTotals } from './totals';
 
 export interface OrderLine {
   productId: string;
-  quantity: number;
-  revenueCents: number;
-}
-
-export interface DaySales {
-  date: string;
-  orders: number;
-  revenueCents: number;
-  /** Customers who registered that day. */
-  signups: number;
-}
-
-export interface ProductSales {
-  productId: string;
-  name: string | null;
   quantity: number;
   revenueCents: number;
 }
@@ -129,6 +115,8 @@ export function analyticsRepository(schema: string, definition: Definition = 1) 
     },
   };
 }
+
+export type { DaySales, ProductSales } from './reports';
 
 /** What the use cases get through their callers (domain/ never imports data/ itself). */
 export type AnalyticsRepository = ReturnType<typeof analyticsRepository>;

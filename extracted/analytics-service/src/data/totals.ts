@@ -1,5 +1,5 @@
 import type { Knex } from '@banyan/db';
-import type { DaySales, ProductSales } from './repository';
+import type { DaySales, ProductSales } from './reports';
 
 const COUNTED = 'o.confirmed_on IS NOT NULL AND NOT o.cancelled';
 

@@ -3,8 +3,7 @@ import type { Knex } from '@banyan/db';
 import type { EventEnvelope } from '@banyan/events';
 import { recordProgress, type ProjectionVersion } from '@banyan/sync';
 import type { Logger } from '@banyan/telemetry';
-import { ANALYTICS_SCHEMA } from '../data/migrations';
-import type { Definition } from '../data/projection-tables';
+import { ANALYTICS_SCHEMA, type Definition } from '../data/projection-tables';
 import { analyticsRepository } from '../data/repository';
 import { PROJECTED_TYPES, projectEvents } from '../domain/project-events';
 

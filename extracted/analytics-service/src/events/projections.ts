@@ -2,8 +2,7 @@ import type { ChannelModel } from 'amqplib';
 import type { Knex } from '@banyan/db';
 import { claimDefinition, ensureLiveProjection, projectionVersions, promoteIfCaughtUp } from '@banyan/sync';
 import type { Logger } from '@banyan/telemetry';
-import { ANALYTICS_SCHEMA } from '../data/migrations';
-import { createProjectionTables, dropProjectionTables, NEWEST_DEFINITION, type Definition } from '../data/projection-tables';
+import { ANALYTICS_SCHEMA, createProjectionTables, dropProjectionTables, NEWEST_DEFINITION, type Definition } from '../data/projection-tables';
 import { connectBroker, HistoryReader } from './history-reader';
 
 export interface ProjectionsOptions {
