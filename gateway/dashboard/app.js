@@ -415,6 +415,45 @@
     }
   }
 
+  // ---- ramps: steps with their verdicts ----
+  const stepName = (s) => (s === 'shadow' ? 'shadow' : `${s} %`);
+  function renderRamps(body) {
+    const items = body.items.slice(0, 5);
+    $('#ramps tbody').replaceChildren(
+      ...(items.length ? [] : [el('tr', {}, el('td', { colspan: 6, class: 'muted', text: 'No ramp yet.' }))]),
+      ...items.map((r) =>
+        el('tr', { 'data-ramp': r.id },
+          el('th', { scope: 'row', text: String(r.id) }),
+          el('td', { text: r.key.replace('#', ' rule ') }),
+          el('td', { text: r.status }),
+          el('td', {}, r.steps.map((s, i) => {
+            const v = r.verdicts[i];
+            const outcome = v ? v.outcome : i === r.stepIndex && r.status === 'running' ? 'current' : 'pending';
+            const f = v && v.figures && v.figures.new;
+            const title = v ? [outcome, ...(v.reasons || []), f ? `new side: ${f.requests} requests, errors ${percent(f.errorRate)}, p99 ${f.p99Ms === null ? '–' : millis(f.p99Ms)}` : ''].filter(Boolean).join('\n') : outcome;
+            return el('span', { class: `step ${outcome}`, title, text: `${stepName(s)} ${outcome === 'passed' ? '✓' : outcome === 'current' ? '…' : outcome === 'pending' ? '' : '✗'}`.trim() });
+          })),
+          el('td', { text: `${r.holdMs / 1000} s` }),
+          el('td', { text: r.status === 'running' ? (r.leaseOwner || 'waiting for a driver') : (r.reason || '') }),
+        )),
+    );
+  }
+
+  // ---- charts: SVGs drawn by the gateway, fetched with the token, shown from blob: URLs ----
+  let chartTurn = 0;
+  async function loadCharts() {
+    // Every fifth refresh (10 s): an hour's chart moves one sample per 30 s.
+    if (chartTurn++ % 5 !== 0) return;
+    await Promise.all(
+      [...document.querySelectorAll('.chart img')].map(async (img) => {
+        const svg = await api('GET', `/charts/${img.id.slice('chart-'.length)}`);
+        const previous = img.src;
+        img.src = URL.createObjectURL(new Blob([svg], { type: 'image/svg+xml' }));
+        if (previous.startsWith('blob:')) URL.revokeObjectURL(previous);
+      }),
+    );
+  }
+
   // ---- the 2 s loop ----
   async function refresh(gen) {
     if (gen !== generation || !token) return;
@@ -424,6 +463,8 @@
       ['outbox', () => api('GET', '/outbox').then(renderOutbox)],
       ['verify-list', () => api('GET', '/verify').then(renderVerify)],
       ['mismatches', () => loadMismatches(gen)],
+      ['ramps', () => api('GET', '/ramps').then(renderRamps)],
+      ['charts', loadCharts],
     ];
     const results = await Promise.allSettled(tasks.map(([, run]) => run()));
     if (gen !== generation || !token) return;

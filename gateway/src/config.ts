@@ -76,6 +76,8 @@ export const gatewayConfigSchema = z.object({
    * takes the ramp over.
    */
   GATEWAY_RAMP_TICK_MS: ms(1_000),
+  /** The dashboard's charts: how often the last hour's counters are sampled per domain. */
+  GATEWAY_DASHBOARD_SAMPLE_MS: ms(30_000),
   GATEWAY_RAMP_LEASE_MS: ms(5_000),
   GATEWAY_STICKY_COOKIE: z.string().regex(/^[A-Za-z0-9_-]+$/).default('banyan_sticky'),
   /**

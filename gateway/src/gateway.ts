@@ -10,6 +10,7 @@ import { connectionFor, outboxDatabases, syncEnv } from './dashboard/databases';
 import { createOutboxReader } from './dashboard/outbox';
 import type { BreakerView } from './dashboard/routes';
 import { createTrafficRates } from './dashboard/stats';
+import { createHistory } from './dashboard/history';
 import { createVerifyRunner } from './dashboard/verify';
 import { syncSpecOf } from './dashboard/databases';
 import { createPreflight } from './preflight';
@@ -201,6 +202,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     logger,
   });
 
+  const history = createHistory(metrics, topology.names, config.GATEWAY_DASHBOARD_SAMPLE_MS);
   const outbox = createOutboxReader({ databases: outboxDatabases(config, topology), connection: (database) => connectionFor(config, database), knex });
   // Every configured upstream, used or not, with the domains it serves (the monolith serves all).
   const upstreamDomains = new Map<string, Domain[]>([[monolithUrl, [...topology.names]]]);
@@ -237,7 +239,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       tableListeners.add(listener);
       return () => tableListeners.delete(listener);
     },
-    dashboard: { rates: createTrafficRates(metrics, topology.names), breakers, outbox, verifier: createVerifyRunner(syncEnv(config), topology, (run) => verifyRuns.record({ ...run, recordedBy: 'dashboard' })) },
+    dashboard: { rates: createTrafficRates(metrics, topology.names), breakers, outbox, verifier: createVerifyRunner(syncEnv(config), topology, (run) => verifyRuns.record({ ...run, recordedBy: 'dashboard' })), history },
     preflight,
     ramps: { ramps, routes: store, reload, logger },
   });
@@ -268,8 +270,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       await routing.start(config.GATEWAY_ROUTES_POLL_MS);
       await instances.start();
       rampDriver.start();
+      history.start();
     },
     async stop() {
+      history.stop();
       await rampDriver.stop();
       await routing.stop();
       await instances.stop();

@@ -69,6 +69,11 @@ if (!existsSync(CHROMIUM)) {
           PRODUCTS_DATABASE: serviceDb.settings.database,
           PAYMENTS_DATABASE: ABSENT,
           NOTIFICATIONS_DATABASE: ABSENT,
+          // The charts sample twice a second here, so the test's traffic shows on them.
+          GATEWAY_DASHBOARD_SAMPLE_MS: '500',
+          // No relay runs here, so the service lags the monolith's outbox: a bound of 1 ms makes
+          // the preflight refuse whatever the time since the catalogue was seeded.
+          GATEWAY_PREFLIGHT_MAX_LAG_MS: '1',
         },
       });
 
@@ -218,11 +223,34 @@ if (!existsSync(CHROMIUM)) {
       await page.locator('#breakers tr', { hasText: service.url }).getByText('closed').waitFor();
     });
 
+    test("Each domain's last hour is drawn, and a ramp shows its steps with their verdicts", async () => {
+      // Products' sync lags here (no relay runs): the ramp's first step fails its preflight and rolls back.
+      const started = await gw.adminApi.post('/ramps', { domain: 'products', steps: [10, 50, 100], holdMs: 60_000 });
+      expect(started.status).toBe(201);
+      const ramp = page.locator('#ramps tr', { hasText: 'rolled-back' });
+      await ramp.waitFor();
+      expect(await ramp.locator('.step').allInnerTexts()).toEqual(['10 % ✗', '50 %', '100 %']);
+      expect(await ramp.locator('.step.preflight-failed').getAttribute('title')).toMatch(/^preflight-failed\nsync-lag: the extracted side is \d+ ms behind/);
+      expect(await ramp.locator('td').last().innerText()).toMatch(/^preflight failed: sync-lag: /);
+
+      // The charts are fetched with the token and shown from blob: URLs, allowed by the CSP.
+      const chart = page.locator('#chart-products');
+      await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { complete: boolean; naturalWidth: number; src: string } } }).document.querySelector('#chart-products').naturalWidth > 0);
+      const firstDrawn = await chart.getAttribute('src');
+      expect(firstDrawn).toMatch(/^blob:/);
+      // Redrawn every 10 s: the next one has this test file's traffic on it (and goes in the screenshot).
+      await page.waitForFunction((before) => (globalThis as unknown as { document: { querySelector(s: string): { src: string } } }).document.querySelector('#chart-products').src !== before, firstDrawn, { timeout: 15_000 });
+      const svg = (await gw.adminApi.get('/charts/products')).text;
+      expect(svg).toContain('class="extracted area" d="M');
+      expect(svg).toContain('class="shadow" d="M');
+    });
+
     test('Every request the page made went to the gateway itself; a screenshot is saved', async () => {
       // Let one 2 s refresh show the latest rates before the picture.
       await sleep(2_100);
       expect(requested.length).toBeGreaterThan(5);
-      expect(requested.filter((url) => !url.startsWith(gw.adminUrl))).toEqual([]);
+      // The charts' blob: URLs are the page's own, made from what it fetched from the gateway.
+      expect(requested.filter((url) => !url.startsWith(gw.adminUrl) && !url.startsWith(`blob:${gw.adminUrl}/`))).toEqual([]);
       const file = path.join(output, 'dashboard.png');
       await page.screenshot({ path: file, fullPage: true });
       expect(existsSync(file)).toBe(true);

@@ -69,6 +69,22 @@ export function renderPage(domains: readonly string[]): string {
       <p class="muted" id="rates-window"></p>
     </section>
 
+    <section aria-labelledby="ramps-title">
+      <h2 id="ramps-title">Ramps</h2>
+      <table id="ramps">
+        <thead><tr><th scope="col">Ramp</th><th scope="col">Of</th><th scope="col">Status</th><th scope="col">Steps and verdicts</th><th scope="col">Hold</th><th scope="col">Driver / reason</th></tr></thead>
+        <tbody></tbody>
+      </table>
+      <p class="muted">Start one with <code>npx banyan ramp &lt;domain&gt; --steps 1,5,25,50,100 --hold 2m</code>; each step's preflight and gates are described in docs/gateway.md.</p>
+    </section>
+
+    <section aria-labelledby="charts-title">
+      <h2 id="charts-title">Last hour</h2>
+      <div class="charts">${domains.map((d) => `
+        <figure class="chart"><figcaption>${d}</figcaption><img id="chart-${d}" alt="${d}: traffic split, 5xx per side, p50/p99 per side and shadow match rate over the last hour" width="640" height="404"></figure>`).join('')}
+      </div>
+    </section>
+
     <section aria-labelledby="breakers-title">
       <h2 id="breakers-title">Circuit breakers</h2>
       <table id="breakers">

@@ -4,6 +4,8 @@ import type { Express, RequestHandler } from 'express';
 import { AppError } from '@banyan/errors';
 import type { ShadowRecorder } from '../shadow';
 import { declaredDomain, type Topology } from '../topology';
+import { HISTORY_MS, type History } from './history';
+import { renderChart } from './charts';
 import type { OutboxReader } from './outbox';
 import { renderPage } from './page';
 import type { TrafficRates } from './stats';
@@ -26,6 +28,8 @@ export interface DashboardDeps {
   isDatabaseReachable: () => boolean;
   outbox: OutboxReader;
   verifier: VerifyRunner;
+  /** The last hour per domain, for the charts. */
+  history: History;
 }
 
 /**
@@ -44,7 +48,8 @@ const CSP = [
   "default-src 'none'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self'",
+  // The charts are fetched with the token and shown from blob: URLs (an <img> cannot send a header).
+  "img-src 'self' blob:",
   "connect-src 'self'",
   "form-action 'none'",
   "frame-ancestors 'none'",
@@ -99,6 +104,13 @@ export function mountDashboardApi(app: Express, deps: DashboardDeps): void {
 
   app.get('/outbox', async (_req, res) => {
     res.json({ databases: await deps.outbox.read() });
+  });
+
+  /** A domain's last hour as an SVG image (charts.ts): traffic split, 5xx per side, p50/p99 per side, shadow match rate. */
+  app.get('/charts/:domain', (req, res) => {
+    const domain = declaredDomain(deps.topology, String(req.params.domain));
+    res.setHeader('Cache-Control', 'no-store');
+    res.type('image/svg+xml').send(renderChart(domain, deps.history.series(domain), Date.now(), HISTORY_MS));
   });
 
   app.get('/verify', (_req, res) => {

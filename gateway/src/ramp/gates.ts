@@ -94,12 +94,12 @@ export async function snapshot(metrics: Metrics, key: string): Promise<Snapshot>
   return { sides, shadow };
 }
 
-/** The p99 of the answers between two cumulative histograms, interpolated inside its bucket as Prometheus' histogram_quantile does. */
-function p99Ms(before: Map<number, number>, after: Map<number, number>): number | null {
+/** The `q` quantile (ms) of the answers between two cumulative histograms, interpolated inside its bucket as Prometheus' histogram_quantile does. */
+export function quantileMs(q: number, before: Map<number, number>, after: Map<number, number>): number | null {
   const bounds = [...after.keys()].sort((a, b) => a - b);
   const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
   if (total <= 0) return null;
-  const rank = 0.99 * total;
+  const rank = q * total;
   let lower = 0;
   let below = 0;
   for (const le of bounds) {
@@ -118,7 +118,7 @@ function p99Ms(before: Map<number, number>, after: Map<number, number>): number 
 function sideFigures(before: SideCounts, after: SideCounts): SideFigures {
   const requests = after.requests - before.requests;
   const failures = after.failures - before.failures;
-  return { requests, failures, errorRate: requests > 0 ? Math.min(1, failures / requests) : null, p99Ms: p99Ms(before.buckets, after.buckets) };
+  return { requests, failures, errorRate: requests > 0 ? Math.min(1, failures / requests) : null, p99Ms: quantileMs(0.99, before.buckets, after.buckets) };
 }
 
 const pct = (rate: number | null) => (rate === null ? 'n/a' : `${(rate * 100).toFixed(1)}%`);
