@@ -11,7 +11,8 @@ import { startUsersPair, type UsersPair } from './support/pair';
 // registering and logging in: nothing refused, nothing lost, every token accepted everywhere.
 let pair: UsersPair;
 beforeAll(async () => {
-  pair = await startUsersPair('uswitch', { gateway: startGateway });
+  // 3 failed logins per account and window, on both sides, for the throttle's test below.
+  pair = await startUsersPair('uswitch', { gateway: startGateway, settings: { loginFailuresPerAccount: 3 } });
 }, 40_000);
 afterAll(() => pair?.close());
 
@@ -117,5 +118,28 @@ describe('Switching users between the monolith and the service', () => {
     } finally {
       await gw.route('users', 'monolith');
     }
+  }, 30_000);
+
+  test('When an account fails 3 logins through the gateway and users is switched, then the other side refuses the next one with 429, and so does the first side after switching back', async () => {
+    const gw = pair.gateway!;
+    const email = `switch-throttle-${randomUUID()}@example.com`;
+    expect((await gw.api.post('/api/users', { email, password: PASSWORD, name: 'Guessed' })).status).toBe(201);
+    for (let i = 0; i < 3; i++) expect((await gw.api.post('/api/users/login', { email, password: `guess ${i}` })).status).toBe(401);
+
+    await gw.route('users', 'extracted');
+    try {
+      // Even the right password: the account's window is spent, whichever side counts.
+      const atService = await gw.api.post('/api/users/login', { email, password: PASSWORD });
+      expect({ status: atService.status, code: atService.body.code, route: atService.headers.get('x-banyan-route') }).toEqual({
+        status: 429,
+        code: 'USERS.TOO_MANY_ATTEMPTS',
+        route: expect.stringMatching(/extracted/),
+      });
+      expect(Number(atService.headers.get('retry-after'))).toBeGreaterThan(0);
+    } finally {
+      await gw.route('users', 'monolith');
+    }
+    const back = await gw.api.post('/api/users/login', { email, password: PASSWORD });
+    expect({ status: back.status, route: back.headers.get('x-banyan-route') }).toEqual({ status: 429, route: expect.stringMatching(/monolith/) });
   }, 30_000);
 });
