@@ -1,6 +1,8 @@
 import type { Principal } from '@banyan/auth';
 import { withTransaction } from '@banyan/db';
 import { AppError } from '@banyan/errors';
+import type { Compensation } from '../data/sagas';
+import { notSent } from '../remote/doors';
 import { compensate, confirmCharged } from './saga-steps';
 import type { OrdersDeps } from './deps';
 import { OrderErrors, type Order, type OrderItem, type OrderLine } from './order';
@@ -30,8 +32,8 @@ export async function runCheckout(deps: OrdersDeps, customer: Principal, input: 
   try {
     items = await deps.products.reserve(orderId, input.items);
   } catch (err) {
-    if (refused(err)) {
-      await deps.sagas.move(deps.knex, orderId, 'reserving', 'done', { outcome: 'rejected', error: err.code });
+    if (refused(err) || notSent(err)) {
+      await deps.sagas.move(deps.knex, orderId, 'reserving', 'done', { outcome: refused(err) ? 'rejected' : 'failed', error: (err as AppError).code });
       throw err;
     }
     // Unknown: the reservation may have been taken after our timeout. Cancelling it also stops
@@ -54,7 +56,8 @@ export async function runCheckout(deps: OrdersDeps, customer: Principal, input: 
   try {
     payment = await deps.payments.charge({ orderId, userId: customer.userId, amountCents: totalCents, card: input.card });
   } catch (err) {
-    await failBeforePivot(deps, pending, err);
+    // A charge that never left this process has nothing to cancel at payments.
+    await failBeforePivot(deps, pending, err, notSent(err) ? ['stock'] : ['stock', 'charge']);
     throw OrderErrors.paymentUnavailable(orderId, err);
   }
 
@@ -79,12 +82,12 @@ export async function runCheckout(deps: OrdersDeps, customer: Principal, input: 
 }
 
 /**
- * The charge's answer is unknown (payments down, slow, breaker open): fail the order (so nothing
- * can confirm it later) and undo both steps: the stock, and whatever the charge did.
+ * The charge failed (payments down, slow, breaker open, or on the monolith's side): fail the order
+ * (so nothing can confirm it later) and undo the stock and, if the charge was sent, whatever it did.
  */
-async function failBeforePivot(deps: OrdersDeps, pending: Order, cause: unknown): Promise<void> {
+async function failBeforePivot(deps: OrdersDeps, pending: Order, cause: unknown, compensations: Compensation[]): Promise<void> {
   const moved = await withTransaction(deps.knex, async (trx) => {
-    if (!(await deps.sagas.move(trx, pending.id, 'charging', 'compensating', { outcome: 'failed', compensations: ['stock', 'charge'], error: String(cause) }))) return false;
+    if (!(await deps.sagas.move(trx, pending.id, 'charging', 'compensating', { outcome: 'failed', compensations, error: String(cause) }))) return false;
     await deps.repo.transition(trx, pending.id, 'pending', 'payment_failed');
     return true;
   });

@@ -1,4 +1,4 @@
-import { Errors } from '@banyan/errors';
+import { AppError, Errors } from '@banyan/errors';
 import { createBreaker, jsonPoster, RemoteFailure } from '@banyan/http-client';
 import type { RoutingView } from '@banyan/routing-client';
 import type { Logger } from '@banyan/telemetry';
@@ -12,6 +12,13 @@ export interface DoorOptions {
   breakerThreshold: number;
   breakerResetMs: number;
 }
+
+/**
+ * The call never left this process (the domain is on the monolith's side, or its breaker is open),
+ * so the far side did nothing that would need undoing.
+ */
+export const notSent = (err: unknown): boolean =>
+  err instanceof AppError && (err.details.notSent === true || err.details.circuit === 'open');
 
 export type ChargeOutcome = { paymentId: string; status: 'captured' } | { paymentId: string; status: 'declined'; reason: string };
 export type CancelOutcome = { status: 'none' } | { paymentId: string; status: 'declined' | 'refunded' };
@@ -49,7 +56,9 @@ async function onService<T>(routing: RoutingView, domain: string, call: () => Pr
   const ticket = await routing.beginWrite(domain);
   try {
     if (ticket.side !== 'extracted') {
-      throw Errors.unavailable(`${domain} is served by the monolith, which has no door for the orders service; route ${domain} to its service first.`, 30);
+      const error = Errors.unavailable(`${domain} is served by the monolith, which has no door for the orders service; route ${domain} to its service first.`, 30);
+      error.details.notSent = true;
+      throw error;
     }
     return await call();
   } finally {
