@@ -62,6 +62,9 @@ describe('The users service answers the contract', () => {
       ['user.registered', 'users-service', 1],
       ['user.account_changed', 'users-service', 2],
     ]);
+    // The hash-carrying event has an exchange of its own: nothing bound to the users exchange
+    // (the event history stream binds every domain exchange) receives it.
+    expect(rows.map((r: { exchange: string }) => r.exchange)).toEqual(['users', 'users-sync']);
     const row = await pair.service.db.knex('users.users').where({ id: created.body.id }).first();
     expect(events[1].data).toEqual({ userId: created.body.id, email: created.body.email, name: 'Cy', role: 'customer', passwordHash: row.password_hash });
     expect(Number(row.version)).toBe(2);

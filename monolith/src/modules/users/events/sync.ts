@@ -3,6 +3,7 @@ import type { EventData, EventEnvelope } from '@banyan/events';
 import type { Subscription } from '@banyan/inbox';
 import { continueSequences } from '@banyan/outbox';
 import { accountReplica } from '../data/repository';
+import { ACCOUNT_SYNC_EXCHANGE } from './account-changed';
 
 /**
  * Keep this side's accounts in step with the other side's registrations and profile changes (ADR
@@ -16,6 +17,7 @@ export function userSyncSubscriptions(options: { consumer: string; from: string;
     {
       consumer: options.consumer,
       eventType: 'user.account_changed',
+      exchange: ACCOUNT_SYNC_EXCHANGE,
       async handle(event: EventEnvelope<EventData<'user.account_changed'>>, trx: Knex.Transaction) {
         if (event.origin !== options.from) return;
         const { userId, email, name, role, passwordHash } = event.data;
