@@ -23,7 +23,38 @@ describe('banyan ramp / ramp status / ramp abort', () => {
     await Promise.all([monolith, orders].map((s) => s?.close()));
   });
 
+  test('`banyan ramp orders` follows the ramp, printing each verdict, and exits 0 when it completes (1 when it rolls back)', async () => {
+    let reading = true;
+    let n = 0;
+    const reader = (async () => {
+      while (reading) await (await fetch(`${gw.url}/api/orders/1`, { headers: { cookie: `banyan_sticky=c${n++}` } })).text();
+    })();
+    try {
+      const done = await banyan(['ramp', 'orders', '--steps', '50,100', '--hold', '300ms', '--min-requests', '3', '--p99-floor', '1s'], env);
+      expect([done.code, done.err]).toEqual([0, '']);
+      expect(done.out).toMatch(
+        /^ramp \d+ of orders: 50% → 100%, holding 0\.3 s each\n  50%: passed \(new side: \d+ requests, errors 0\.0%, p99 \d+ ms\)\n  100%: passed \(new side: \d+ requests, errors 0\.0%, p99 \d+ ms\)\nramp \d+: completed; orders is at 100%$/,
+      );
+      expect(gw.gateway.table().rows.get('orders')).toMatchObject({ mode: 'extracted' });
+
+      await gw.route('orders', 'monolith');
+      orders.behave((req, res) => {
+        res.statusCode = 503;
+        res.end();
+      });
+      const back = await banyan(['ramp', 'orders', '--steps', '50,100', '--hold', '300ms', '--min-requests', '3'], env);
+      expect(back.code).toBe(1);
+      expect(back.err).toMatch(/^banyan: ramp \d+: rolled-back: preflight failed: ready: .*\/readyz answered 503/);
+      expect(gw.gateway.table().rows.get('orders')).toMatchObject({ mode: 'monolith' });
+    } finally {
+      orders.behave('ok');
+      reading = false;
+      await reader;
+    }
+  });
+
   test('Bad steps, holds and rates are refused before anything is sent', async () => {
+    const before = (await gw.adminApi.get('/ramps')).body.items.length;
     for (const [args, message] of [
       [['--steps', '0,50'], /--steps <list>' argument '0,50' is invalid\. percents from 1 to 100/],
       [['--hold', '2'], /'--hold <duration>' argument '2' is invalid\. a duration with its unit/],
@@ -33,7 +64,7 @@ describe('banyan ramp / ramp status / ramp abort', () => {
       expect([res.code, res.err]).toEqual([1, expect.stringMatching(message)]);
     }
     expect((await banyan(['ramp', 'bananas'], env)).err).toMatch(/^banyan: Unknown domain "bananas"/);
-    expect((await gw.adminApi.get('/ramps')).body.items).toEqual([]);
+    expect((await gw.adminApi.get('/ramps')).body.items).toHaveLength(before);
   });
 
   test('`banyan ramp orders --detach` starts it with the flags as thresholds; status shows it; abort routes back', async () => {
