@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { ConfigError, z } from '@banyan/config';
 import { loadServiceConfig, serviceEnv } from '@banyan/service-kit';
+import { REREAD_MS as KEY_REREAD_MS } from './domain/signing-keys';
 
 /** What express's `trust proxy` accepts by name, address or CIDR; never `true` nor a hop count (monolith/src/config.ts). */
 const isProxyEntry = (entry: string) => {
@@ -47,6 +48,13 @@ export function loadUsersServiceConfig(env: NodeJS.ProcessEnv = process.env) {
   if (config.USERS_KEY_ANNOUNCE_MS >= config.USERS_KEY_ROTATE_AFTER_MS) {
     throw new ConfigError([
       { variable: 'USERS_KEY_ANNOUNCE_MS', message: 'must be shorter than USERS_KEY_ROTATE_AFTER_MS: a successor is announced while its predecessor still signs' },
+    ]);
+  }
+  // Two processes sign from one key store here, so a rotation the monolith starts reaches this one
+  // only at its next read of the signing key (ADR 0333).
+  if (config.USERS_KEY_ANNOUNCE_MS < KEY_REREAD_MS) {
+    throw new ConfigError([
+      { variable: 'USERS_KEY_ANNOUNCE_MS', message: `must be at least ${KEY_REREAD_MS} (how often a process reads its signing key again), or a rotation started elsewhere lets this one sign with a retired key` },
     ]);
   }
   return config;

@@ -98,4 +98,10 @@ describe('The users service as a process (dist/main.js)', () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain('USERS_KEY_ANNOUNCE_MS: must be shorter than USERS_KEY_ROTATE_AFTER_MS');
   });
+
+  test('When the announcement is shorter than the 30 s a process keeps its signing key, then it refuses to start, naming the variable', () => {
+    const run = spawnSync(process.execPath, [MAIN], { env: { ...process.env, USERS_KEY_ANNOUNCE_MS: '1500', OTEL_SDK_DISABLED: 'true' }, encoding: 'utf8', timeout: 10_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('USERS_KEY_ANNOUNCE_MS: must be at least 30000');
+  });
 });

@@ -23,7 +23,7 @@ async function generate(): Promise<StoredKey> {
 }
 
 /** How long a process signs with the key it read before reading again (another instance may have rotated). */
-const REREAD_MS = 30_000;
+export const REREAD_MS = 30_000;
 
 export interface RotationPolicy {
   /** A key signs this long before its successor takes over. */
