@@ -152,7 +152,7 @@ describe('Dashboard data endpoints', () => {
 
   test("POST /verify/:domain runs banyan verify's comparison and GET /verify keeps the result with its time", async () => {
     const before = (await gw.adminApi.get('/verify')).body;
-    expect(before).toEqual({ domains: ['users', 'products', 'payments', 'notifications'], running: [], results: {} });
+    expect(before).toEqual({ domains: ['users', 'products', 'orders', 'payments', 'notifications'], running: [], results: {} });
 
     const res = await fetch(`${gw.adminUrl}/verify/products`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(res.status).toBe(200);
@@ -186,7 +186,7 @@ describe('Dashboard data endpoints', () => {
 describe('Dashboard configuration', () => {
   test("By default it shows the monolith's outbox and those of the extracted domains, with the verify overrides applied", () => {
     const outboxes = (env: Record<string, string>) => outboxDatabases(loadGatewayConfig({ BANYAN_ADMIN_TOKEN: ADMIN_TOKEN, ...env }), topologyOf(shopMigration(env)));
-    expect(outboxes({})).toEqual(['banyan_monolith', 'banyan_users', 'banyan_products', 'banyan_payments', 'banyan_notifications']);
+    expect(outboxes({})).toEqual(['banyan_monolith', 'banyan_users', 'banyan_products', 'banyan_orders', 'banyan_payments', 'banyan_notifications']);
     expect(outboxes({ PRODUCTS_DATABASE: 'p2' })).toContain('p2');
     expect(outboxes({ MONOLITH_DATABASE: 'm2' })[0]).toBe('m2');
     expect(outboxes({ GATEWAY_OUTBOX_DATABASES: 'a,b' })).toEqual(['a', 'b']);
