@@ -27,7 +27,7 @@ export interface OrdersServiceOptions {
   /** Where products and payments are served: the gateway's routing table. */
   routing: RoutingView;
   products: DoorOptions;
-  payments: DoorOptions;
+  payments: DoorOptions & { monolithUrl: string };
   sweepMs: number;
   staleMs: number;
 }

@@ -20,8 +20,10 @@ export const ordersServiceEnv = {
   PRODUCTS_TIMEOUT_MS: ms(3000),
   PRODUCTS_BREAKER_THRESHOLD: ms(5),
   PRODUCTS_BREAKER_RESET_MS: ms(30_000),
+  /** The monolith, whose internal payments door this service calls while payments is routed there. */
+  MONOLITH_URL: z.string().url().default('http://127.0.0.1:3000'),
   PAYMENTS_SERVICE_URL: z.string().url().default('http://127.0.0.1:3104'),
-  /** The payments door's credential at the payments service (ADR 0311), the monolith's door's too. */
+  /** The payments door's credential at the payments service and at the monolith's door (ADR 0311, 0314). */
   PAYMENTS_SERVICE_TOKEN: z.string().min(16).optional(),
   PAYMENTS_TIMEOUT_MS: ms(3000),
   PAYMENTS_BREAKER_THRESHOLD: ms(5),

@@ -14,7 +14,7 @@ export interface DoorOptions {
 }
 
 /**
- * The call never left this process (the domain is on the monolith's side, or its breaker is open),
+ * The call never left this process (no door on its domain's side, or its breaker is open),
  * so the far side did nothing that would need undoing.
  */
 export const notSent = (err: unknown): boolean =>
@@ -48,14 +48,16 @@ function guardedPoster(name: string, options: DoorOptions, logger: Logger, fallb
 
 /**
  * Ask the routing table where `domain`'s writes go, count the call as a write in flight there
- * (the gateway's switch fence waits for it, ADR 0303), and call only the extracted service: the
- * monolith has no door for another process to reserve stock or charge a card (ADR 0314 says why
- * and what it would take). A domain on the monolith's side is unavailable to this service's checkout.
+ * (the gateway's switch fence waits for it, ADR 0303), and call that side's door. The monolith
+ * serves a door for payments (its internal routes); it has none to reserve stock for another
+ * process (ADR 0314 says what it would take), so while products is the monolith's, checkout here
+ * is unavailable.
  */
-async function onService<T>(routing: RoutingView, domain: string, call: () => Promise<T>): Promise<T> {
+async function onSide<T>(routing: RoutingView, domain: string, calls: { extracted: () => Promise<T>; monolith?: () => Promise<T> }): Promise<T> {
   const ticket = await routing.beginWrite(domain);
   try {
-    if (ticket.side !== 'extracted') {
+    const call = ticket.side === 'extracted' ? calls.extracted : calls.monolith;
+    if (!call) {
       const error = Errors.unavailable(`${domain} is served by the monolith, which has no door for the orders service; route ${domain} to its service first.`, 30);
       error.details.notSent = true;
       throw error;
@@ -71,18 +73,23 @@ export function productsDoor(routing: RoutingView, options: DoorOptions, logger:
   return {
     breaker: guarded.breaker,
     reserve: (orderId, lines) =>
-      onService(routing, 'products', async () => ((await guarded.fire('/api/products/reservations', { orderId, items: lines })) as { items: OrderItem[] }).items),
-    cancelReservation: (orderId) => onService(routing, 'products', async () => void (await guarded.fire(`/api/products/reservations/${orderId}/cancel`, {}))),
-    release: (orderId, items) => onService(routing, 'products', async () => void (await guarded.fire('/api/products/releases', { orderId, items }))),
+      onSide(routing, 'products', { extracted: async () => ((await guarded.fire('/api/products/reservations', { orderId, items: lines })) as { items: OrderItem[] }).items }),
+    cancelReservation: (orderId) => onSide(routing, 'products', { extracted: async () => void (await guarded.fire(`/api/products/reservations/${orderId}/cancel`, {})) }),
+    release: (orderId, items) => onSide(routing, 'products', { extracted: async () => void (await guarded.fire('/api/products/releases', { orderId, items })) }),
   };
 }
 
-export function paymentsDoor(routing: RoutingView, options: DoorOptions, logger: Logger): PaymentsDoor & { breaker: unknown } {
-  const guarded = guardedPoster('payments-service', options, logger, 'PAYMENTS.ERROR');
+/** Payments at its service, or at the monolith's internal door (the same paths and credential) while payments is the monolith's. */
+export function paymentsDoor(routing: RoutingView, options: DoorOptions & { monolithUrl: string }, logger: Logger): PaymentsDoor {
+  const service = guardedPoster('payments-service', options, logger, 'PAYMENTS.ERROR');
+  const monolith = guardedPoster('monolith-payments', { ...options, url: options.monolithUrl }, logger, 'PAYMENTS.ERROR');
+  const post = <T>(path: string, body: unknown) => ({
+    extracted: async () => (await service.fire(path, body)) as T,
+    monolith: async () => (await monolith.fire(path, body)) as T,
+  });
   return {
-    breaker: guarded.breaker,
-    charge: (input) => onService(routing, 'payments', async () => (await guarded.fire('/api/payments/charges', input)) as ChargeOutcome),
-    refund: (orderId) => onService(routing, 'payments', () => guarded.fire('/api/payments/refunds', { orderId })),
-    cancelCharge: (orderId) => onService(routing, 'payments', async () => (await guarded.fire('/api/payments/cancellations', { orderId })) as CancelOutcome),
+    charge: (input) => onSide(routing, 'payments', post<ChargeOutcome>('/api/payments/charges', input)),
+    refund: (orderId) => onSide(routing, 'payments', post<unknown>('/api/payments/refunds', { orderId })),
+    cancelCharge: (orderId) => onSide(routing, 'payments', post<CancelOutcome>('/api/payments/cancellations', { orderId })),
   };
 }

@@ -81,6 +81,7 @@ export async function startSwitchSystem(label: string): Promise<SwitchSystem> {
       PRODUCTS_SERVICE_TOKEN: PRODUCTS_CALLER_TOKEN,
       PAYMENTS_SERVICE_URL: payments.served.url,
       PAYMENTS_SERVICE_TOKEN: CALLER_TOKEN,
+      MONOLITH_URL: mono.served.url,
       ORDERS_SAGA_SWEEP_MS: '500',
       ORDERS_SAGA_STALE_MS: '10000',
     }, ordersDb);

@@ -1,3 +1,4 @@
+import { Router } from 'express';
 import type { Module, ModuleContext } from '../../kernel';
 import { PAYMENTS_SCHEMA, migrations } from './data/migrations';
 import { paymentsRepository } from './data/repository';
@@ -9,6 +10,7 @@ import type { CancelOutcome, ChargeInput, ChargeOutcome, RefundOutcome } from '.
 import { refundPayment } from './domain/refund-payment';
 import { paymentEvents } from './events/publish';
 import { paymentSyncSubscriptions } from './events/sync';
+import { internalPaymentsRouter } from './http/internal-routes';
 import { paymentsRouter } from './http/routes';
 import { paymentsServiceClient } from './remote/service-client';
 
@@ -59,17 +61,19 @@ export function createPaymentsModule(
       write.done();
     }
   };
+  const api: PaymentsApi = {
+    charge: (input) => routed(() => chargePayment(deps, input), () => remote.charge(input)),
+    refund: (orderId) => routed(() => refundPayment(deps, orderId), () => remote.refund(orderId)),
+    cancelCharge: (orderId) => routed(() => cancelCharge(deps, orderId), () => remote.cancelCharge(orderId)),
+  };
   return {
     name: 'payments',
     schema: { schema: PAYMENTS_SCHEMA, migrations },
-    router: paymentsRouter(deps, ctx.verifier),
+    // The door over HTTP for the extracted orders service (ADR 0314), then the contract's routes.
+    router: Router().use(internalPaymentsRouter(() => api, ctx.config.PAYMENTS_SERVICE_TOKEN)).use(paymentsRouter(deps, ctx.verifier)),
     subscriptions: [],
     syncSubscriptions: paymentSyncSubscriptions({ consumer: 'payments-sync', from: 'payments-service' }),
-    api: {
-      charge: (input) => routed(() => chargePayment(deps, input), () => remote.charge(input)),
-      refund: (orderId) => routed(() => refundPayment(deps, orderId), () => remote.refund(orderId)),
-      cancelCharge: (orderId) => routed(() => cancelCharge(deps, orderId), () => remote.cancelCharge(orderId)),
-    },
+    api,
     remote,
     async stop() {
       remote.breaker.shutdown();
