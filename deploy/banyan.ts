@@ -268,6 +268,8 @@ export function processes(values: Values): Process[] {
         productsToken(),
         value('PAYMENTS_SERVICE_URL', url('payments-service', 3104)),
         paymentsToken(),
+        // Its internal payments door, while payments is the monolith's.
+        value('MONOLITH_URL', url('monolith', 3000)),
       ],
       true,
     ),
