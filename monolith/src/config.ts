@@ -105,6 +105,11 @@ export const monolithConfigSchema = z.object({
    * the service: without it the service refuses the door and checkout answers 503.
    */
   PAYMENTS_SERVICE_TOKEN: z.string().min(16).optional(),
+  /**
+   * The extracted orders service's credential at the monolith's internal stock door (ADR 0314),
+   * the orders service's PRODUCTS_SERVICE_TOKEN. Unset, the door takes only `service` tokens.
+   */
+  PRODUCTS_SERVICE_TOKEN: z.string().min(16).optional(),
 }).refine((env) => env.USERS_KEY_ANNOUNCE_MS < env.USERS_KEY_ROTATE_AFTER_MS, {
   message: 'must be shorter than USERS_KEY_ROTATE_AFTER_MS: a successor is announced while its predecessor still signs',
   path: ['USERS_KEY_ANNOUNCE_MS'],

@@ -26,7 +26,7 @@ const KEY_RETENTION_MS = 24 * 3_600_000;
 export interface OrdersServiceOptions {
   /** Where products and payments are served: the gateway's routing table. */
   routing: RoutingView;
-  products: DoorOptions;
+  products: DoorOptions & { monolithUrl: string };
   payments: DoorOptions & { monolithUrl: string };
   sweepMs: number;
   staleMs: number;

@@ -15,12 +15,12 @@ export const ordersServiceEnv = {
   /** Reads the routing table; without it every domain counts as the monolith's and checkout answers 503. */
   BANYAN_ADMIN_TOKEN: z.string().min(16).optional(),
   PRODUCTS_SERVICE_URL: z.string().url().default('http://127.0.0.1:3102'),
-  /** This service's credential at the products service's stock API (its PRODUCTS_SERVICE_TOKEN). */
+  /** This service's credential at the products service's stock API and the monolith's (their PRODUCTS_SERVICE_TOKEN). */
   PRODUCTS_SERVICE_TOKEN: z.string().min(16).optional(),
   PRODUCTS_TIMEOUT_MS: ms(3000),
   PRODUCTS_BREAKER_THRESHOLD: ms(5),
   PRODUCTS_BREAKER_RESET_MS: ms(30_000),
-  /** The monolith, whose internal payments door this service calls while payments is routed there. */
+  /** The monolith, whose internal stock and payments doors this service calls while products or payments is routed there. */
   MONOLITH_URL: z.string().url().default('http://127.0.0.1:3000'),
   PAYMENTS_SERVICE_URL: z.string().url().default('http://127.0.0.1:3104'),
   /** The payments door's credential at the payments service and at the monolith's door (ADR 0311, 0314). */

@@ -18,7 +18,7 @@ void runService(SERVICE_NAME, loadOrdersServiceConfig, (parts, config) => {
     : staticRoutes();
   return ordersDefinition(parts, {
     routing,
-    products: { url: c.PRODUCTS_SERVICE_URL, token: c.PRODUCTS_SERVICE_TOKEN, timeoutMs: c.PRODUCTS_TIMEOUT_MS, breakerThreshold: c.PRODUCTS_BREAKER_THRESHOLD, breakerResetMs: c.PRODUCTS_BREAKER_RESET_MS },
+    products: { url: c.PRODUCTS_SERVICE_URL, monolithUrl: c.MONOLITH_URL, token: c.PRODUCTS_SERVICE_TOKEN, timeoutMs: c.PRODUCTS_TIMEOUT_MS, breakerThreshold: c.PRODUCTS_BREAKER_THRESHOLD, breakerResetMs: c.PRODUCTS_BREAKER_RESET_MS },
     payments: { url: c.PAYMENTS_SERVICE_URL, monolithUrl: c.MONOLITH_URL, token: c.PAYMENTS_SERVICE_TOKEN, timeoutMs: c.PAYMENTS_TIMEOUT_MS, breakerThreshold: c.PAYMENTS_BREAKER_THRESHOLD, breakerResetMs: c.PAYMENTS_BREAKER_RESET_MS },
     sweepMs: c.ORDERS_SAGA_SWEEP_MS,
     staleMs: c.ORDERS_SAGA_STALE_MS,

@@ -1,4 +1,4 @@
-import { AppError, Errors } from '@banyan/errors';
+import { AppError } from '@banyan/errors';
 import { createBreaker, jsonPoster, RemoteFailure } from '@banyan/http-client';
 import type { RoutingView } from '@banyan/routing-client';
 import type { Logger } from '@banyan/telemetry';
@@ -14,11 +14,10 @@ export interface DoorOptions {
 }
 
 /**
- * The call never left this process (no door on its domain's side, or its breaker is open),
- * so the far side did nothing that would need undoing.
+ * The call never left this process (its breaker is open), so the far side did nothing that would
+ * need undoing.
  */
-export const notSent = (err: unknown): boolean =>
-  err instanceof AppError && (err.details.notSent === true || err.details.circuit === 'open');
+export const notSent = (err: unknown): boolean => err instanceof AppError && err.details.circuit === 'open';
 
 export type ChargeOutcome = { paymentId: string; status: 'captured' } | { paymentId: string; status: 'declined'; reason: string };
 export type CancelOutcome = { status: 'none' } | { paymentId: string; status: 'declined' | 'refunded' };
@@ -48,34 +47,30 @@ function guardedPoster(name: string, options: DoorOptions, logger: Logger, fallb
 
 /**
  * Ask the routing table where `domain`'s writes go, count the call as a write in flight there
- * (the gateway's switch fence waits for it, ADR 0303), and call that side's door. The monolith
- * serves a door for payments (its internal routes); it has none to reserve stock for another
- * process (ADR 0314 says what it would take), so while products is the monolith's, checkout here
- * is unavailable.
+ * (the gateway's switch fence waits for it, ADR 0303), and call that side's door: the service's
+ * internal API, or the monolith's internal routes with the same paths (ADR 0314).
  */
-async function onSide<T>(routing: RoutingView, domain: string, calls: { extracted: () => Promise<T>; monolith?: () => Promise<T> }): Promise<T> {
+async function onSide<T>(routing: RoutingView, domain: string, calls: Record<'extracted' | 'monolith', () => Promise<T>>): Promise<T> {
   const ticket = await routing.beginWrite(domain);
   try {
-    const call = ticket.side === 'extracted' ? calls.extracted : calls.monolith;
-    if (!call) {
-      const error = Errors.unavailable(`${domain} is served by the monolith, which has no door for the orders service; route ${domain} to its service first.`, 30);
-      error.details.notSent = true;
-      throw error;
-    }
-    return await call();
+    return await calls[ticket.side]();
   } finally {
     ticket.done();
   }
 }
 
-export function productsDoor(routing: RoutingView, options: DoorOptions, logger: Logger): ProductsDoor & { breaker: unknown } {
-  const guarded = guardedPoster('products-service', options, logger, 'PRODUCTS.ERROR');
+/** Products' stock at its service, or at the monolith's internal door (the same paths and credential) while products is the monolith's. */
+export function productsDoor(routing: RoutingView, options: DoorOptions & { monolithUrl: string }, logger: Logger): ProductsDoor {
+  const service = guardedPoster('products-service', options, logger, 'PRODUCTS.ERROR');
+  const monolith = guardedPoster('monolith-products', { ...options, url: options.monolithUrl }, logger, 'PRODUCTS.ERROR');
+  const post = <T>(path: string, body: unknown) => ({
+    extracted: async () => (await service.fire(path, body)) as T,
+    monolith: async () => (await monolith.fire(path, body)) as T,
+  });
   return {
-    breaker: guarded.breaker,
-    reserve: (orderId, lines) =>
-      onSide(routing, 'products', { extracted: async () => ((await guarded.fire('/api/products/reservations', { orderId, items: lines })) as { items: OrderItem[] }).items }),
-    cancelReservation: (orderId) => onSide(routing, 'products', { extracted: async () => void (await guarded.fire(`/api/products/reservations/${orderId}/cancel`, {})) }),
-    release: (orderId, items) => onSide(routing, 'products', { extracted: async () => void (await guarded.fire('/api/products/releases', { orderId, items })) }),
+    reserve: async (orderId, lines) => (await onSide(routing, 'products', post<{ items: OrderItem[] }>('/api/products/reservations', { orderId, items: lines }))).items,
+    cancelReservation: async (orderId) => void (await onSide(routing, 'products', post<unknown>(`/api/products/reservations/${orderId}/cancel`, {}))),
+    release: async (orderId, items) => void (await onSide(routing, 'products', post<unknown>('/api/products/releases', { orderId, items }))),
   };
 }
 

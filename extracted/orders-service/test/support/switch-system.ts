@@ -65,6 +65,7 @@ export async function startSwitchSystem(label: string): Promise<SwitchSystem> {
         PRODUCTS_SERVICE_URL: productsServed.url,
         PAYMENTS_SERVICE_URL: payments.served.url,
         PAYMENTS_SERVICE_TOKEN: CALLER_TOKEN,
+        PRODUCTS_SERVICE_TOKEN: PRODUCTS_CALLER_TOKEN,
         PRODUCTS_TIMEOUT_MS: '3000',
         PAYMENTS_TIMEOUT_MS: '3000',
       },

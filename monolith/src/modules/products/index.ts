@@ -1,17 +1,24 @@
+import { Router } from 'express';
 import type { Knex } from '@banyan/db';
 import type { Module, ModuleContext } from '../../kernel';
 import type { UsersApi } from '../users';
 import { PRODUCTS_SCHEMA, migrations } from './data/migrations';
+import { reservationMigrations } from './data/migrations-reservations';
 import { remoteReservationMigrations } from './data/migrations-remote-reservations';
 import { isSkuConflict, productsRepository as repo } from './data/repository';
+import { reservationsRepository } from './data/reservations';
+import { cancelReservation } from './domain/cancel-reservation';
 import { createProduct } from './domain/create-product';
 import type { ProductsDeps } from './domain/deps';
 import type { NewProduct, Product, ReservedItem, StockItem } from './domain/product';
+import { releaseOrderStock } from './domain/release-order-stock';
 import { releaseStock } from './domain/release-stock';
 import { reserveStock } from './domain/reserve-stock';
 import { seedDemoCatalog } from './domain/seed-demo-catalog';
+import { takeReservation } from './domain/take-reservation';
 import { productEvents } from './events/publish';
 import { productSyncSubscriptions } from './events/sync';
+import { internalStockRouter, type StockDoor } from './http/internal-routes';
 import { productsRouter } from './http/routes';
 import { remoteStock } from './remote/remote-stock';
 import { productsServiceClient } from './remote/service-client';
@@ -42,7 +49,7 @@ export function createProductsModule(
   ctx: ModuleContext,
   doors: { users: Pick<UsersApi, 'issueServiceToken'> },
 ): Module<ProductsApi> & { remote: ReturnType<typeof remoteStock> & { client: ReturnType<typeof productsServiceClient> } } {
-  const deps: ProductsDeps = { knex: ctx.knex, repo: { ...repo, isSkuConflict }, events: productEvents(ctx.outbox) };
+  const deps: ProductsDeps = { knex: ctx.knex, repo: { ...repo, isSkuConflict }, reservations: reservationsRepository, events: productEvents(ctx.outbox) };
   const client = productsServiceClient({
     url: ctx.config.PRODUCTS_SERVICE_URL,
     timeoutMs: ctx.config.PRODUCTS_TIMEOUT_MS,
@@ -62,12 +69,27 @@ export function createProductsModule(
     trx.executionPromise.then(write.done, write.done);
     return write;
   };
+  // The stock door over HTTP for the extracted orders service (ADR 0314): each call on the side the
+  // routing names when it arrives, counted in flight for the switch fence.
+  const routedCall = async <T>(local: () => Promise<T>, service: () => Promise<T>): Promise<T> => {
+    const write = await ctx.routing.beginWrite('products');
+    try {
+      return await (write.side === 'extracted' ? service() : local());
+    } finally {
+      write.done();
+    }
+  };
+  const internalStock: StockDoor = {
+    reserve: (orderId, items) => routedCall(() => takeReservation(deps, orderId, items), () => client.reserve(orderId, items)),
+    cancel: (orderId) => routedCall(() => cancelReservation(deps, orderId), () => client.cancel(orderId)),
+    release: (orderId, items) => routedCall(() => releaseOrderStock(deps, orderId, items), () => client.release(orderId, items)),
+  };
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
   return {
     name: 'products',
-    schema: { schema: PRODUCTS_SCHEMA, migrations: [...migrations, ...remoteReservationMigrations] },
-    router: productsRouter(deps, ctx.verifier),
+    schema: { schema: PRODUCTS_SCHEMA, migrations: [...migrations, ...remoteReservationMigrations, ...reservationMigrations] },
+    router: Router().use(internalStockRouter(internalStock, ctx.verifier, ctx.config.PRODUCTS_SERVICE_TOKEN)).use(productsRouter(deps, ctx.verifier)),
     subscriptions: [],
     // The service's changes while it served products; its writes win a version tie because
     // while it is extracted it is where writes belong.

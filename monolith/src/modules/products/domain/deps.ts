@@ -1,5 +1,6 @@
 import type { Knex } from '@banyan/db';
 import type { ProductsRepository } from '../data/repository';
+import type { ReservationsRepository } from '../data/reservations';
 import type { ProductEvents } from '../events/publish';
 
 /**
@@ -10,5 +11,7 @@ import type { ProductEvents } from '../events/publish';
 export interface ProductsDeps {
   knex: Knex;
   repo: ProductsRepository;
+  /** Stock taken for the extracted orders service, keyed by order (ADR 0302's rules, ADR 0314). */
+  reservations: ReservationsRepository;
   events: ProductEvents;
 }
