@@ -205,6 +205,8 @@ export function processes(values: Values): Process[] {
         value('PRODUCTS_SERVICE_URL', url('products-service', 3102)),
         value('PAYMENTS_SERVICE_URL', url('payments-service', 3104)),
         paymentsToken(),
+        // What the orders service presents at the monolith's internal stock door (ADR 0314).
+        productsToken(),
         value('TRUST_PROXY', values.trustProxy),
       ],
       resources: { requests: { cpu: '500m', memory: '256Mi' }, limits: { cpu: '1', memory: '512Mi' } },
@@ -268,7 +270,7 @@ export function processes(values: Values): Process[] {
         productsToken(),
         value('PAYMENTS_SERVICE_URL', url('payments-service', 3104)),
         paymentsToken(),
-        // Its internal payments door, while payments is the monolith's.
+        // Its internal stock and payments doors, while products or payments is the monolith's.
         value('MONOLITH_URL', url('monolith', 3000)),
       ],
       true,
