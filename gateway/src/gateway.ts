@@ -239,7 +239,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
       tableListeners.add(listener);
       return () => tableListeners.delete(listener);
     },
-    dashboard: { rates: createTrafficRates(metrics, topology.names), breakers, outbox, verifier: createVerifyRunner(syncEnv(config), topology, (run) => verifyRuns.record({ ...run, recordedBy: 'dashboard' })), history },
+    dashboard: { rates: createTrafficRates(metrics, topology.names), breakers, outbox, verifier: createVerifyRunner(syncEnv(config), topology, (run) => verifyRuns.record({ ...run, recordedBy: 'dashboard' })), history, recordVerify: verifyRuns.record },
     preflight,
     ramps: { ramps, routes: store, reload, logger },
   });

@@ -1,4 +1,5 @@
 import { defineMigration } from '@banyan/migration';
+import { reportVerifyToGateway } from '../../packages/cli/src/commands/verify-record';
 import { banyan } from './support/cli';
 import { ADMIN_TOKEN, startGateway, type GatewayHarness } from './support/gateway';
 import { startStub, type Stub } from './support/stub';
@@ -117,6 +118,26 @@ describe('Preflight on every switch', () => {
 
     await record(0);
     expect((await gw.adminApi.put('/routes/stock', { mode: 'canary', percent: 5 })).status).toBe(200);
+  });
+
+  test('`banyan verify` reports its result to the gateway, and the next switch is judged by it', async () => {
+    const env = { BANYAN_ADMIN_URL: gw.adminUrl, BANYAN_ADMIN_TOKEN: ADMIN_TOKEN };
+    await reportVerifyToGateway('stock', { startedAt: new Date(), compared: 12, differences: 2 }, env);
+    const refused = await gw.adminApi.put('/routes/stock', { mode: 'canary', percent: 20 });
+    expect(refused.body.checks.find((c: { check: string }) => c.check === 'verify').detail).toMatch(/^the last verify \(.+, by cli [^)]+@[^)]+\) found 2 differences in 12 rows$/);
+
+    // Without a token, or with no gateway there, verify says nothing and records nothing.
+    await reportVerifyToGateway('stock', { startedAt: new Date(), compared: 12, differences: 0 }, { BANYAN_ADMIN_URL: gw.adminUrl });
+    await reportVerifyToGateway('stock', { startedAt: new Date(), compared: 12, differences: 0 }, { BANYAN_ADMIN_URL: 'http://127.0.0.1:1', BANYAN_ADMIN_TOKEN: ADMIN_TOKEN });
+    expect((await gw.adminApi.put('/routes/stock', { mode: 'canary', percent: 20 })).status).toBe(409);
+
+    const bad = await gw.adminApi.put('/verify/stock/result', { compared: -1 });
+    expect([bad.status, bad.body.code]).toEqual([400, 'VALIDATION.FAILED']);
+    const noSpec = await gw.adminApi.put('/verify/tickets/result', { startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), compared: 1, differences: 0 });
+    expect([noSpec.status, noSpec.body.code]).toEqual([404, 'GATEWAY.NO_SYNC_SPEC']);
+
+    await reportVerifyToGateway('stock', { startedAt: new Date(), compared: 12, differences: 0 }, env);
+    expect((await gw.adminApi.put('/routes/stock', { mode: 'canary', percent: 20 })).status).toBe(200);
   });
 
 });

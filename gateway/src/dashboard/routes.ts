@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Express, RequestHandler } from 'express';
 import { AppError } from '@banyan/errors';
+import { parse } from '@banyan/http';
+import { z } from '@banyan/config';
+import type { VerifyRecord } from '../verify-runs';
 import type { ShadowRecorder } from '../shadow';
 import { declaredDomain, type Topology } from '../topology';
 import { HISTORY_MS, type History } from './history';
@@ -30,7 +33,21 @@ export interface DashboardDeps {
   verifier: VerifyRunner;
   /** The last hour per domain, for the charts. */
   history: History;
+  /** Keep a verify's result where every instance's preflight reads it. */
+  recordVerify: (run: VerifyRecord) => Promise<void>;
 }
+
+/** A verify run elsewhere (`banyan verify`), reported for the preflight. */
+const verifyReport = z
+  .object({
+    startedAt: z.iso.datetime(),
+    finishedAt: z.iso.datetime(),
+    compared: z.number().int().min(0),
+    differences: z.number().int().min(0),
+    error: z.string().max(2_000).optional(),
+  })
+  .strict();
+const ACTOR = /^[\w.@+-]{1,100}$/;
 
 /**
  * The assets live in gateway/dashboard/, outside src, so tsc never has to copy them: from
@@ -115,6 +132,16 @@ export function mountDashboardApi(app: Express, deps: DashboardDeps): void {
 
   app.get('/verify', (_req, res) => {
     res.json({ domains: deps.verifier.domains(deps.topology.names), running: deps.verifier.running(), results: deps.verifier.results() });
+  });
+
+  /** `banyan verify` reports its result here, so the preflight of the next switch sees it (docs/gateway.md#preflight). */
+  app.put('/verify/:domain/result', async (req, res) => {
+    const domain = declaredDomain(deps.topology, String(req.params.domain));
+    if (!deps.verifier.domains([domain]).length) throw noSpec(domain);
+    const report = parse(verifyReport, req.body ?? {});
+    const actor = req.header('x-banyan-actor');
+    await deps.recordVerify({ domain, ...report, recordedBy: actor && ACTOR.test(actor) ? `cli ${actor}` : 'cli' });
+    res.status(204).end();
   });
 
   app.post('/verify/:domain', async (req, res) => {

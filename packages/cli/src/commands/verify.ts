@@ -4,6 +4,7 @@ import { CliError, EXIT, runAction } from '../admin-client';
 import { migrationOption, readMigration, type MigrationOption } from '../declaration';
 import { dataSpecOf } from './data-spec';
 import { verifyProjection } from './projection';
+import { reportVerifyToGateway } from './verify-record';
 
 const isoDay = (v: string) => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new CliError(`"${v}" is not a date (YYYY-MM-DD)`, EXIT.invalid);
@@ -28,8 +29,10 @@ export function registerVerify(program: Command): void {
       }
       const spec = dataSpecOf(migration, domain, 'verify');
       const db = connectDomain(spec);
+      const startedAt = new Date();
       try {
         const { compared, differences } = await verify(spec, db);
+        await reportVerifyToGateway(domain, { startedAt, compared, differences: differences.length });
         for (const d of differences.slice(0, options.max)) {
           const detail = d.columns ? ' ' + Object.entries(d.columns).map(([c, [a, b]]) => `${c}: ${JSON.stringify(a)} ≠ ${JSON.stringify(b)}`).join(', ') : '';
           console.log(`${d.table} ${d.key}: ${d.kind}${detail}`);
