@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express } from 'express';
 import { createTokenVerifier, type TokenVerifier } from '@banyan/auth';
 import { migrate, type ConnectionSettings, type Knex } from '@banyan/db';
-import type { Migration } from '@banyan/migration';
+import type { MigrationData } from '@banyan/migration';
 import type { Logger } from '@banyan/telemetry';
 import { createAdminApp } from './admin';
 import type { GatewayConfig } from './config';
@@ -38,11 +38,11 @@ import type { FrontDoor } from './server';
 export interface GatewayDeps {
   config: GatewayConfig;
   /**
-   * The migration's declaration, loaded and resolved (`loadMigration` in main.ts; a test passes
-   * `validateMigration(defineMigration({...}), { env })`): the domains, their prefixes, targets,
-   * sticky keys, compare rules, internal segments and data specs.
+   * The migration's declaration, loaded and resolved as data (`loadMigrationData` in main.ts; a
+   * test passes `validateMigration(defineMigration({...}), { env })`): the domains, their prefixes,
+   * targets, sticky keys, compare rules, internal segments and data specs.
    */
-  migration: Migration;
+  migration: MigrationData;
   logger: Logger;
   /** The gateway's own database (banyan_gateway). */
   knex: Knex;

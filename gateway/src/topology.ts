@@ -1,7 +1,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { AppError } from '@banyan/errors';
 import { compileRule, type CompiledRule } from './rules';
-import { MigrationDeclarationError, type CompareRules, type DataSpec, type DeclarationProblem, type Migration, type StickyKey, type Target } from '@banyan/migration';
+import { MigrationDeclarationError, type CompareRules, type DataSpec, type DeclarationProblem, type MigrationData, type StickyKey, type Target } from '@banyan/migration';
 
 /** One declared domain as the gateway routes it. */
 export interface DomainRoute {
@@ -42,7 +42,7 @@ export interface Topology {
  * the loader's) on what the declaration allows but this gateway cannot do: it forwards over
  * http:// only, so an https:// target would fail on its first request instead.
  */
-export function topologyOf(migration: Migration): Topology {
+export function topologyOf(migration: MigrationData): Topology {
   const problems: DeclarationProblem[] = [];
   const httpOnly = (target: Target, at: string) => {
     if (new URL(target.url).protocol === 'http:') return;
