@@ -38,9 +38,17 @@
   const millis = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(1)} s`);
   const traceId = (traceparent) => (traceparent ? traceparent.split('-')[1] || traceparent : '–');
 
+  /** A problem document as one line: its detail, or each invalid field when it lists them. */
+  const problemText = (status, problem) => {
+    const text = (problem && (problem.detail || problem.title)) || `HTTP ${status}`;
+    const fields = problem && Array.isArray(problem.errors) ? problem.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)) : [];
+    // A validation problem's detail only says "see errors": the fields are the message.
+    return fields.length ? fields.join('; ') : text;
+  };
+
   class ApiError extends Error {
     constructor(status, problem) {
-      super((problem && (problem.detail || problem.title)) || `HTTP ${status}`);
+      super(problemText(status, problem));
       this.status = status;
       this.problem = problem;
     }
@@ -120,13 +128,17 @@
     for (const route of body.routes) {
       const row = $(`#route-${route.domain}`);
       if (!row) continue;
-      const mode = route.mode === 'canary' ? `canary ${route.percent} %` : route.mode;
+      const mode = describeMode(route);
       const cell = $('[data-field="mode"]', row);
       cell.replaceChildren(el('span', { class: `badge mode-${route.mode}`, text: mode }), el('span', { class: 'muted', text: ` v${route.version}` }));
-      // Route rules (ADR 0213), shown read-only: change them with `banyan route <domain> --rule`.
+      // Route rules (ADR 0213): each has its own form in the Change cell, like `banyan route <domain> --rule`.
       for (const rule of route.rules ?? []) {
-        const own = rule.mode === 'inherit' ? `inherit (${rule.effective.mode})` : rule.mode === 'canary' ? `canary ${rule.percent} %` : rule.mode;
+        const own = rule.mode === 'inherit' ? `inherit (${describeMode(rule.effective)})` : describeMode(rule);
         cell.append(el('div', { class: 'muted rule', text: `${rule.method} ${rule.path}: ${own}${rule.fenced ? ', fenced' : ''}` }));
+        const form = $(`form[data-rule="${rule.rule}"]`, row);
+        if (!form) continue;
+        $('[data-field="rule-what"]', form).textContent = `rule ${rule.rule}: ${rule.method} ${rule.path}`;
+        if (!dirty.has(formKey(form))) showMode(form, rule);
       }
       cell.title = route.updatedBy ? `changed by ${route.updatedBy} at ${new Date(route.updatedAt).toLocaleString()}` : '';
       $('[data-field="targets"]', row).replaceChildren(
@@ -136,14 +148,20 @@
       row.dataset.mode = route.mode;
       row.dataset.percent = String(route.percent);
       row.dataset.extracted = route.targets.extracted;
-      // Never overwrite what the operator is in the middle of choosing.
-      if (!dirty.has(route.domain)) {
-        const form = $('form', row);
-        form.mode.value = route.mode;
-        if (route.mode === 'canary') form.percent.value = String(route.percent);
-        form.percent.disabled = route.mode !== 'canary';
-      }
+      const form = $('form:not([data-rule])', row);
+      if (!dirty.has(formKey(form))) showMode(form, route);
     }
+  }
+
+  const describeMode = (row) => (row.mode === 'canary' ? `canary ${row.percent} %` : row.mode);
+  /** A domain's form is keyed by its domain, a rule's by domain/rule. */
+  const formKey = (form) => (form.dataset.rule ? `${form.dataset.domain}/${form.dataset.rule}` : form.dataset.domain);
+
+  /** Never called while the operator is in the middle of choosing (`dirty`): that would overwrite it. */
+  function showMode(form, route) {
+    form.mode.value = route.mode;
+    if (route.mode === 'canary') form.percent.value = String(route.percent);
+    form.percent.disabled = route.mode !== 'canary';
   }
 
   function confirmSwitch(text, title = 'Send all traffic to one side?') {
@@ -157,12 +175,18 @@
     });
   }
 
+  /**
+   * Apply a domain's or a route rule's form: one flow for both, through `PUT /routes/:domain` or
+   * `PUT /routes/:domain/rules/:rule`, which share the admin API's checks.
+   */
   async function applyRoute(form) {
-    const domain = form.dataset.domain;
+    const { domain, rule } = form.dataset;
     const row = $(`#route-${domain}`);
-    const message = $('[data-field="message"]', row);
+    const what = rule ? `${domain} rule ${rule}` : domain;
+    const path = rule ? `/routes/${domain}/rules/${rule}` : `/routes/${domain}`;
+    const message = $('[data-field="message"]', form);
     const mode = form.mode.value;
-    const change = { mode };
+    const change = mode === 'inherit' ? { inherit: true } : { mode };
     if (mode === 'canary') {
       const value = Number(form.percent.value);
       if (!Number.isInteger(value) || value < 0 || value > 100) {
@@ -171,9 +195,11 @@
       }
       change.percent = value;
     }
-    // A switch that sends every request of a domain to the service is the one to pause over.
-    if (mode === 'extracted' || (mode === 'canary' && change.percent === 100)) {
-      const ok = await confirmSwitch(`Send 100 % of ${domain} traffic to the extracted service (${row.dataset.extracted})? Reads fall back to the monolith if it fails; writes do not.`);
+    // A switch that sends every request of a domain (or rule) to the service is the one to pause
+    // over; a rule inheriting an all-extracted domain is one too.
+    const after = change.inherit ? { mode: row.dataset.mode, percent: Number(row.dataset.percent) } : { mode, percent: change.percent };
+    if (after.mode === 'extracted' || (after.mode === 'canary' && after.percent === 100)) {
+      const ok = await confirmSwitch(`Send 100 % of ${what} traffic to the extracted service (${row.dataset.extracted})? Reads fall back to the monolith if it fails; writes do not.`);
       if (!ok) {
         message.textContent = 'Not changed.';
         return;
@@ -183,22 +209,23 @@
     try {
       let result;
       try {
-        result = await api('PUT', `/routes/${domain}`, change);
+        result = await api('PUT', path, change);
       } catch (err) {
         // The preflight refused the side traffic would move to: show every failed check, and let
         // the operator switch anyway (sent with force, audited as forced).
         if (err.status !== 409 || !err.problem || err.problem.code !== 'GATEWAY.PREFLIGHT_FAILED') throw err;
         const failed = err.problem.checks.filter((c) => !c.ok).map((c) => `• ${c.check}: ${c.detail}`);
-        const ok = await confirmSwitch(`The preflight of ${domain} → ${err.problem.side} failed:\n${failed.join('\n')}\nSwitch anyway? The change is audited as forced.`, 'Preflight failed');
+        const ok = await confirmSwitch(`The preflight of ${what} → ${err.problem.side} failed:\n${failed.join('\n')}\nSwitch anyway? The change is audited as forced.`, 'Preflight failed');
         if (!ok) {
           message.textContent = `Not changed: preflight failed (${failed.length === 1 ? failed[0].slice(2) : `${failed.length} checks`}).`;
           return;
         }
-        result = await api('PUT', `/routes/${domain}`, { ...change, force: true });
+        result = await api('PUT', path, { ...change, force: true });
       }
-      dirty.delete(domain);
-      message.textContent = result.changed ? `Now ${mode === 'canary' ? `canary ${change.percent} %` : mode}.` : 'Already so.';
-      renderRoutes({ source: 'database', routes: [result.route] });
+      dirty.delete(formKey(form));
+      message.textContent = result.changed ? `Now ${describeMode(change.inherit ? { mode: 'inherit' } : change)}.` : 'Already so.';
+      // A rule's answer is the rule alone; the row (its effective mode, the domain's) is read again.
+      renderRoutes(rule ? await api('GET', '/routes') : { source: 'database', routes: [result.route] });
     } catch (err) {
       if (err.status !== 401) message.textContent = `Not changed: ${err.message}`;
     }
@@ -425,7 +452,7 @@
         el('tr', { 'data-ramp': r.id },
           el('th', { scope: 'row', text: String(r.id) }),
           el('td', { text: r.key.replace('#', ' rule ') }),
-          el('td', { text: r.status }),
+          el('td', {}, r.status, r.status === 'running' ? [' ', el('button', { type: 'button', 'aria-label': `Abort ramp ${r.id}`, onclick: (e) => abortRamp(r.id, e.target), text: 'Abort' })] : null),
           el('td', {}, r.steps.map((s, i) => {
             const v = r.verdicts[i];
             const outcome = v ? v.outcome : i === r.stepIndex && r.status === 'running' ? 'current' : 'pending';
@@ -437,6 +464,54 @@
           el('td', { text: r.status === 'running' ? (r.leaseOwner || 'waiting for a driver') : (r.reason || '') }),
         )),
     );
+  }
+
+  const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+  /** The CLI's `--steps` and `--hold` formats (packages/cli/src/commands/ramp.ts), with its messages. */
+  function rampRequest(form) {
+    const steps = form.steps.value.split(',').map((s) => s.trim()).map((s) => (s === 'shadow' ? s : Number(s)));
+    if (steps.some((s) => s !== 'shadow' && (!Number.isInteger(s) || s < 1 || s > 100))) {
+      throw new Error('steps: percents from 1 to 100 separated by commas, optionally starting with shadow: shadow,1,5,25,50,100.');
+    }
+    const hold = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(form.hold.value.trim());
+    if (!hold) throw new Error('hold: a duration with its unit: 500ms, 30s, 2m, 1h.');
+    const [domain, rule] = form.key.value.split('/');
+    return { domain, ...(rule ? { rule } : {}), steps, holdMs: Math.round(Number(hold[1]) * DURATION_UNITS[hold[2]]) };
+  }
+
+  async function startRamp(form) {
+    const message = $('#ramp-message');
+    let request;
+    try {
+      request = rampRequest(form);
+    } catch (err) {
+      message.textContent = `Not started: ${err.message}`;
+      return;
+    }
+    // No confirmation, unlike a switch to 100 %: every step runs its preflight and gates and rolls
+    // back by itself, and Abort is one click away.
+    message.textContent = 'Starting…';
+    try {
+      const ramp = await api('POST', '/ramps', request);
+      message.textContent = `Ramp ${ramp.id} started: ${ramp.steps.map(stepName).join(' → ')}, holding ${seconds(ramp.holdMs / 1000)} each.`;
+      renderRamps(await api('GET', '/ramps'));
+    } catch (err) {
+      if (err.status !== 401) message.textContent = `Not started: ${err.message}`;
+    }
+  }
+
+  /** No confirmation: like going back to monolith, stopping a ramp is the way out of trouble. */
+  async function abortRamp(id, button) {
+    const message = $('#ramp-message');
+    button.disabled = true;
+    try {
+      const ramp = await api('POST', `/ramps/${id}/abort`);
+      message.textContent = `Ramp ${id} aborted: ${ramp.key.replace('#', ' rule ')} is back where it was before the ramp.`;
+      renderRamps(await api('GET', '/ramps'));
+    } catch (err) {
+      button.disabled = false;
+      if (err.status !== 401) message.textContent = `Not aborted: ${err.message}`;
+    }
   }
 
   // ---- charts: SVGs drawn by the gateway, fetched with the token, shown from blob: URLs ----
@@ -491,7 +566,7 @@
     $('#sign-out').addEventListener('click', () => signOut('Signed out.'));
     for (const form of document.querySelectorAll('.route-form')) {
       form.addEventListener('input', () => {
-        dirty.add(form.dataset.domain);
+        dirty.add(formKey(form));
         form.percent.disabled = form.mode.value !== 'canary';
       });
       form.addEventListener('submit', (event) => {
@@ -499,6 +574,10 @@
         applyRoute(form);
       });
     }
+    $('#ramp-form').addEventListener('submit', (event) => {
+      event.preventDefault();
+      startRamp(event.target);
+    });
     if (token) signIn(token);
     else $('#token').focus();
   });

@@ -89,7 +89,7 @@ export function createAdminApp(deps: AdminDeps): Express {
 
   // Before the token check: the page and its script are public and hold no data.
   app.use(securityHeaders);
-  mountDashboardPage(app, topology.names);
+  mountDashboardPage(app, topology.names, Object.fromEntries(topology.names.map((d) => [d, topology.domain(d).rules.map((r) => r.name)])));
 
   const requireToken: RequestHandler = (req, res, next) => {
     const match = /^Bearer (.+)$/.exec(req.header('authorization') ?? '');

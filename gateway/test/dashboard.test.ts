@@ -10,11 +10,14 @@ import { createLogger } from '@banyan/telemetry';
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
 import { startMonolith, type MonolithHarness } from '../../monolith/test/support/harness';
 import { ADMIN_TOKEN, sleep, startGateway, type GatewayHarness } from './support/gateway';
+import { startStub, type Stub } from './support/stub';
 
 /**
  * The dashboard in a real browser (Debian's chromium, never a downloaded one) against a real
  * gateway in front of the real monolith and the real products service, whose copy of one
- * product differs so shadow mode and verify both have something to find.
+ * product differs so shadow mode and verify both have something to find. Products' list is a route
+ * rule of its own (ADR 0213), and analytics' service is a stub that answers /readyz, so a ramp of
+ * analytics passes its preflight and keeps running until the page aborts it.
  */
 const CHROMIUM = '/usr/bin/chromium';
 const ABSENT = 'banyan_test_dash_absent';
@@ -37,6 +40,7 @@ if (!existsSync(CHROMIUM)) {
     let serviceDb: TestDatabase;
     let service: Served;
     let stopService: () => Promise<void>;
+    let analytics: Stub;
     let gw: GatewayHarness;
     let context: BrowserContext;
     let page: Page;
@@ -60,10 +64,12 @@ if (!existsSync(CHROMIUM)) {
       changed = { id: first.id, name: first.name };
       await serviceDb.knex('products.products').where({ id: first.id }).update({ name: `${first.name} (service copy)` });
 
+      analytics = await startStub('analytics-service');
       gw = await startGateway({
         label: 'gw_dash_browser',
         monolith: mono.served.url,
-        services: { products: service.url },
+        services: { products: service.url, analytics: analytics.url },
+        routes: { products: [{ name: 'list', method: 'GET', path: '/api/products' }] },
         env: {
           MONOLITH_DATABASE: mono.db.settings.database,
           PRODUCTS_DATABASE: serviceDb.settings.database,
@@ -95,6 +101,7 @@ if (!existsSync(CHROMIUM)) {
       await gw?.close();
       await service?.close(1_000);
       await stopService?.();
+      await analytics?.close();
       await serviceDb?.drop();
       await mono?.close();
     });
@@ -126,9 +133,9 @@ if (!existsSync(CHROMIUM)) {
     });
 
     test('Switching products to canary 50 % changes the routing table and the routed responses', async () => {
-      await page.getByLabel('Mode for products').selectOption('canary');
-      await page.getByLabel('Canary percent for products').fill('50');
-      await row('products').getByRole('button', { name: 'Apply' }).click();
+      await page.getByLabel('Mode for products', { exact: true }).selectOption('canary');
+      await page.getByLabel('Canary percent for products', { exact: true }).fill('50');
+      await row('products').locator('form:not([data-rule])').getByRole('button', { name: 'Apply' }).click();
       // No relay runs here: the monolith's outbox keeps its events, so the service lags behind it
       // and the preflight refuses; the page names the failed check and lets the operator force it.
       const dialog = page.getByRole('dialog');
@@ -141,10 +148,11 @@ if (!existsSync(CHROMIUM)) {
       const routes = (await gw.adminApi.get('/routes')).body.routes;
       expect(routes.find((r: { domain: string }) => r.domain === 'products')).toMatchObject({ mode: 'canary', percent: 50, updatedBy: 'dashboard' });
 
-      // Each request without a cookie is a new visitor with its own bucket: both sides answer.
+      // Each request without a cookie is a new visitor with its own bucket: both sides answer. (One
+      // product, not the list: the list is a rule of its own, inheriting, so its header names it.)
       const sides = new Set<string>();
       for (let i = 0; i < 40; i++) {
-        const res = await gw.api.get('/api/products?limit=1');
+        const res = await gw.api.get(`/api/products/${changed.id}`);
         expect(res.status).toBe(200);
         const route = res.headers.get('x-banyan-route')!;
         const match = /^(monolith|extracted); mode=canary; bucket=(\d+)$/.exec(route);
@@ -156,8 +164,8 @@ if (!existsSync(CHROMIUM)) {
     });
 
     test('A switch sending 100 % to the service asks first; cancelling changes nothing', async () => {
-      await page.getByLabel('Mode for products').selectOption('extracted');
-      await row('products').getByRole('button', { name: 'Apply' }).click();
+      await page.getByLabel('Mode for products', { exact: true }).selectOption('extracted');
+      await row('products').locator('form:not([data-rule])').getByRole('button', { name: 'Apply' }).click();
       const dialog = page.getByRole('dialog');
       await dialog.waitFor();
       expect(await dialog.innerText()).toContain('Send 100 % of products traffic to the extracted service');
@@ -165,9 +173,9 @@ if (!existsSync(CHROMIUM)) {
       await row('products').getByText('Not changed.').waitFor();
       expect(gw.gateway.table().rows.get('products')).toMatchObject({ mode: 'canary', percent: 50 });
 
-      await page.getByLabel('Mode for products').selectOption('canary');
-      await page.getByLabel('Canary percent for products').fill('100');
-      await row('products').getByRole('button', { name: 'Apply' }).click();
+      await page.getByLabel('Mode for products', { exact: true }).selectOption('canary');
+      await page.getByLabel('Canary percent for products', { exact: true }).fill('100');
+      await row('products').locator('form:not([data-rule])').getByRole('button', { name: 'Apply' }).click();
       await dialog.getByRole('button', { name: 'Switch' }).click();
       // Then its preflight, refused as before: forced.
       await page.getByRole('dialog', { name: 'Preflight failed' }).waitFor();
@@ -177,8 +185,8 @@ if (!existsSync(CHROMIUM)) {
     });
 
     test('In shadow mode the match rate shows, and a mismatch opens as a side-by-side diff with both trace ids', async () => {
-      await page.getByLabel('Mode for products').selectOption('shadow');
-      await row('products').getByRole('button', { name: 'Apply' }).click();
+      await page.getByLabel('Mode for products', { exact: true }).selectOption('shadow');
+      await row('products').locator('form:not([data-rule])').getByRole('button', { name: 'Apply' }).click();
       await row('products').locator('[data-field="mode"]', { hasText: 'shadow' }).waitFor();
       // Shadow sends no client to the service: no confirmation needed.
       expect(await page.getByRole('dialog').isVisible()).toBe(false);
@@ -223,10 +231,43 @@ if (!existsSync(CHROMIUM)) {
       await page.locator('#breakers tr', { hasText: service.url }).getByText('closed').waitFor();
     });
 
-    test("Each domain's last hour is drawn, and a ramp shows its steps with their verdicts", async () => {
+    test('A route rule changed from the page moves only its requests: the rest of the domain stays', async () => {
+      const form = row('products').locator('form[data-rule="list"]');
+      await form.getByText('rule list: GET /api/products').waitFor();
+      expect(await page.getByLabel('Mode for products rule list').inputValue()).toBe('inherit');
+      await page.getByLabel('Mode for products rule list').selectOption('extracted');
+      await form.getByRole('button', { name: 'Apply' }).click();
+      // The same flow as a domain's: 100 % asks first, then the refused preflight is offered as forced.
+      const dialog = page.getByRole('dialog');
+      await dialog.waitFor();
+      expect(await dialog.innerText()).toContain('Send 100 % of products rule list traffic to the extracted service');
+      await dialog.getByRole('button', { name: 'Switch' }).click();
+      await page.getByRole('dialog', { name: 'Preflight failed' }).waitFor();
+      expect(await dialog.innerText()).toMatch(/The preflight of products rule list → extracted failed:\n• sync-lag: /);
+      await dialog.getByRole('button', { name: 'Switch' }).click();
+      await form.getByText('Now extracted.').waitFor();
+      await row('products').locator('[data-field="mode"]', { hasText: 'GET /api/products: extracted' }).waitFor();
+      expect(gw.gateway.table().rules.get('products#list')).toMatchObject({ mode: 'extracted', inherit: false });
+      expect(gw.gateway.table().rows.get('products')).toMatchObject({ mode: 'shadow' });
+      expect((await gw.adminApi.get('/audit?domain=products')).body.items[0]).toMatchObject({ actor: 'dashboard', note: expect.stringMatching(/^forced past a failed preflight: /) });
+
+      const list = await gw.api.get('/api/products?limit=1');
+      expect(list.status).toBe(200);
+      expect(list.headers.get('x-banyan-route')).toBe('extracted; mode=extracted; rule=products.list');
+      const one = await gw.api.get(`/api/products/${changed.id}`);
+      expect(one.status).toBe(200);
+      expect(one.headers.get('x-banyan-route')).toBe('monolith; mode=shadow');
+    });
+
+    test("Each domain's last hour is drawn, and a ramp started from the page shows its steps with their verdicts", async () => {
       // Products' sync lags here (no relay runs): the ramp's first step fails its preflight and rolls back.
-      const started = await gw.adminApi.post('/ramps', { domain: 'products', steps: [10, 50, 100], holdMs: 60_000 });
-      expect(started.status).toBe(201);
+      await page.getByLabel('Ramp', { exact: true }).selectOption('products');
+      await page.getByLabel('steps', { exact: true }).fill('10,50,100');
+      await page.getByLabel('hold each', { exact: true }).fill('1m');
+      await page.getByRole('button', { name: 'Start ramp' }).click();
+      await page.locator('#ramp-message').getByText(/^Ramp \d+ started: 10 % → 50 % → 100 %, holding 1\.0 min each\.$/).waitFor();
+      const [started] = (await gw.adminApi.get('/ramps')).body.items;
+      expect(started).toMatchObject({ key: 'products', steps: [10, 50, 100], holdMs: 60_000, actor: 'dashboard' });
       const ramp = page.locator('#ramps tr', { hasText: 'rolled-back' });
       await ramp.waitFor();
       expect(await ramp.locator('.step').allInnerTexts()).toEqual(['10 % ✗', '50 %', '100 %']);
@@ -243,6 +284,32 @@ if (!existsSync(CHROMIUM)) {
       const svg = (await gw.adminApi.get('/charts/products')).text;
       expect(svg).toContain('class="extracted area" d="M');
       expect(svg).toContain('class="shadow" d="M');
+    });
+
+    test('A ramp refused by the admin API says why; a running one is aborted from the page', async () => {
+      const message = page.locator('#ramp-message');
+      await page.getByLabel('Ramp', { exact: true }).selectOption('analytics');
+      await page.getByLabel('steps', { exact: true }).fill('50,10');
+      await page.getByRole('button', { name: 'Start ramp' }).click();
+      await message.getByText(/^Not started: (steps: )?steps must rise \(shadow only first\), e\.g\. \[1, 5, 25, 50, 100\]$/).waitFor();
+
+      // Analytics declares no data sync and its stub is ready: the preflight passes and the ramp holds its first step.
+      await page.getByLabel('steps', { exact: true }).fill('shadow,10,100');
+      await page.getByRole('button', { name: 'Start ramp' }).click();
+      await message.getByText(/^Ramp \d+ started: shadow → 10 % → 100 %/).waitFor();
+      const [ramp] = (await gw.adminApi.get('/ramps')).body.items;
+      expect(ramp).toMatchObject({ key: 'analytics', status: 'running' });
+      const shown = page.locator(`#ramps tr[data-ramp="${ramp.id}"]`);
+      await shown.locator('.step.current').waitFor();
+      for (let i = 0; i < 100 && gw.gateway.table().rows.get('analytics')!.mode !== 'shadow'; i++) await sleep(20);
+      expect(gw.gateway.table().rows.get('analytics')).toMatchObject({ mode: 'shadow' });
+
+      await shown.getByRole('button', { name: `Abort ramp ${ramp.id}` }).click();
+      await message.getByText(`Ramp ${ramp.id} aborted: analytics is back where it was before the ramp.`).waitFor();
+      await shown.getByText('aborted by dashboard').waitFor();
+      expect(await shown.getByRole('button').count()).toBe(0);
+      expect(gw.gateway.table().rows.get('analytics')).toMatchObject({ mode: 'monolith' });
+      expect((await gw.adminApi.get('/audit?domain=analytics')).body.items[0]).toMatchObject({ actor: 'dashboard', note: `ramp ${ramp.id} aborted by dashboard` });
     });
 
     test('Every request the page made went to the gateway itself; a screenshot is saved', async () => {
@@ -262,8 +329,8 @@ if (!existsSync(CHROMIUM)) {
       await dropDatabase(gw.db.settings);
       await gw.gateway.reload();
       await page.locator('#banner').getByText("The gateway's routing database is unreachable").waitFor();
-      await page.getByLabel('Mode for products').selectOption('monolith');
-      await row('products').getByRole('button', { name: 'Apply' }).click();
+      await page.getByLabel('Mode for products', { exact: true }).selectOption('monolith');
+      await row('products').locator('form:not([data-rule])').getByRole('button', { name: 'Apply' }).click();
       await row('products').getByText(/^Not changed: The routing database is unreachable/).waitFor();
       await page.locator('#outbox tr', { hasText: mono.db.settings.database }).getByText(/unreachable: the gateway's own database did not answer/).waitFor();
       expect(gw.gateway.table().rows.get('products')).toMatchObject({ mode: 'shadow' });

@@ -1,31 +1,48 @@
 import { MODES } from '../domains';
 
-const routeRow = (domain: string) => `
+const modeForm = (domain: string, rule: string | undefined) => {
+  const id = rule ? `${domain}-rule-${rule}` : domain;
+  const label = rule ? `${domain} rule ${rule}` : domain;
+  // A rule may also follow its domain again (`inherit`), which the domain itself cannot.
+  const modes = rule ? ['inherit', ...MODES] : MODES;
+  return `
+            <form class="route-form${rule ? ' rule-form' : ''}" data-domain="${domain}"${rule ? ` data-rule="${rule}"` : ''}>${rule ? `
+              <span class="rule-what" data-field="rule-what">rule ${rule}</span>` : ''}
+              <label for="mode-${id}" class="visually-hidden">Mode for ${label}</label>
+              <select id="mode-${id}" name="mode">${modes.map((m) => `<option value="${m}">${m}</option>`).join('')}</select>
+              <label for="percent-${id}" class="visually-hidden">Canary percent for ${label}</label>
+              <input id="percent-${id}" name="percent" type="number" min="0" max="100" step="1" inputmode="numeric" value="10" disabled> %
+              <button type="submit">Apply</button>
+              <span class="row-message" role="status" data-field="message"></span>
+            </form>`;
+};
+
+const routeRow = (domain: string, rules: readonly string[]) => `
         <tr id="route-${domain}" data-domain="${domain}">
           <th scope="row">${domain}</th>
           <td class="mode" data-field="mode">…</td>
           <td class="targets" data-field="targets"></td>
           <td class="num" data-field="monolith-rate"></td>
           <td class="num" data-field="extracted-rate"></td>
-          <td>
-            <form class="route-form" data-domain="${domain}">
-              <label for="mode-${domain}" class="visually-hidden">Mode for ${domain}</label>
-              <select id="mode-${domain}" name="mode">${MODES.map((m) => `<option value="${m}">${m}</option>`).join('')}</select>
-              <label for="percent-${domain}" class="visually-hidden">Canary percent for ${domain}</label>
-              <input id="percent-${domain}" name="percent" type="number" min="0" max="100" step="1" inputmode="numeric" value="10" disabled> %
-              <button type="submit">Apply</button>
-              <span class="row-message" role="status" data-field="message"></span>
-            </form>
+          <td>${modeForm(domain, undefined)}${rules.map((rule) => modeForm(domain, rule)).join('')}
           </td>
         </tr>`;
+
+/** What a ramp can move: each domain, and each of its route rules on its own (ADR 0213). */
+const rampTargets = (domains: readonly string[], rules: Readonly<Record<string, readonly string[]>>) =>
+  domains.map((d) => [`<option value="${d}">${d}</option>`, ...(rules[d] ?? []).map((r) => `<option value="${d}/${r}">${d} rule ${r}</option>`)].join('')).join('');
 
 /**
  * The page is the same for everyone and holds no data: only the contract's domain names and the
  * empty tables. Everything else arrives from the admin API with the token, so serving it
  * without one gives nothing away.
  */
-/** `domains` are declared names (lower-case letters, digits, _ and -), safe in HTML and ids as they are. */
-export function renderPage(domains: readonly string[]): string {
+/**
+ * `domains` and the names in `rules` (each domain's route rules) are declared names (lower-case
+ * letters, digits, _ and -), safe in HTML and ids as they are; a rule's method and path are not
+ * (a path may hold `&` or `'`), so the script fills those in as text.
+ */
+export function renderPage(domains: readonly string[], rules: Readonly<Record<string, readonly string[]>> = {}): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -63,7 +80,7 @@ export function renderPage(domains: readonly string[]): string {
           <tr><th scope="col">Domain</th><th scope="col">Mode</th><th scope="col">Targets</th>
           <th scope="col">Monolith req/s · 5xx</th><th scope="col">Extracted req/s · 5xx</th><th scope="col">Change</th></tr>
         </thead>
-        <tbody>${domains.map(routeRow).join('')}
+        <tbody>${domains.map((d) => routeRow(d, rules[d] ?? [])).join('')}
         </tbody>
       </table>
       <p class="muted" id="rates-window"></p>
@@ -75,7 +92,17 @@ export function renderPage(domains: readonly string[]): string {
         <thead><tr><th scope="col">Ramp</th><th scope="col">Of</th><th scope="col">Status</th><th scope="col">Steps and verdicts</th><th scope="col">Hold</th><th scope="col">Driver / reason</th></tr></thead>
         <tbody></tbody>
       </table>
-      <p class="muted">Start one with <code>npx banyan ramp &lt;domain&gt; --steps 1,5,25,50,100 --hold 2m</code>; each step's preflight and gates are described in docs/gateway.md.</p>
+      <form id="ramp-form">
+        <label for="ramp-target">Ramp</label>
+        <select id="ramp-target" name="key">${rampTargets(domains, rules)}</select>
+        <label for="ramp-steps">steps</label>
+        <input id="ramp-steps" name="steps" value="1,5,25,50,100" size="16" spellcheck="false" aria-describedby="ramp-help">
+        <label for="ramp-hold">hold each</label>
+        <input id="ramp-hold" name="hold" value="2m" size="5" spellcheck="false" aria-describedby="ramp-help">
+        <button type="submit">Start ramp</button>
+        <span class="row-message" role="status" id="ramp-message"></span>
+      </form>
+      <p class="muted" id="ramp-help">Steps are canary percents (100 is the switch itself; <code>shadow</code> may come first), the hold a duration with its unit (<code>500ms</code>, <code>30s</code>, <code>2m</code>, <code>1h</code>), as <code>npx banyan ramp &lt;domain&gt; --steps 1,5,25,50,100 --hold 2m</code> takes them; each step's preflight and gates are described in docs/gateway.md. <strong>Abort</strong> sends the traffic back to where it was before the ramp.</p>
     </section>
 
     <section aria-labelledby="charts-title">

@@ -81,9 +81,9 @@ export const securityHeaders: RequestHandler = (_req, res, next) => {
   next();
 };
 
-/** The page and its two files: public, since they hold no data. */
-export function mountDashboardPage(app: Express, domains: readonly string[]): void {
-  const page = renderPage(domains);
+/** The page and its two files: public, since they hold no data. `rules`: each domain's route rules' names. */
+export function mountDashboardPage(app: Express, domains: readonly string[], rules: Readonly<Record<string, readonly string[]>> = {}): void {
+  const page = renderPage(domains, rules);
   const assets = new Map(Object.entries(ASSET_TYPES).map(([name, type]) => [name, { type, body: readFileSync(path.join(ASSETS, name)) }]));
   app.get('/', (_req, res) => {
     res.setHeader('Cache-Control', 'no-store');

@@ -1,7 +1,7 @@
 import { generateKeyPair, exportJWK, SignJWT, type CryptoKey } from 'jose';
 import { createLogger } from '@banyan/telemetry';
 import { serve, type Served } from '@banyan/http';
-import type { MigrationDeclaration } from '@banyan/migration';
+import type { MigrationDeclaration, RouteRule } from '@banyan/migration';
 import { createTestDatabase, http, type TestDatabase } from '@banyan/testing';
 import { buildGateway, gatewayConfigSchema, listen, type Gateway, type CompareRules, type Domain, type Mode } from '../../src';
 import { migrationOf, shopMigration } from './declaration';
@@ -53,6 +53,8 @@ export async function startGateway(options: {
   /** The gateway's environment, also read for the declaration's urlEnv/databaseEnv variables. */
   env?: Record<string, string>;
   declaration?: MigrationDeclaration;
+  /** Route rules (ADR 0213) added to the shop's declaration, for a test of the shop with rules. */
+  routes?: Record<string, RouteRule[]>;
   db?: TestDatabase;
   compareRules?: Partial<Record<Domain, CompareRules>>;
   /** Collect every log line (at debug level) here, for tests that check what is, or is not, logged. */
@@ -69,7 +71,9 @@ export async function startGateway(options: {
     ...options.env,
   };
   const config = gatewayConfigSchema.parse(env);
-  const migration = options.declaration ? migrationOf(options.declaration, env) : shopMigration(env);
+  const declared = options.declaration ? migrationOf(options.declaration, env) : shopMigration(env);
+  const added = options.routes ?? {};
+  const migration = { ...declared, domains: Object.fromEntries(Object.entries(declared.domains).map(([d, spec]) => [d, { ...spec, routes: [...spec.routes, ...(added[d] ?? [])] }])) };
   const logs = options.logs;
   const logger = logs
     ? createLogger('gateway-test', 'debug', { write: (line: string) => void logs.push(line) })
