@@ -48,6 +48,9 @@ test('When a domain declares how its service starts, then it runs at its declare
   const specs = processTable(root, {}, library());
 
   expect(specs.map((s) => s.name)).toEqual(['monolith', 'relay', 'books-svc', 'loans-svc', 'gateway']);
+  // The relay publishes only once every consumer's queues exist (the history takes what they miss).
+  expect(specs.find((s) => s.name === 'relay')!.startAfter).toEqual(['monolith', 'books-svc', 'loans-svc']);
+  expect(specs.filter((s) => s.startAfter).map((s) => s.name)).toEqual(['relay']);
   const books = specs.find((s) => s.name === 'books-svc')!;
   expect(books).toMatchObject({ entry: path.join(root, 'services/books/dist/main.js'), url: 'http://127.0.0.1:4101', readyUrl: 'http://127.0.0.1:4101/readyz' });
   expect(books.env).toMatchObject({

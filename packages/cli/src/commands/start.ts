@@ -99,6 +99,12 @@ export function registerStart(program: Command): void {
     }
 
     const specs = processTable(root, env, migration);
+    // Each process's readiness, polled from now (a poll before its start just fails and retries); a
+    // process that starts after others (the relay) is given its full minute from then.
+    const readiness = new Map<string, Promise<boolean>>();
+    for (const s of specs) if (!s.startAfter) readiness.set(s.name, waitReady(s, 60_000));
+    const before = (s: ProcessSpec) => Promise.all((s.startAfter ?? []).map((name) => readiness.get(name)));
+    for (const s of specs) if (s.startAfter) readiness.set(s.name, before(s).then(() => waitReady(s, 60_000)));
     // Each child in its own process group, restarted when it ends, all stopped together (ADR 0407).
     const guard = path.join(__dirname, '../dev/orphan-guard.js');
     const supervisor = new Supervisor(
@@ -107,6 +113,7 @@ export function registerStart(program: Command): void {
         command: process.execPath,
         args: ['--require', guard, path.resolve(root, spec.entry)],
         env: { ...env, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? `banyan-${spec.name}`, ...spec.env, BANYAN_SUPERVISOR_PID: String(process.pid) },
+        ...(spec.startAfter ? { startAfter: before(spec) } : {}),
       })),
       { ...DEFAULT_SUPERVISION, write: (stream, line) => (stream === 'out' ? process.stdout : process.stderr).write(`${line}\n`) },
     );
@@ -139,7 +146,7 @@ export function registerStart(program: Command): void {
       process.exit(outcome.code);
     });
 
-    const ready = await Promise.all(specs.map((s) => waitReady(s, 60_000)));
+    const ready = await Promise.all(specs.map((s) => readiness.get(s.name)!));
     const row = (name: string, value: string) => `  ${name.padEnd(18)} ${value}`;
     const lines = [
       '',

@@ -12,6 +12,8 @@ export interface ProcessSpec {
   env?: Record<string, string>;
   /** Node/V8 flags of this process alone, appended to NODE_OPTIONS (e.g. the gateway's heap sizing). */
   nodeOptions?: string;
+  /** Processes that must answer their readyUrl (or time out) before this one first starts. */
+  startAfter?: string[];
 }
 
 /**
@@ -134,7 +136,15 @@ export function processTable(root: string, env: NodeJS.ProcessEnv, migration: Mi
     },
   ];
   const NODE_OPTIONS = withTelemetryPreload(root, env);
-  return table
-    .filter((p) => existsSync(path.resolve(root, p.entry)))
-    .map((p) => ({ ...p, env: { ...p.env, NODE_OPTIONS: p.nodeOptions ? `${NODE_OPTIONS} ${p.nodeOptions}` : NODE_OPTIONS } }));
+  const built = table.filter((p) => existsSync(path.resolve(root, p.entry)));
+  // The relay publishes the seed's events (the admin's user.registered, the demo catalog's) as soon
+  // as it starts. With the history stream bound to every exchange (ADR 0110) `mandatory` no longer
+  // holds back an event whose consumer's queue is not declared yet: it would go to the history
+  // alone. So it starts once every process that consumes has declared its queues (is ready).
+  const consumers = built.filter((p) => p.name !== 'relay' && p.name !== 'gateway').map((p) => p.name);
+  return built.map((p) => ({
+    ...p,
+    ...(p.name === 'relay' ? { startAfter: consumers } : {}),
+    env: { ...p.env, NODE_OPTIONS: p.nodeOptions ? `${NODE_OPTIONS} ${p.nodeOptions}` : NODE_OPTIONS },
+  }));
 }

@@ -8,6 +8,8 @@ export interface ChildSpec {
   args: string[];
   env: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Its first start waits for this to settle (restarts do not): `banyan start` holds the relay back until the consumers are up. */
+  startAfter?: Promise<unknown>;
 }
 
 export interface SupervisorOptions {
@@ -75,7 +77,13 @@ export class Supervisor {
   }
 
   start(): void {
-    for (const r of this.running) this.spawn(r);
+    for (const r of this.running) {
+      if (!r.spec.startAfter) this.spawn(r);
+      else
+        void r.spec.startAfter.finally(() => {
+          if (!this.stopping) this.spawn(r);
+        });
+    }
   }
 
   /** The current process id of a child (its process group id too), while it runs. */
