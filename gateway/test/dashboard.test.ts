@@ -301,7 +301,8 @@ if (!existsSync(CHROMIUM)) {
       expect(ramp).toMatchObject({ key: 'analytics', status: 'running' });
       const shown = page.locator(`#ramps tr[data-ramp="${ramp.id}"]`);
       await shown.locator('.step.current').waitFor();
-      for (let i = 0; i < 100 && gw.gateway.table().rows.get('analytics')!.mode !== 'shadow'; i++) await sleep(20);
+      // The driver takes the ramp at its next tick (GATEWAY_RAMP_TICK_MS, 1 s) and moves analytics to its first step.
+      for (let i = 0; i < 250 && gw.gateway.table().rows.get('analytics')!.mode !== 'shadow'; i++) await sleep(20);
       expect(gw.gateway.table().rows.get('analytics')).toMatchObject({ mode: 'shadow' });
 
       await shown.getByRole('button', { name: `Abort ramp ${ramp.id}` }).click();
