@@ -63,12 +63,14 @@ test('When a domain declares how its service starts, then it runs at its declare
   expect(specs.find((s) => s.name === 'loans-svc')!.env).not.toHaveProperty('SERVICE_DATABASE');
 });
 
-test("When every service's URL is needed, then the monolith and the gateway get each one under the variable the declaration names", () => {
+test("When every service's URL is needed, then the monolith, the gateway and each service get each one under the variable the declaration names", () => {
   const specs = processTable(root, {}, library());
   const urls = { BOOKS_SERVICE_URL: 'http://127.0.0.1:4101', LOANS_SERVICE_URL: 'http://127.0.0.1:4102', FINES_SERVICE_URL: 'http://127.0.0.1:4103', MEMBERS_SERVICE_URL: 'http://127.0.0.1:4104' };
 
   expect(specs.find((s) => s.name === 'monolith')!.env).toMatchObject(urls);
   expect(specs.find((s) => s.name === 'gateway')!.env).toMatchObject({ ...urls, LIBRARY_URL: 'http://127.0.0.1:3000' });
+  // A service that calls the monolith or another one (the shop's orders saga) reaches this system's.
+  expect(specs.find((s) => s.name === 'books-svc')!.env).toMatchObject({ ...urls, LIBRARY_URL: 'http://127.0.0.1:3000' });
 });
 
 test('When ports, URLs, databases or declared variables are set in the environment, then they win', () => {

@@ -110,6 +110,11 @@ export function processTable(root: string, env: NodeJS.ProcessEnv, migration: Mi
           url: local(servicePort),
           readyUrl: `${local(servicePort)}/readyz`,
           env: {
+            // Where the monolith and the other services answer, for a service that calls them (the
+            // orders service's saga reserves and charges on either side, ADR 0314): without them it
+            // would call the default ports, another system's when this one runs on others.
+            ...(migration.monolith.urlEnv ? { [migration.monolith.urlEnv]: monolithUrl } : {}),
+            ...serviceUrls,
             ...declared,
             PORT: String(servicePort),
             ...(database(d) ? { SERVICE_DATABASE: database(d)! } : {}),
