@@ -48,6 +48,16 @@ export function quoteIdent(name: string): string {
 }
 
 /**
+ * A pool's size when its caller names none: BANYAN_PG_POOL_MAX (a whole number from 1), else 10.
+ * `banyan start` lowers it for the nine processes it runs on one machine, whose PostgreSQL has the
+ * default max_connections of 100: two systems at once (a test's and a developer's) reached it.
+ */
+export function defaultPoolMax(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.BANYAN_PG_POOL_MAX);
+  return Number.isInteger(value) && value >= 1 ? value : 10;
+}
+
+/**
  * `quiet`: knex's own console warnings off ("Acquire connection error", "Connection Error"), for
  * pools on other processes' databases whose every failure reaches a caller that decides what it
  * means (a database not created yet is an answer there, not a fault) and logs it through pino.
@@ -56,7 +66,7 @@ export function createKnex(settings: ConnectionSettings, pool: { min?: number; m
   return knexFactory({
     client: 'pg',
     connection: { ...settings, application_name: process.env.OTEL_SERVICE_NAME ?? 'banyan' },
-    pool: { min: pool.min ?? 0, max: pool.max ?? 10 },
+    pool: { min: pool.min ?? 0, max: pool.max ?? defaultPoolMax() },
     ...(pool.quiet ? { log: QUIET } : {}),
   });
 }

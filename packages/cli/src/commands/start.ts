@@ -61,6 +61,10 @@ export function registerStart(program: Command): void {
     const generatedToken = !process.env.BANYAN_ADMIN_TOKEN;
     const adminToken = process.env.BANYAN_ADMIN_TOKEN ?? randomBytes(24).toString('base64url');
     const env: NodeJS.ProcessEnv = { ...process.env, BANYAN_ADMIN_TOKEN: adminToken };
+    // Nine processes, each with its pools and relay, on one machine whose PostgreSQL allows 100
+    // connections by default: pools of 4 (unless set) leave room for a second system beside this
+    // one (a test's, a colleague's). @banyan/db's createKnex reads it; explicit sizes stay.
+    env.BANYAN_PG_POOL_MAX ??= '4';
     // Credentials the processes share, as the declaration lists them (`service.start.secrets`; the
     // shop's: the payments door's own token at the payments service, ADR 0311): processes call each
     // other with credentials of their own, never the admin token. Nobody types them: not printed.
