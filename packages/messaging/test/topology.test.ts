@@ -18,9 +18,10 @@ describe('topology as declared on the real broker', () => {
   beforeAll(async () => {
     connection = await connect(RABBITMQ_URL);
     const channel = await connection.createChannel();
-    declared = await declareTopology(channel, { namespace, bindings: [{ consumer: 'notification', eventType: 'order.created' }, { consumer: 'loans', eventType: 'book.saved', exchange: 'books' }] });
-    // Idempotent: any process may declare it again at every (re)connect.
-    await declareTopology(channel, { namespace, bindings: [{ consumer: 'notification', eventType: 'order.created' }] });
+    const bindings = [{ consumer: 'notification', eventType: 'order.created' }, { consumer: 'loans', eventType: 'book.saved', exchange: 'books' }];
+    declared = await declareTopology(channel, { namespace, bindings });
+    // Idempotent: any process may declare it again at every (re)connect, a named exchange included.
+    await declareTopology(channel, { namespace, bindings });
     await channel.close();
   });
   afterAll(async () => {
