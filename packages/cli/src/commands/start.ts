@@ -107,8 +107,14 @@ export function registerStart(program: Command): void {
     // process that starts after others (the relay) is given its full minute from then.
     const readiness = new Map<string, Promise<boolean>>();
     for (const s of specs) if (!s.startAfter) readiness.set(s.name, waitReady(s, 60_000));
-    const before = (s: ProcessSpec) => Promise.all((s.startAfter ?? []).map((name) => readiness.get(name)));
-    for (const s of specs) if (s.startAfter) readiness.set(s.name, before(s).then(() => waitReady(s, 60_000)));
+    // What a held-back process's first start waits for: the readiness of the processes it names.
+    const gates = new Map<string, Promise<unknown>>();
+    for (const s of specs) {
+      if (!s.startAfter) continue;
+      const gate = Promise.all(s.startAfter.map((name) => readiness.get(name)));
+      gates.set(s.name, gate);
+      readiness.set(s.name, gate.then(() => waitReady(s, 60_000)));
+    }
     // Each child in its own process group, restarted when it ends, all stopped together (ADR 0407).
     const guard = path.join(__dirname, '../dev/orphan-guard.js');
     const supervisor = new Supervisor(
@@ -117,7 +123,7 @@ export function registerStart(program: Command): void {
         command: process.execPath,
         args: ['--require', guard, path.resolve(root, spec.entry)],
         env: { ...env, OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME ?? `banyan-${spec.name}`, ...spec.env, BANYAN_SUPERVISOR_PID: String(process.pid) },
-        ...(spec.startAfter ? { startAfter: before(spec) } : {}),
+        ...(gates.has(spec.name) ? { startAfter: gates.get(spec.name) } : {}),
       })),
       { ...DEFAULT_SUPERVISION, write: (stream, line) => (stream === 'out' ? process.stdout : process.stderr).write(`${line}\n`) },
     );
