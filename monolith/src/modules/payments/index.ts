@@ -70,7 +70,7 @@ export function createPaymentsModule(
     name: 'payments',
     schema: { schema: PAYMENTS_SCHEMA, migrations },
     // The door over HTTP for the extracted orders service (ADR 0314), then the contract's routes.
-    router: Router().use(internalPaymentsRouter(() => api, ctx.config.PAYMENTS_SERVICE_TOKEN)).use(paymentsRouter(deps, ctx.verifier)),
+    router: Router().use(internalPaymentsRouter(api, ctx.config.PAYMENTS_SERVICE_TOKEN)).use(paymentsRouter(deps, ctx.verifier)),
     subscriptions: [],
     syncSubscriptions: paymentSyncSubscriptions({ consumer: 'payments-sync', from: 'payments-service' }),
     api,

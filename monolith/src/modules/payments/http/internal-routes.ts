@@ -27,17 +27,17 @@ interface Door {
  * repeated after a lost answer gets the first result. The public gateway answers 404 for these
  * paths (the declaration's `internal`), so only the monolith's own port serves them.
  */
-export function internalPaymentsRouter(door: () => Door, callerToken: string | undefined): Router {
+export function internalPaymentsRouter(door: Door, callerToken: string | undefined): Router {
   const router = Router();
   const caller = requireCaller(callerToken);
   router.post('/charges', caller, async (req, res) => {
-    res.json(await door().charge(parse(chargeBody, req.body)));
+    res.json(await door.charge(parse(chargeBody, req.body)));
   });
   router.post('/refunds', caller, async (req, res) => {
-    res.json(await door().refund(parse(byOrder, req.body).orderId));
+    res.json(await door.refund(parse(byOrder, req.body).orderId));
   });
   router.post('/cancellations', caller, async (req, res) => {
-    res.json(await door().cancelCharge(parse(byOrder, req.body).orderId));
+    res.json(await door.cancelCharge(parse(byOrder, req.body).orderId));
   });
   return router;
 }
