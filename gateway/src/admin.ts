@@ -4,6 +4,7 @@ import { Errors } from '@banyan/errors';
 import { createHttpApp, finishHttpApp, parse } from '@banyan/http';
 import type { Logger } from '@banyan/telemetry';
 import { z } from '@banyan/config';
+import { actorOf } from './actor';
 import type { GatewayConfig } from './config';
 import { MODES, type Domain } from './domains';
 import { mountDashboardApi, mountDashboardPage, securityHeaders, type DashboardDeps } from './dashboard/routes';
@@ -56,9 +57,6 @@ const ruleChange = z.union([z.object({ inherit: z.literal(true), force: z.boolea
   error: 'send { mode, percent? } as for a domain, or { inherit: true }',
 });
 
-
-/** Who made a change, as the caller says (the CLI sends user@host); the token proves the right, not the name. */
-const ACTOR = /^[\w.@+-]{1,100}$/;
 
 /** A read of the table may be held until it passes a version (a routing follower's long poll), at most this long. */
 const MAX_HOLD_MS = 25_000;
@@ -190,8 +188,7 @@ export function createAdminApp(deps: AdminDeps): Express {
   app.put('/routes/:domain', async (req, res) => {
     const domain = declared(String(req.params.domain));
     const change = parse(routeChange, req.body ?? {});
-    const actorHeader = req.header('x-banyan-actor');
-    const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : 'admin-token';
+    const actor = actorOf(req) ?? 'admin-token';
     const checked = await guard(domain, domain, deps.table().rows.get(domain)!, { mode: change.mode, percent: change.percent ?? 0 }, change.force === true);
     let result;
     try {
@@ -210,8 +207,7 @@ export function createAdminApp(deps: AdminDeps): Express {
     const domain = declared(String(req.params.domain));
     const rule = declaredRule(topology, domain, String(req.params.rule));
     const change = parse(ruleChange, req.body ?? {});
-    const actorHeader = req.header('x-banyan-actor');
-    const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : 'admin-token';
+    const actor = actorOf(req) ?? 'admin-token';
     const stored = 'inherit' in change ? { mode: 'monolith' as const, percent: 0, inherit: true } : { mode: change.mode, percent: change.percent ?? 0, inherit: false };
     const table = deps.table();
     const after = stored.inherit ? table.rows.get(domain)! : stored;

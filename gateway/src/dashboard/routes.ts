@@ -5,6 +5,7 @@ import { AppError } from '@banyan/errors';
 import { parse } from '@banyan/http';
 import { z } from '@banyan/config';
 import type { VerifyRecord } from '../verify-runs';
+import { actorOf } from '../actor';
 import type { ShadowRecorder } from '../shadow';
 import { declaredDomain, type Topology } from '../topology';
 import { HISTORY_MS, type History } from './history';
@@ -47,7 +48,6 @@ const verifyReport = z
     error: z.string().max(2_000).optional(),
   })
   .strict();
-const ACTOR = /^[\w.@+-]{1,100}$/;
 
 /**
  * The assets live in gateway/dashboard/, outside src, so tsc never has to copy them: from
@@ -139,8 +139,8 @@ export function mountDashboardApi(app: Express, deps: DashboardDeps): void {
     const domain = declaredDomain(deps.topology, String(req.params.domain));
     if (!deps.verifier.domains([domain]).length) throw noSpec(domain);
     const report = parse(verifyReport, req.body ?? {});
-    const actor = req.header('x-banyan-actor');
-    await deps.recordVerify({ domain, ...report, recordedBy: actor && ACTOR.test(actor) ? `cli ${actor}` : 'cli' });
+    const actor = actorOf(req);
+    await deps.recordVerify({ domain, ...report, recordedBy: actor ? `cli ${actor}` : 'cli' });
     res.status(204).end();
   });
 

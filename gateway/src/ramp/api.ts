@@ -3,6 +3,7 @@ import { AppError } from '@banyan/errors';
 import { parse } from '@banyan/http';
 import type { Logger } from '@banyan/telemetry';
 import { z } from '@banyan/config';
+import { actorOf } from '../actor';
 import type { RouteStore } from '../store';
 import { effectiveRow, type RouteTable } from '../table';
 import { declaredDomain, declaredRule, type Topology } from '../topology';
@@ -18,7 +19,6 @@ export interface RampApiDeps {
   logger: Logger;
 }
 
-const ACTOR = /^[\w.@+-]{1,100}$/;
 const rate = z.number().min(0).max(1);
 
 const rampRequest = z
@@ -68,8 +68,7 @@ export function mountRampApi(app: Express, deps: RampApiDeps): void {
     const own = key === domain ? table.rows.get(domain)! : table.rules.get(key);
     const current = effectiveRow(table, domain, key);
     const fromRow: RowState = own && !own.inherit ? { mode: own.mode, percent: own.percent } : { mode: current.mode, percent: current.percent, inherit: true };
-    const actorHeader = req.header('x-banyan-actor');
-    const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : 'admin-token';
+    const actor = actorOf(req) ?? 'admin-token';
     const ramp = await ramps.create({ key, steps: body.steps, holdMs: body.holdMs, thresholds: { ...DEFAULT_THRESHOLDS, ...body.thresholds }, fromRow, actor });
     deps.logger.info({ ramp: ramp.id, key, steps: ramp.steps, holdMs: ramp.holdMs, actor }, 'ramp started');
     res.status(201).json(ramp);
@@ -90,8 +89,7 @@ export function mountRampApi(app: Express, deps: RampApiDeps): void {
   /** Stop a running ramp and send its traffic back to where it was before the ramp, audited. */
   app.post('/ramps/:id/abort', async (req, res) => {
     const id = idParam(String(req.params.id));
-    const actorHeader = req.header('x-banyan-actor');
-    const actor = actorHeader && ACTOR.test(actorHeader) ? actorHeader : 'admin-token';
+    const actor = actorOf(req) ?? 'admin-token';
     const aborted = await ramps.locked(id, null, async (trx, ramp) => {
       const to = ramp.fromRow;
       await deps.routes.update(ramp.key, { mode: to.mode, percent: to.percent, inherit: to.inherit ?? false, actor, note: `ramp ${id} aborted by ${actor}` }, trx);
