@@ -59,14 +59,19 @@ async function onSide<T>(routing: RoutingView, domain: string, calls: Record<'ex
   }
 }
 
+/** The same call to either side, for `onSide` to pick from. */
+function bothSides(service: ReturnType<typeof guardedPoster>, monolith: ReturnType<typeof guardedPoster>) {
+  return <T>(path: string, body: unknown) => ({
+    extracted: async () => (await service.fire(path, body)) as T,
+    monolith: async () => (await monolith.fire(path, body)) as T,
+  });
+}
+
 /** Products' stock at its service, or at the monolith's internal door (the same paths and credential) while products is the monolith's. */
 export function productsDoor(routing: RoutingView, options: DoorOptions & { monolithUrl: string }, logger: Logger): ProductsDoor {
   const service = guardedPoster('products-service', options, logger, 'PRODUCTS.ERROR');
   const monolith = guardedPoster('monolith-products', { ...options, url: options.monolithUrl }, logger, 'PRODUCTS.ERROR');
-  const post = <T>(path: string, body: unknown) => ({
-    extracted: async () => (await service.fire(path, body)) as T,
-    monolith: async () => (await monolith.fire(path, body)) as T,
-  });
+  const post = bothSides(service, monolith);
   return {
     reserve: async (orderId, lines) => (await onSide(routing, 'products', post<{ items: OrderItem[] }>('/api/products/reservations', { orderId, items: lines }))).items,
     cancelReservation: async (orderId) => void (await onSide(routing, 'products', post<unknown>(`/api/products/reservations/${orderId}/cancel`, {}))),
@@ -78,10 +83,7 @@ export function productsDoor(routing: RoutingView, options: DoorOptions & { mono
 export function paymentsDoor(routing: RoutingView, options: DoorOptions & { monolithUrl: string }, logger: Logger): PaymentsDoor {
   const service = guardedPoster('payments-service', options, logger, 'PAYMENTS.ERROR');
   const monolith = guardedPoster('monolith-payments', { ...options, url: options.monolithUrl }, logger, 'PAYMENTS.ERROR');
-  const post = <T>(path: string, body: unknown) => ({
-    extracted: async () => (await service.fire(path, body)) as T,
-    monolith: async () => (await monolith.fire(path, body)) as T,
-  });
+  const post = bothSides(service, monolith);
   return {
     charge: (input) => onSide(routing, 'payments', post<ChargeOutcome>('/api/payments/charges', input)),
     refund: (orderId) => onSide(routing, 'payments', post<unknown>('/api/payments/refunds', { orderId })),
