@@ -1,3 +1,4 @@
+import type { Knex } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
 import type { Side } from '../domains';
 import type { SyncLag } from '../fence-outbox';
@@ -55,14 +56,14 @@ export function createRampDriver(o: RampDriverOptions) {
     ...extra,
   });
 
-  const change = (ramp: Ramp, row: RowState, note: string) => (trx: Parameters<Parameters<RampStore['locked']>[2]>[0]) =>
+  const change = (trx: Knex.Transaction, ramp: Ramp, row: RowState, note: string) =>
     o.routes.update(ramp.key, { mode: row.mode, percent: row.percent, inherit: row.inherit ?? false, actor: `ramp-${ramp.id}`, note }, trx);
 
   /** Back to the last good step (or where the ramp started), through the routing table and so the switch fence. */
   const rollBack = async (ramp: Ramp, v: Verdict, reason: string) => {
     const target = ramp.lastGood ?? ramp.fromRow;
     const done = await o.ramps.locked(ramp.id, o.instanceId, async (trx, current) => {
-      await change(current, target, `ramp ${ramp.id} rolled back at ${describeStep(v.step)}: ${reason}`)(trx);
+      await change(trx, current, target, `ramp ${ramp.id} rolled back at ${describeStep(v.step)}: ${reason}`);
       return o.ramps.save(trx, ramp.id, { status: 'rolled-back', verdict: v, reason });
     });
     windows.delete(ramp.id);
@@ -79,7 +80,7 @@ export function createRampDriver(o: RampDriverOptions) {
     if (!preflight.ok) return rollBack(ramp, verdict(ramp, 'preflight-failed', { preflight, reasons: [reasonsOf(preflight)] }), `preflight failed: ${reasonsOf(preflight)}`);
     const label = `step ${ramp.stepIndex + 1} of ${ramp.steps.length}, ${describeStep(step)}`;
     const started = await o.ramps.locked(ramp.id, o.instanceId, async (trx) => {
-      await change(ramp, rowOfStep(step), `ramp ${ramp.id}: ${label}`)(trx);
+      await change(trx, ramp, rowOfStep(step), `ramp ${ramp.id}: ${label}`);
       return o.ramps.save(trx, ramp.id, { stepStartedAt: 'now' });
     });
     if (!started) return;
