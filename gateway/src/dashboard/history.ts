@@ -67,8 +67,10 @@ export function createHistory(metrics: Metrics, domains: readonly Domain[], samp
     series: (domain: Domain): readonly HistoryPoint[] => points.get(domain) ?? [],
     sampleMs,
     start(): void {
-      void sample();
-      timer = setInterval(() => void sample().catch(() => undefined), sampleMs);
+      // A failed read of the counters skips one sample; the next interval reads them again.
+      const tick = () => void sample().catch(() => undefined);
+      tick();
+      timer = setInterval(tick, sampleMs);
       timer.unref();
     },
     stop(): void {
