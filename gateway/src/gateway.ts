@@ -64,6 +64,8 @@ export interface GatewayDeps {
 }
 
 export interface Gateway {
+  /** This instance's id: its heartbeat row's, and a ramp's lease owner while it drives one. */
+  instanceId: string;
   /** Public traffic, for node:http's server directly (see `listen`); no body parser runs before it. */
   handler: (req: IncomingMessage, res: ServerResponse) => void;
   /** The public port's deadlines and caps from the config, for `listen` (server.ts). */
@@ -254,6 +256,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
   };
 
   return {
+    instanceId: instances.instanceId,
     handler,
     frontDoor,
     app,

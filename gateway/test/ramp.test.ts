@@ -9,7 +9,7 @@ import { echo, startStub, type Stub } from './support/stub';
  * evaluated every TICK_MS, while clients with many sticky keys keep reading through the gateway.
  */
 const TICK_MS = 100;
-const DOMAINS = ['fails', 'slow', 'differs', 'passes', 'restarts', 'shared', 'ruled'] as const;
+const DOMAINS = ['fails', 'slow', 'differs', 'passes', 'restarts', 'shared', 'ruled', 'fleet'] as const;
 type Name = (typeof DOMAINS)[number];
 const ENV = { GATEWAY_RAMP_TICK_MS: String(TICK_MS), GATEWAY_RAMP_LEASE_MS: '1500' };
 /**
@@ -142,7 +142,6 @@ describe('banyan ramp: steps, gates and automatic rollback', () => {
     const traffic = clients(() => gw, 'fails', 6);
     const started = await start('fails', [10, 25, 50, 100], 400);
     const done = await finished(started.id);
-    const rolledBackAt = Date.now();
     await traffic.stop();
 
     expect(done.status).toBe('rolled-back');
@@ -164,7 +163,8 @@ describe('banyan ramp: steps, gates and automatic rollback', () => {
     // tick's own reads and the route change, in a process shared with the clients and the stubs.
     const judgeable = failures[FAST.minRequests - 1];
     expect(Date.parse(failed.at) - judgeable).toBeLessThan(TICK_MS + 400);
-    expect(rolledBackAt).toBeGreaterThanOrEqual(Date.parse(failed.at));
+    // …and the routing table changed with it (the audit's time is the database's, at the change).
+    expect(Date.parse(audit.at) - judgeable).toBeLessThan(TICK_MS + 400);
     // Reads the service failed were answered by the monolith: clients saw none of it.
     expect(traffic.statuses.length).toBeGreaterThan(20);
     expect(traffic.statuses.filter((s) => s !== 200)).toEqual([]);
@@ -257,6 +257,38 @@ describe('banyan ramp: steps, gates and automatic rollback', () => {
     expect(drivers[at]).not.toBe(drivers[0]);
     const steps = await db.knex('gateway.route_audit').where({ domain: 'restarts' }).orderBy('id');
     expect(steps.map((a: { to_percent: number; to_mode: string }) => (a.to_mode === 'extracted' ? 100 : a.to_percent))).toEqual([10, 30, 60, 100]);
+  });
+
+  test("When every client reads through an instance that does not drive the ramp, then the driver judges the fleet's traffic: a step passes, and the service failing rolls it back", async () => {
+    const other = await startGateway({ label: 'gw_ramp', db, declaration: declaration(monolith.url, services), env: ENV });
+    try {
+      const started = await start('fleet', [10, 50, 100], 400);
+      const { leaseOwner: driver } = await until('a driver', () => ramp(started.id), (r) => r.leaseOwner !== null);
+      const bystander = driver === gw.gateway.instanceId ? other : gw;
+      expect(bystander.gateway.instanceId).not.toBe(driver);
+      // On cue: the service fails once half of the reads go to it.
+      services.fleet.behave((req, res, body) => {
+        if (bystander.gateway.table().rows.get('fleet')!.percent < 50) return echo('fleet-service')(req, res, body);
+        res.statusCode = 500;
+        res.end('{"error":"boom"}');
+      });
+      const traffic = clients(() => bystander, 'fleet');
+      const done = await finished(started.id);
+      await traffic.stop();
+
+      expect(done.verdicts.map((v) => [v.step, v.outcome, v.driver])).toEqual([
+        [10, 'passed', driver],
+        [50, 'failed', driver],
+      ]);
+      // Every one of these requests went through the other instance.
+      expect(done.verdicts[0].figures.new.requests).toBeGreaterThanOrEqual(FAST.minRequests);
+      expect(done.verdicts[1].reasons!.join()).toMatch(/^error rate: the new side failed \d+ of \d+/);
+      expect(traffic.statuses.filter((s) => s !== 200)).toEqual([]);
+      // An ended ramp's reports are gone; its verdicts keep the figures.
+      expect(await db.knex('gateway.ramp_counters').where({ ramp_id: started.id })).toEqual([]);
+    } finally {
+      await other.close();
+    }
   });
 
   test('When two gateway instances share the routing table, then one of them drives the ramp', async () => {

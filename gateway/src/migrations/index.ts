@@ -4,6 +4,7 @@ import { instances } from './0002_instances';
 import { keys } from './0003_keys';
 import { ruleRows } from './0004_rule_rows';
 import { ramps } from './0005_ramps';
+import { rampCounters } from './0006_ramp_counters';
 
 /**
  * The gateway schema's history, one file per migration, in the order they run. A migration is
@@ -12,4 +13,4 @@ import { ramps } from './0005_ramps';
  * schema every existing one has. A change is a new file at the end of this list. Their SQL is
  * kept byte for byte as it ran, indentation included (a function's body is stored as written).
  */
-export const migrations: Migration[] = [routes, instances, keys, ruleRows, ramps];
+export const migrations: Migration[] = [routes, instances, keys, ruleRows, ramps, rampCounters];

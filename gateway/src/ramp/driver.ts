@@ -1,13 +1,13 @@
 import type { Knex } from '@banyan/db';
 import type { Logger } from '@banyan/telemetry';
-import type { Side } from '../domains';
+import { otherSide, type Side } from '../domains';
 import type { SyncLag } from '../fence-outbox';
 import type { Metrics } from '../metrics';
 import type { Preflight, PreflightResult } from '../preflight';
 import { reasonsOf } from '../preflight';
 import { domainOfKey } from '../rules';
 import type { RouteStore } from '../store';
-import { evaluate, snapshot, type GateVerdict, type Snapshot } from './gates';
+import { evaluate, snapshot, snapshotToJson, sumSnapshots, type GateVerdict } from './gates';
 import { describeStep, rowOfStep, type Ramp, type RampStore, type RowState, type Verdict } from './store';
 
 export interface RampDriverOptions {
@@ -26,23 +26,16 @@ export interface RampDriverOptions {
   logger: Logger;
 }
 
-/** Where a step's window of the gateway's counters starts. */
-interface Window {
-  id: number;
-  stepIndex: number;
-  at: number;
-  base: Snapshot;
-}
-
 /**
  * Drives the running ramps whose lease this instance holds (ADR 0214): every tick it renews the
- * lease, makes a step's route change after its preflight, then evaluates the step's gates on this
- * instance's own counters until the hold has passed (next step, or done) or a gate fails (rolled
- * back to the last good step, or to where the ramp started). Its state is the ramp's row: another
- * instance, or this one restarted, resumes at the recorded step once the lease runs out.
+ * lease, makes a step's route change after its preflight, then evaluates the step's gates on the
+ * fleet's counters until the hold has passed (next step, or done) or a gate fails (rolled back to
+ * the last good step, or to where the ramp started). Every instance, driving or not, reports its
+ * own counters for each running step each tick (gateway.ramp_counters); the driver sums them. Its
+ * state is the ramp's row and those reports: another instance, or this one restarted, resumes at
+ * the recorded step, with the step's counts so far, once the lease runs out.
  */
 export function createRampDriver(o: RampDriverOptions) {
-  const windows = new Map<number, Window>();
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let ticking: Promise<void> = Promise.resolve();
@@ -66,7 +59,6 @@ export function createRampDriver(o: RampDriverOptions) {
       await change(trx, current, target, `ramp ${ramp.id} rolled back at ${describeStep(v.step)}: ${reason}`);
       return o.ramps.save(trx, ramp.id, { status: 'rolled-back', verdict: v, reason });
     });
-    windows.delete(ramp.id);
     if (done) {
       log.warn({ ramp: ramp.id, key: ramp.key, step: v.step, reason, figures: v.figures }, 'ramp rolled back');
       await o.reload();
@@ -85,7 +77,8 @@ export function createRampDriver(o: RampDriverOptions) {
     });
     if (!started) return;
     await o.reload();
-    windows.set(ramp.id, { id: ramp.id, stepIndex: ramp.stepIndex, at: Date.now(), base: await snapshot(o.metrics, ramp.key) });
+    // This instance's base for the step, taken right after its own change; the others report theirs at their next tick.
+    await report(ramp);
     log.info({ ramp: ramp.id, key: ramp.key, step }, `ramp: ${label}`);
   };
 
@@ -95,24 +88,24 @@ export function createRampDriver(o: RampDriverOptions) {
     if (!o.hasSync(domain)) return undefined;
     const writer: Side = rowOfStep(ramp.steps[ramp.stepIndex]).mode === 'extracted' ? 'extracted' : 'monolith';
     try {
-      const lag = await o.lag(domain, writer, writer === 'monolith' ? 'extracted' : 'monolith');
+      const lag = await o.lag(domain, writer, otherSide(writer));
       return lag ? Math.round(lag.seconds * 1000) : null;
     } catch {
       return null;
     }
   };
 
+  /** This instance's counters for the ramp's step in progress, for whichever instance drives it. */
+  const report = async (ramp: Ramp) => o.ramps.reportCounters(ramp.id, o.instanceId, ramp.stepIndex, snapshotToJson(await snapshot(o.metrics, ramp.key)));
+
   const hold = async (ramp: Ramp) => {
-    const w = windows.get(ramp.id);
-    // Taken over (a restart, another instance): the window starts now, on this instance's counters.
-    if (!w || w.stepIndex !== ramp.stepIndex) {
-      windows.set(ramp.id, { id: ramp.id, stepIndex: ramp.stepIndex, at: Date.now(), base: await snapshot(o.metrics, ramp.key) });
-      return;
-    }
+    const reports = await o.ramps.counters(ramp.id, ramp.stepIndex);
+    if (!reports.length) return;
     const step = ramp.steps[ramp.stepIndex];
-    const gates: GateVerdict = evaluate(w.base, await snapshot(o.metrics, ramp.key), (Date.now() - w.at) / 1000, rowOfStep(step).mode, ramp.thresholds, await lagMs(ramp));
-    if (gates.failed.length) return rollBack(ramp, verdict(ramp, 'failed', { reasons: gates.failed, figures: gates.figures }), gates.failed.join('; '));
     const held = Date.now() - Date.parse(ramp.stepStartedAt!);
+    const fleet = { before: sumSnapshots(reports.map((r) => r.base)), after: sumSnapshots(reports.map((r) => r.latest)) };
+    const gates: GateVerdict = evaluate(fleet.before, fleet.after, held / 1000, rowOfStep(step).mode, ramp.thresholds, await lagMs(ramp));
+    if (gates.failed.length) return rollBack(ramp, verdict(ramp, 'failed', { reasons: gates.failed, figures: gates.figures }), gates.failed.join('; '));
     if (held < ramp.holdMs || !gates.enough) return;
     const last = ramp.stepIndex === ramp.steps.length - 1;
     const saved = await o.ramps.locked(ramp.id, o.instanceId, (trx) =>
@@ -122,7 +115,6 @@ export function createRampDriver(o: RampDriverOptions) {
         ...(last ? { status: 'completed' as const } : { stepIndex: ramp.stepIndex + 1, stepStartedAt: null }),
       }),
     );
-    windows.delete(ramp.id);
     if (!saved) return;
     log.info({ ramp: ramp.id, key: ramp.key, step, figures: gates.figures }, last ? 'ramp completed' : 'ramp step passed');
     if (!last) await startStep(saved);
@@ -131,11 +123,9 @@ export function createRampDriver(o: RampDriverOptions) {
   const tick = async () => {
     for (const listed of await o.ramps.running()) {
       if (stopped) return;
+      if (listed.stepStartedAt !== null) await report(listed);
       const ramp = await o.ramps.acquire(listed.id, o.instanceId, o.leaseMs);
-      if (!ramp) {
-        windows.delete(listed.id);
-        continue;
-      }
+      if (!ramp) continue;
       if (ramp.stepStartedAt === null) await startStep(ramp);
       else await hold(ramp);
     }

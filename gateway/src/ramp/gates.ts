@@ -94,6 +94,40 @@ export async function snapshot(metrics: Metrics, key: string): Promise<Snapshot>
   return { sides, shadow };
 }
 
+/** A snapshot as JSON (an instance's report in gateway.ramp_counters): a bucket's bound `+Inf` for Infinity. */
+export type SnapshotJson = {
+  sides: Record<Side, { requests: number; failures: number; buckets: Array<[number | '+Inf', number]> }>;
+  shadow: Snapshot['shadow'];
+};
+
+const sideJson = (c: SideCounts) => ({ requests: c.requests, failures: c.failures, buckets: [...c.buckets].map(([le, n]): [number | '+Inf', number] => [le === Infinity ? '+Inf' : le, n]) });
+
+export const snapshotToJson = (s: Snapshot): SnapshotJson => ({ sides: { monolith: sideJson(s.sides.monolith), extracted: sideJson(s.sides.extracted) }, shadow: { ...s.shadow } });
+
+/**
+ * The fleet's counters: the sum of several instances' snapshots (as Prometheus sums a counter's
+ * series across instances; a histogram's buckets add the same way, so its quantile stays right).
+ */
+export function sumSnapshots(parts: SnapshotJson[]): Snapshot {
+  const sides: Record<Side, SideCounts> = { monolith: empty(), extracted: empty() };
+  const shadow = { match: 0, mismatch: 0, error: 0 };
+  for (const part of parts) {
+    for (const side of ['monolith', 'extracted'] as const) {
+      const into = sides[side];
+      into.requests += part.sides[side].requests;
+      into.failures += part.sides[side].failures;
+      for (const [le, n] of part.sides[side].buckets) {
+        const bound = le === '+Inf' ? Infinity : le;
+        into.buckets.set(bound, (into.buckets.get(bound) ?? 0) + n);
+      }
+    }
+    shadow.match += part.shadow.match;
+    shadow.mismatch += part.shadow.mismatch;
+    shadow.error += part.shadow.error;
+  }
+  return { sides, shadow };
+}
+
 /** The `q` quantile (ms) of the answers between two cumulative histograms, interpolated inside its bucket as Prometheus' histogram_quantile does. */
 export function quantileMs(q: number, before: Map<number, number>, after: Map<number, number>): number | null {
   const bounds = [...after.keys()].sort((a, b) => a - b);

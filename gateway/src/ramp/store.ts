@@ -2,7 +2,7 @@ import { AppError } from '@banyan/errors';
 import type { Knex } from '@banyan/db';
 import type { Mode } from '../domains';
 import type { PreflightResult } from '../preflight';
-import type { GateFigures, Thresholds } from './gates';
+import type { GateFigures, SnapshotJson, Thresholds } from './gates';
 
 /** A step: a canary percent (100 is the switch itself, mode extracted), or shadowing first. */
 export type Step = number | 'shadow';
@@ -138,6 +138,28 @@ export function createRampStore(knex: Knex) {
         return work(trx, toRamp(row));
       });
     },
+    /**
+     * An instance's counters for a running ramp's step: the first report of a step is also its
+     * base (what the instance had counted before the step), later ones only move `latest`. A late
+     * report of an earlier step (read before the driver moved on) changes nothing.
+     */
+    async reportCounters(id: number, instanceId: string, stepIndex: number, counters: SnapshotJson): Promise<void> {
+      const json = JSON.stringify(counters);
+      await knex.raw(
+        `INSERT INTO gateway.ramp_counters (ramp_id, instance_id, step_index, base, latest)
+         SELECT id, ?, ?, ?::jsonb, ?::jsonb FROM gateway.ramps WHERE id = ? AND status = 'running'
+         ON CONFLICT (ramp_id, instance_id) DO UPDATE SET
+           base = CASE WHEN gateway.ramp_counters.step_index = EXCLUDED.step_index THEN gateway.ramp_counters.base ELSE EXCLUDED.base END,
+           step_index = EXCLUDED.step_index, latest = EXCLUDED.latest, updated_at = now()
+         WHERE EXCLUDED.step_index >= gateway.ramp_counters.step_index`,
+        [instanceId, stepIndex, json, json, id],
+      );
+    },
+    /** Every instance's counters for a ramp's step: what each had when it first saw the step, and its latest report. */
+    async counters(id: number, stepIndex: number): Promise<Array<{ instanceId: string; base: SnapshotJson; latest: SnapshotJson }>> {
+      const rows = await knex('gateway.ramp_counters').where({ ramp_id: id, step_index: stepIndex }).select('instance_id', 'base', 'latest');
+      return rows.map((r: { instance_id: string; base: SnapshotJson; latest: SnapshotJson }) => ({ instanceId: r.instance_id, base: r.base, latest: r.latest }));
+    },
     async save(trx: Knex.Transaction, id: number, patch: RampPatch): Promise<Ramp> {
       const [row] = await trx('gateway.ramps')
         .where({ id })
@@ -152,6 +174,8 @@ export function createRampStore(knex: Knex) {
           updated_at: trx.fn.now(),
         })
         .returning('*');
+      // An ended ramp's counters are judged already: its verdicts keep the figures.
+      if (patch.status && patch.status !== 'running') await trx('gateway.ramp_counters').where({ ramp_id: id }).delete();
       return toRamp(row);
     },
   };
