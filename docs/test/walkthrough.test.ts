@@ -73,6 +73,6 @@ describe('docs/walkthrough', () => {
             `--- command ---\n${block.code}\n--- expected (normalised) ---\n${expected}\n--- actual (normalised) ---\n${actual}\n--- system log (tail) ---\n${log}`,
         );
       }
-    }, 180_000);
+    }, 300_000);
   }
 });
