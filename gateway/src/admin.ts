@@ -41,6 +41,8 @@ interface AdminDeps {
   ramps: Omit<RampApiDeps, 'topology' | 'table'>;
 }
 
+/** A route change the routing database did not take. */
+const CHANGE_NOT_MADE = { detail: 'The routing database is unreachable: the change was not made. The gateway keeps serving the last known table.', retryAfter: 5 };
 const routeChange = z
   .object({
     mode: z.enum(MODES, { error: `mode must be one of ${MODES.join(', ')}` }),
@@ -157,6 +159,16 @@ export function createAdminApp(deps: AdminDeps): Express {
     };
   };
 
+  /** A write to the routing database, or 503 saying what was not done (the gateway keeps serving meanwhile), logged with `context`. */
+  async function savedOr503<T>(save: () => Promise<T>, context: Record<string, unknown>, logged: string, answer: { detail: string; retryAfter: number }): Promise<T> {
+    try {
+      return await save();
+    } catch (err) {
+      adminLogger.error({ err: (err as Error).message, ...context }, logged);
+      throw Errors.unavailable(answer.detail, answer.retryAfter);
+    }
+  }
+
   /** Until the table this instance routes by passes `after`, or `ms` pass, or the client leaves. */
   const tablePasses = (after: number, ms: number, res: { on(event: 'close', listener: () => void): unknown }) =>
     new Promise<void>((resolve) => {
@@ -190,13 +202,12 @@ export function createAdminApp(deps: AdminDeps): Express {
     const change = parse(routeChange, req.body ?? {});
     const actor = actorOf(req) ?? 'admin-token';
     const checked = await guard(domain, domain, deps.table().rows.get(domain)!, { mode: change.mode, percent: change.percent ?? 0 }, change.force === true);
-    let result;
-    try {
-      result = await deps.store.update(domain, { mode: change.mode, percent: change.percent ?? 0, actor, remoteAddress: req.socket.remoteAddress, note: checked.note });
-    } catch (err) {
-      adminLogger.error({ err: (err as Error).message, domain }, 'route change not saved');
-      throw Errors.unavailable('The routing database is unreachable: the change was not made. The gateway keeps serving the last known table.', 5);
-    }
+    const result = await savedOr503(
+      () => deps.store.update(domain, { mode: change.mode, percent: change.percent ?? 0, actor, remoteAddress: req.socket.remoteAddress, note: checked.note }),
+      { domain },
+      'route change not saved',
+      CHANGE_NOT_MADE,
+    );
     // This instance applies it now; the others hear the NOTIFY.
     await deps.reload();
     adminLogger.info({ domain, mode: change.mode, percent: change.percent, actor, changed: result.changed }, 'route changed');
@@ -212,13 +223,12 @@ export function createAdminApp(deps: AdminDeps): Express {
     const table = deps.table();
     const after = stored.inherit ? table.rows.get(domain)! : stored;
     const checked = await guard(`${domain} ${rule.method} ${rule.path}`, domain, effectiveRow(table, domain, rule.key), after, change.force === true);
-    let result;
-    try {
-      result = await deps.store.update(rule.key, { mode: stored.mode, percent: stored.percent, inherit: stored.inherit, actor, remoteAddress: req.socket.remoteAddress, note: checked.note });
-    } catch (err) {
-      adminLogger.error({ err: (err as Error).message, domain, rule: rule.name }, 'route rule change not saved');
-      throw Errors.unavailable('The routing database is unreachable: the change was not made. The gateway keeps serving the last known table.', 5);
-    }
+    const result = await savedOr503(
+      () => deps.store.update(rule.key, { mode: stored.mode, percent: stored.percent, inherit: stored.inherit, actor, remoteAddress: req.socket.remoteAddress, note: checked.note }),
+      { domain, rule: rule.name },
+      'route rule change not saved',
+      CHANGE_NOT_MADE,
+    );
     await deps.reload();
     adminLogger.info({ domain, rule: rule.name, ...change, actor, changed: result.changed }, 'route rule changed');
     res.json({ changed: result.changed, domain, rule: describeRule(rule), ...(checked.preflight ? { preflight: checked.preflight } : {}) });
@@ -235,12 +245,10 @@ export function createAdminApp(deps: AdminDeps): Express {
     if (!FOLLOWER_ID.test(id)) throw Errors.validation([{ path: 'id', message: 'must be 1 to 100 letters, digits and . : @ - _' }]);
     const report = parse(followerReport, req.body ?? {});
     const writingOld = report.writingOld.map(declared);
-    try {
-      await deps.store.reportInstance(`follower:${id}`, report.version, writingOld);
-    } catch (err) {
-      adminLogger.warn({ err: (err as Error).message, follower: id }, 'follower report not saved');
-      throw Errors.unavailable('The routing database is unreachable: the report was not saved.', 1);
-    }
+    await savedOr503(() => deps.store.reportInstance(`follower:${id}`, report.version, writingOld), { follower: id }, 'follower report not saved', {
+      detail: 'The routing database is unreachable: the report was not saved.',
+      retryAfter: 1,
+    });
     res.status(204).end();
   });
 

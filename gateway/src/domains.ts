@@ -8,6 +8,8 @@ import type { CompareRules as DeclaredCompareRules } from '@banyan/migration';
 export type Domain = string;
 
 export type Side = 'monolith' | 'extracted';
+/** The side a domain's traffic does not go to: where a switch comes from, or a reader's writer. */
+export const otherSide = (side: Side): Side => (side === 'monolith' ? 'extracted' : 'monolith');
 export const MODES = ['monolith', 'extracted', 'canary', 'shadow'] as const;
 export type Mode = (typeof MODES)[number];
 

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { AppError } from '@banyan/errors';
-import type { Domain, Mode, Side } from './domains';
+import { otherSide, type Domain, type Mode, type Side } from './domains';
 import type { SyncLag } from './fence-outbox';
 import type { VerifyRecord } from './verify-runs';
 
@@ -40,7 +40,6 @@ export interface PreflightOptions {
   verifyMaxAgeMs: number;
 }
 
-const other = (side: Side): Side => (side === 'monolith' ? 'extracted' : 'monolith');
 
 /** The share of a row's client answers the extracted side gives (a shadow's copies answer no client). */
 const extractedShare = (row: { mode: Mode; percent: number }) => (row.mode === 'extracted' ? 100 : row.mode === 'canary' ? row.percent : 0);
@@ -86,7 +85,7 @@ export function createPreflight(options: PreflightOptions) {
     if (!options.hasSync(domain)) return { check: 'sync-lag', ok: true, skipped: true, detail: `${domain} declares no data sync: nothing can lag` };
     let lag: SyncLag | undefined;
     try {
-      lag = await options.lag(domain, other(side), side);
+      lag = await options.lag(domain, otherSide(side), side);
     } catch (err) {
       return { check: 'sync-lag', ok: false, detail: `the sync lag of ${domain} could not be read: ${(err as Error).message}` };
     }
@@ -94,7 +93,7 @@ export function createPreflight(options: PreflightOptions) {
     const ms = Math.round(lag.seconds * 1000);
     const counts = `${lag.unpublished} unpublished, ${lag.unapplied} not yet applied`;
     if (ms <= options.maxLagMs) return { check: 'sync-lag', ok: true, detail: `the ${side} side is ${ms} ms behind (${counts}; bound ${options.maxLagMs} ms)` };
-    return { check: 'sync-lag', ok: false, detail: `the ${side} side is ${ms} ms behind the ${other(side)} side (${counts}), over the bound of ${options.maxLagMs} ms` };
+    return { check: 'sync-lag', ok: false, detail: `the ${side} side is ${ms} ms behind the ${otherSide(side)} side (${counts}), over the bound of ${options.maxLagMs} ms` };
   };
 
   const verify = async (domain: Domain): Promise<PreflightCheck> => {

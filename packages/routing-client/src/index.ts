@@ -1,5 +1,5 @@
 import { DEFAULT_ROUTE, writesTo, type RouteMode, type RouteState, type RoutingView } from './routes';
-export { DEFAULT_ROUTE, writesTo, type RouteMode, type RouteState, type RoutingView, type Side, type WriteTicket } from './routes';
+export { DEFAULT_ROUTE, routedWrite, writesTo, type RouteMode, type RouteState, type RoutingView, type Side, type WriteTicket } from './routes';
 export { watchRoutes, type WatchRoutesOptions } from './watch';
 
 /** A fixed view, for processes run without a gateway (every domain on the monolith). */

@@ -46,3 +46,18 @@ export const DEFAULT_ROUTE = (domain: string): RouteState => ({ domain, mode: 'm
 
 /** Where a route sends writes: a canary and a shadow split reads only (ADR 0304). */
 export const writesTo = (route: Pick<RouteState, 'mode'>): Side => (route.mode === 'extracted' ? 'extracted' : 'monolith');
+
+/**
+ * One write a process routes itself, to the side the routing table names when it starts: waits
+ * while the domain's fence is up, counts the call in flight there until it answers (so the
+ * gateway's switch fence waits for it, ADR 0303), and runs that side's call. For an in-process
+ * door choosing between a module and its service, or a service between another's two sides.
+ */
+export async function routedWrite<T>(routing: Pick<RoutingView, 'beginWrite'>, domain: string, calls: Record<Side, () => Promise<T>>): Promise<T> {
+  const ticket = await routing.beginWrite(domain);
+  try {
+    return await calls[ticket.side]();
+  } finally {
+    ticket.done();
+  }
+}

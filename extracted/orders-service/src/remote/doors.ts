@@ -1,6 +1,6 @@
 import { AppError } from '@banyan/errors';
 import { createBreaker, jsonPoster, RemoteFailure } from '@banyan/http-client';
-import type { RoutingView } from '@banyan/routing-client';
+import { routedWrite, type RoutingView } from '@banyan/routing-client';
 import type { Logger } from '@banyan/telemetry';
 import type { OrderItem, OrderLine } from '../domain/order';
 
@@ -45,21 +45,7 @@ function guardedPoster(name: string, options: DoorOptions, logger: Logger, fallb
   return createBreaker(post, { name, threshold: options.breakerThreshold, resetMs: options.breakerResetMs, logger });
 }
 
-/**
- * Ask the routing table where `domain`'s writes go, count the call as a write in flight there
- * (the gateway's switch fence waits for it, ADR 0303), and call that side's door: the service's
- * internal API, or the monolith's internal routes with the same paths (ADR 0314).
- */
-async function onSide<T>(routing: RoutingView, domain: string, calls: Record<'extracted' | 'monolith', () => Promise<T>>): Promise<T> {
-  const ticket = await routing.beginWrite(domain);
-  try {
-    return await calls[ticket.side]();
-  } finally {
-    ticket.done();
-  }
-}
-
-/** The same call to either side, for `onSide` to pick from. */
+/** The same call to either side, for `routedWrite` to pick from. */
 function bothSides(service: ReturnType<typeof guardedPoster>, monolith: ReturnType<typeof guardedPoster>) {
   return <T>(path: string, body: unknown) => ({
     extracted: async () => (await service.fire(path, body)) as T,
@@ -73,9 +59,9 @@ export function productsDoor(routing: RoutingView, options: DoorOptions & { mono
   const monolith = guardedPoster('monolith-products', { ...options, url: options.monolithUrl }, logger, 'PRODUCTS.ERROR');
   const post = bothSides(service, monolith);
   return {
-    reserve: async (orderId, lines) => (await onSide(routing, 'products', post<{ items: OrderItem[] }>('/api/products/reservations', { orderId, items: lines }))).items,
-    cancelReservation: async (orderId) => void (await onSide(routing, 'products', post<unknown>(`/api/products/reservations/${orderId}/cancel`, {}))),
-    release: async (orderId, items) => void (await onSide(routing, 'products', post<unknown>('/api/products/releases', { orderId, items }))),
+    reserve: async (orderId, lines) => (await routedWrite(routing, 'products', post<{ items: OrderItem[] }>('/api/products/reservations', { orderId, items: lines }))).items,
+    cancelReservation: async (orderId) => void (await routedWrite(routing, 'products', post<unknown>(`/api/products/reservations/${orderId}/cancel`, {}))),
+    release: async (orderId, items) => void (await routedWrite(routing, 'products', post<unknown>('/api/products/releases', { orderId, items }))),
   };
 }
 
@@ -85,8 +71,8 @@ export function paymentsDoor(routing: RoutingView, options: DoorOptions & { mono
   const monolith = guardedPoster('monolith-payments', { ...options, url: options.monolithUrl }, logger, 'PAYMENTS.ERROR');
   const post = bothSides(service, monolith);
   return {
-    charge: (input) => onSide(routing, 'payments', post<ChargeOutcome>('/api/payments/charges', input)),
-    refund: (orderId) => onSide(routing, 'payments', post<unknown>('/api/payments/refunds', { orderId })),
-    cancelCharge: (orderId) => onSide(routing, 'payments', post<CancelOutcome>('/api/payments/cancellations', { orderId })),
+    charge: (input) => routedWrite(routing, 'payments', post<ChargeOutcome>('/api/payments/charges', input)),
+    refund: (orderId) => routedWrite(routing, 'payments', post<unknown>('/api/payments/refunds', { orderId })),
+    cancelCharge: (orderId) => routedWrite(routing, 'payments', post<CancelOutcome>('/api/payments/cancellations', { orderId })),
   };
 }

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { routedWrite } from '@banyan/routing-client';
 import type { Module, ModuleContext } from '../../kernel';
 import { PAYMENTS_SCHEMA, migrations } from './data/migrations';
 import { paymentsRepository } from './data/repository';
@@ -53,18 +54,10 @@ export function createPaymentsModule(
   // Asked per call, so a switch at the gateway takes effect on the next checkout. The call waits
   // while a switch's fence is up and is counted in flight until it answers, so the gateway's fence
   // also waits for it (ADR 0303, third amendment).
-  const routed = async <T>(local: () => Promise<T>, service: () => Promise<T>): Promise<T> => {
-    const write = await ctx.routing.beginWrite('payments');
-    try {
-      return await (write.side === 'extracted' ? service() : local());
-    } finally {
-      write.done();
-    }
-  };
   const api: PaymentsApi = {
-    charge: (input) => routed(() => chargePayment(deps, input), () => remote.charge(input)),
-    refund: (orderId) => routed(() => refundPayment(deps, orderId), () => remote.refund(orderId)),
-    cancelCharge: (orderId) => routed(() => cancelCharge(deps, orderId), () => remote.cancelCharge(orderId)),
+    charge: (input) => routedWrite(ctx.routing, 'payments', { monolith: () => chargePayment(deps, input), extracted: () => remote.charge(input) }),
+    refund: (orderId) => routedWrite(ctx.routing, 'payments', { monolith: () => refundPayment(deps, orderId), extracted: () => remote.refund(orderId) }),
+    cancelCharge: (orderId) => routedWrite(ctx.routing, 'payments', { monolith: () => cancelCharge(deps, orderId), extracted: () => remote.cancelCharge(orderId) }),
   };
   return {
     name: 'payments',

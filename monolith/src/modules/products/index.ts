@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Knex } from '@banyan/db';
+import { routedWrite } from '@banyan/routing-client';
 import type { Module, ModuleContext } from '../../kernel';
 import type { UsersApi } from '../users';
 import { PRODUCTS_SCHEMA, migrations } from './data/migrations';
@@ -71,18 +72,10 @@ export function createProductsModule(
   };
   // The stock door over HTTP for the extracted orders service (ADR 0314): each call on the side the
   // routing names when it arrives, counted in flight for the switch fence.
-  const routedCall = async <T>(local: () => Promise<T>, service: () => Promise<T>): Promise<T> => {
-    const write = await ctx.routing.beginWrite('products');
-    try {
-      return await (write.side === 'extracted' ? service() : local());
-    } finally {
-      write.done();
-    }
-  };
   const internalStock: StockDoor = {
-    reserve: (orderId, items) => routedCall(() => takeReservation(deps, orderId, items), () => client.reserve(orderId, items)),
-    cancel: (orderId) => routedCall(() => cancelReservation(deps, orderId), () => client.cancel(orderId)),
-    release: (orderId, items) => routedCall(() => releaseOrderStock(deps, orderId, items), () => client.release(orderId, items)),
+    reserve: (orderId, items) => routedWrite(ctx.routing, 'products', { monolith: () => takeReservation(deps, orderId, items), extracted: () => client.reserve(orderId, items) }),
+    cancel: (orderId) => routedWrite(ctx.routing, 'products', { monolith: () => cancelReservation(deps, orderId), extracted: () => client.cancel(orderId) }),
+    release: (orderId, items) => routedWrite(ctx.routing, 'products', { monolith: () => releaseOrderStock(deps, orderId, items), extracted: () => client.release(orderId, items) }),
   };
   let sweeper: NodeJS.Timeout | undefined;
   let sweeping: Promise<unknown> = Promise.resolve();
