@@ -467,17 +467,46 @@
   }
 
   const DURATION_UNITS = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-  /** The CLI's `--steps` and `--hold` formats (packages/cli/src/commands/ramp.ts), with its messages. */
+  /** The CLI's `--steps`, `--hold` and gate flags' formats (packages/cli/src/commands/ramp.ts), with its messages. */
   function rampRequest(form) {
     const steps = form.steps.value.split(',').map((s) => s.trim()).map((s) => (s === 'shadow' ? s : Number(s)));
     if (steps.some((s) => s !== 'shadow' && (!Number.isInteger(s) || s < 1 || s > 100))) {
       throw new Error('steps: percents from 1 to 100 separated by commas, optionally starting with shadow: shadow,1,5,25,50,100.');
     }
-    const hold = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(form.hold.value.trim());
-    if (!hold) throw new Error('hold: a duration with its unit: 500ms, 30s, 2m, 1h.');
+    const holdMs = durationArg(form.hold.value);
+    if (holdMs === undefined) throw new Error('hold: a duration with its unit: 500ms, 30s, 2m, 1h.');
+    const thresholds = {};
+    for (const [field, key, label, parse, expected] of GATES) {
+      const value = form[field].value.trim();
+      if (value === '') continue;
+      const parsed = parse(value);
+      if (parsed === undefined) throw new Error(`${label}: ${expected}`);
+      thresholds[key] = parsed;
+    }
     const [domain, rule] = form.key.value.split('/');
-    return { domain, ...(rule ? { rule } : {}), steps, holdMs: Math.round(Number(hold[1]) * DURATION_UNITS[hold[2]]) };
+    return { domain, ...(rule ? { rule } : {}), steps, holdMs, thresholds };
   }
+  function durationArg(value) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(value.trim());
+    return m ? Math.round(Number(m[1]) * DURATION_UNITS[m[2]]) : undefined;
+  }
+  function rateArg(value) {
+    const n = Number(value.endsWith('%') ? Number(value.slice(0, -1)) / 100 : value);
+    return value !== '' && Number.isFinite(n) && n >= 0 && n <= 1 ? n : undefined;
+  }
+  function numberArg(value) {
+    const n = Number(value);
+    return Number.isFinite(n) && n >= 0 ? n : undefined;
+  }
+  // [form field, API threshold, label, parser, what it takes]: the CLI's flags and their messages.
+  const GATES = [
+    ['maxErrorRate', 'maxErrorRate', 'max error rate', rateArg, 'a rate from 0 to 1, or a percent: 0.01 or 1%.'],
+    ['maxP99Ratio', 'maxP99Ratio', 'max p99 ratio', numberArg, 'a number of 0 or more.'],
+    ['p99Floor', 'p99FloorMs', 'p99 floor', durationArg, 'a duration with its unit: 500ms, 30s, 2m, 1h.'],
+    ['maxMismatchRate', 'maxMismatchRate', 'max shadow mismatch', rateArg, 'a rate from 0 to 1, or a percent: 0.01 or 1%.'],
+    ['maxLag', 'maxLagMs', 'max sync lag', durationArg, 'a duration with its unit: 500ms, 30s, 2m, 1h.'],
+    ['minRequests', 'minRequests', 'min requests', numberArg, 'a number of 0 or more.'],
+  ];
 
   async function startRamp(form) {
     const message = $('#ramp-message');

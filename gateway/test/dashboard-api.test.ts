@@ -1,3 +1,4 @@
+import { Script } from 'node:vm';
 import { createKnex, migrate } from '@banyan/db';
 import { createOutbox, outboxSchema } from '@banyan/outbox';
 import { createTestDatabase, type TestDatabase } from '@banyan/testing';
@@ -82,6 +83,8 @@ describe('Dashboard data endpoints', () => {
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toContain('text/javascript');
     expect(js.text).toContain('sessionStorage');
+    // It parses: a syntax error would leave the page a form that posts itself (the browser test finds it, slowly).
+    expect(() => new Script(js.text, { filename: 'app.js' })).not.toThrow();
     expect((await anonymous.get('/dashboard/dashboard.css')).headers.get('content-type')).toContain('text/css');
     // Only the two named files are public; any other path falls through to the token check.
     for (const path of ['/dashboard/../src/admin.ts', '/dashboard/%2e%2e%2fsrc%2fadmin.ts', '/dashboard/nothing.js']) {

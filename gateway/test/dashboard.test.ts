@@ -293,12 +293,25 @@ if (!existsSync(CHROMIUM)) {
       await page.getByRole('button', { name: 'Start ramp' }).click();
       await message.getByText(/^Not started: (steps: )?steps must rise \(shadow only first\), e\.g\. \[1, 5, 25, 50, 100\]$/).waitFor();
 
-      // Analytics declares no data sync and its stub is ready: the preflight passes and the ramp holds its first step.
+      // Gates in the CLI's formats; one it cannot read is refused before anything is sent.
       await page.getByLabel('steps', { exact: true }).fill('shadow,10,100');
+      await page.locator('#ramp-gates summary').click();
+      await page.getByLabel('max error rate over the old side').fill('lots');
+      await page.getByRole('button', { name: 'Start ramp' }).click();
+      await message.getByText('Not started: max error rate: a rate from 0 to 1, or a percent: 0.01 or 1%.').waitFor();
+      expect((await gw.adminApi.get('/ramps?domain=analytics')).body.items).toEqual([]);
+      await page.getByLabel('max error rate over the old side').fill('2%');
+      await page.getByLabel('p99 floor').fill('250ms');
+      await page.getByLabel('min requests per step').fill('7');
+
+      // Analytics declares no data sync and its stub is ready: the preflight passes and the ramp holds its first step.
       await page.getByRole('button', { name: 'Start ramp' }).click();
       await message.getByText(/^Ramp \d+ started: shadow → 10 % → 100 %/).waitFor();
       const [ramp] = (await gw.adminApi.get('/ramps')).body.items;
       expect(ramp).toMatchObject({ key: 'analytics', status: 'running' });
+      // The gates left empty keep their defaults (their placeholders).
+      expect(ramp.thresholds).toEqual({ maxErrorRate: 0.02, maxP99Ratio: 2, p99FloorMs: 250, maxMismatchRate: 0.01, maxLagMs: 5_000, minRequests: 7 });
+      expect(await page.getByLabel('max sync lag').getAttribute('placeholder')).toBe('5s');
       const shown = page.locator(`#ramps tr[data-ramp="${ramp.id}"]`);
       await shown.locator('.step.current').waitFor();
       // The driver takes the ramp at its next tick (GATEWAY_RAMP_TICK_MS, 1 s) and moves analytics to its first step.

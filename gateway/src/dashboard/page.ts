@@ -1,4 +1,5 @@
 import { MODES } from '../domains';
+import { DEFAULT_THRESHOLDS as GATE } from '../ramp/gates';
 
 const modeForm = (domain: string, rule: string | undefined) => {
   const id = rule ? `${domain}-rule-${rule}` : domain;
@@ -27,6 +28,22 @@ const routeRow = (domain: string, rules: readonly string[]) => `
           <td>${modeForm(domain, undefined)}${rules.map((rule) => modeForm(domain, rule)).join('')}
           </td>
         </tr>`;
+
+/** The ramp's gates, each empty for its default (shown as the placeholder), in the CLI's formats (`--max-error-rate 1%`, `--hold 2m`). */
+const GATE_FIELDS: Array<[name: string, label: string, placeholder: string]> = [
+  ['maxErrorRate', 'max error rate over the old side', `${GATE.maxErrorRate * 100}%`],
+  ['maxP99Ratio', "max p99 × the old side's", String(GATE.maxP99Ratio)],
+  ['p99Floor', 'p99 floor', `${GATE.p99FloorMs}ms`],
+  ['maxMismatchRate', 'max shadow mismatch', `${GATE.maxMismatchRate * 100}%`],
+  ['maxLag', 'max sync lag', `${GATE.maxLagMs / 1000}s`],
+  ['minRequests', 'min requests per step', String(GATE.minRequests)],
+];
+const gateFields = () =>
+  GATE_FIELDS.map(
+    ([name, label, placeholder]) => `
+          <label for="ramp-${name}">${label}</label>
+          <input id="ramp-${name}" name="${name}" placeholder="${placeholder}" size="6" spellcheck="false">`,
+  ).join('');
 
 /** What a ramp can move: each domain, and each of its route rules on its own (ADR 0213). */
 const rampTargets = (domains: readonly string[], rules: Readonly<Record<string, readonly string[]>>) =>
@@ -99,10 +116,13 @@ export function renderPage(domains: readonly string[], rules: Readonly<Record<st
         <input id="ramp-steps" name="steps" value="1,5,25,50,100" size="16" spellcheck="false" aria-describedby="ramp-help">
         <label for="ramp-hold">hold each</label>
         <input id="ramp-hold" name="hold" value="2m" size="5" spellcheck="false" aria-describedby="ramp-help">
+        <details id="ramp-gates">
+          <summary>Gates</summary>${gateFields()}
+        </details>
         <button type="submit">Start ramp</button>
         <span class="row-message" role="status" id="ramp-message"></span>
       </form>
-      <p class="muted" id="ramp-help">Steps are canary percents (100 is the switch itself; <code>shadow</code> may come first), the hold a duration with its unit (<code>500ms</code>, <code>30s</code>, <code>2m</code>, <code>1h</code>), as <code>npx banyan ramp &lt;domain&gt; --steps 1,5,25,50,100 --hold 2m</code> takes them; each step's preflight and gates are described in docs/gateway.md. <strong>Abort</strong> sends the traffic back to where it was before the ramp.</p>
+      <p class="muted" id="ramp-help">Steps are canary percents (100 is the switch itself; <code>shadow</code> may come first), the hold a duration with its unit (<code>500ms</code>, <code>30s</code>, <code>2m</code>, <code>1h</code>), as <code>npx banyan ramp &lt;domain&gt; --steps 1,5,25,50,100 --hold 2m</code> takes them; each step's preflight and gates are described in docs/gateway.md. <strong>Gates</strong> left empty keep their defaults (shown greyed), as the CLI's <code>--max-error-rate</code>, <code>--max-p99-ratio</code>, <code>--p99-floor</code>, <code>--max-mismatch-rate</code>, <code>--max-lag</code> and <code>--min-requests</code> do. <strong>Abort</strong> sends the traffic back to where it was before the ramp.</p>
     </section>
 
     <section aria-labelledby="charts-title">
