@@ -11,7 +11,7 @@ import type { RecentWrites } from './recent-write';
 import { classifyPath } from './paths';
 import { readBody, type BodyLimits } from './body';
 import { BODY, UpstreamStatusError, UpstreamTimeoutError, type Attempt, type Forwarder } from './proxy';
-import { createResponseCopier, routeHeader, sendProblem, type Req, type Routed } from './respond';
+import { createResponseCopier, PASS_THROUGH_LABEL, routeHeader, sendProblem, type Req, type Routed } from './respond';
 import type { ShadowRecorder, ShadowSample } from './shadow';
 import { createShadowFanout } from './shadow-fanout';
 import { bucketOf, stickyKey } from './sticky';
@@ -246,9 +246,22 @@ export function createHandler(deps: HandlerDeps) {
     }
   }
 
+  /**
+   * A path under no domain (ADR 0215): to the monolith as it is, through its breaker and with the
+   * same forwarding, headers and metrics as any request, but no routing row, fence, stickiness,
+   * shadow or tester override: nothing about it can move.
+   */
+  function passThrough(req: Req, res: ServerResponse, started: number): void {
+    const requestId = prepareForwarding(req);
+    const hop = startHop(req.headers, req.method, PASS_THROUGH_LABEL, req.url);
+    const routed: Routed = { domain: PASS_THROUGH_LABEL, key: PASS_THROUGH_LABEL, side: 'monolith', mode: 'monolith', passThrough: true, traceId: hop.traceId };
+    attempt({ req, res, routed, side: 'monolith', requestId, started, hop, retried: false, writing: false });
+  }
+
   /** Route a request whose body has arrived, after the tester-override check when it asks for one. */
-  function dispatch(req: Req, res: ServerResponse, domain: Domain, started: number): void {
+  function dispatch(req: Req, res: ServerResponse, domain: Domain | null, started: number): void {
     try {
+      if (domain === null) return passThrough(req, res, started);
       if (req.headers[ROUTE_HEADER] === undefined) return route(req, res, domain, started, undefined);
       deps.overrideCheck(req.headers).then(
         (forced) => {

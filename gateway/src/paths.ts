@@ -2,7 +2,8 @@ import type { Domain } from './domains';
 import type { Topology } from './topology';
 
 export type PathVerdict =
-  | { ok: true; domain: Domain }
+  /** `domain` null: under no domain's prefix, forwarded to the monolith as it is (ADR 0215). */
+  | { ok: true; domain: Domain | null }
   | { ok: false; status: 400 | 404; reason: string };
 
 const MAX_URL_LENGTH = 4096;
@@ -24,7 +25,7 @@ const BAD = (reason: string): PathVerdict => ({ ok: false, status: 400, reason }
  * domain declares nested ones: the declaration allows no prefix shared by two domains). Prefixes
  * are matched case-sensitively on whole segments, so `/API/Orders` or `/api/usersX` reach nothing.
  */
-export function classifyPath(url: string, topology: Pick<Topology, 'prefixes' | 'domain'>): PathVerdict {
+export function classifyPath(url: string, topology: Pick<Topology, 'prefixes' | 'domain' | 'passThrough'>): PathVerdict {
   if (url.length > MAX_URL_LENGTH) return BAD('request target too long');
   if (url.charCodeAt(0) !== 47 /* / */) return BAD('request target must be origin-form (start with /)');
   const q = url.indexOf('?');
@@ -53,7 +54,29 @@ export function classifyPath(url: string, topology: Pick<Topology, 'prefixes' | 
     domain = owner;
     if (end < path.length && isInternal(topology.domain(owner).internal, path.slice(end + 1))) return NOT_FOUND('internal endpoint');
   }
-  return domain === undefined ? NOT_FOUND('no such domain prefix') : { ok: true, domain };
+  if (domain !== undefined) return { ok: true, domain };
+  if (!topology.passThrough) return NOT_FOUND('no such domain prefix');
+  return isMonolithInternal(topology.passThrough.internal, path) ? NOT_FOUND("the monolith's internal path") : PASS_THROUGH;
+}
+
+const PASS_THROUGH: PathVerdict = { ok: true, domain: null };
+
+/**
+ * Whether a path is under one of the monolith's internal prefixes (lower-cased), compared as an
+ * express monolith would match it: case-insensitively, each segment percent-decoded and without a
+ * `;…` parameter, so `/Admin`, `/%61dmin` and `/admin;x/users` are all `/admin`. The path already
+ * passed the checks above (no encoded separator, no dot segment, valid encoding).
+ */
+function isMonolithInternal(internal: readonly string[], path: string): boolean {
+  if (internal.length === 0) return false;
+  let matched = path.toLowerCase();
+  if (matched.includes('%') || matched.includes(';')) {
+    matched = matched
+      .split('/')
+      .map((segment) => decodeURIComponent(segment).split(';', 1)[0])
+      .join('/');
+  }
+  return internal.some((prefix) => matched === prefix || matched.startsWith(`${prefix}/`));
 }
 
 /** How many segments the deepest declared prefix has (`/api/products`: 2), worked out once per prefix map. */

@@ -26,7 +26,12 @@ export interface Routed extends Decision {
   /** Set-Cookie marking this user's write (canary, read-your-writes). */
   writeMark?: string;
   traceId?: string;
+  /** A path under no domain, sent to the monolith as it is (ADR 0215). */
+  passThrough?: boolean;
 }
+
+/** The metrics' and traces' domain label of a pass-through request: no declared domain can be named so. */
+export const PASS_THROUGH_LABEL = '(pass-through)';
 
 /** problem+json without express: the public port runs on node:http directly (ADR 0207). */
 export function sendProblem(res: ServerResponse, error: AppError, instance?: string, close = false): void {
@@ -41,6 +46,7 @@ export function sendProblem(res: ServerResponse, error: AppError, instance?: str
 }
 
 export function routeHeader(r: Routed, side: Side): string {
+  if (r.passThrough) return 'monolith; pass-through';
   let value = `${side}; mode=${r.mode}`;
   if (r.bucket !== undefined) value += `; bucket=${r.bucket}`;
   if (r.writer) value += '; writer';

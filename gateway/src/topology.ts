@@ -1,7 +1,7 @@
 import { isAbsolute, relative, sep } from 'node:path';
 import { AppError } from '@banyan/errors';
 import { compileRule, type CompiledRule } from './rules';
-import { MigrationDeclarationError, type CompareRules, type DataSpec, type DeclarationProblem, type MigrationData, type StickyKey, type Target } from '@banyan/migration';
+import { MigrationDeclarationError, type CompareRules, type DataSpec, type DeclarationProblem, type MigrationData, type Monolith, type StickyKey } from '@banyan/migration';
 
 /** One declared domain as the gateway routes it. */
 export interface DomainRoute {
@@ -27,7 +27,7 @@ export interface Topology {
   /** The declaration, as a person would name it in a message. */
   file: string;
   names: readonly string[];
-  monolith: Target;
+  monolith: Monolith;
   has(name: string): boolean;
   /** The declared domain `name` (validate a name from outside with `has` first). */
   domain(name: string): DomainRoute;
@@ -35,6 +35,11 @@ export interface Topology {
   prefixes: ReadonlyMap<string, string>;
   /** Every declared route rule by its key (`domain#name`), in declaration order. */
   rules: ReadonlyMap<string, CompiledRule>;
+  /**
+   * What a path under no domain's prefix gets (ADR 0215): undefined, a 404; else forwarded to the
+   * monolith, unless it lies under one of `internal` (lower-cased whole-segment prefixes).
+   */
+  passThrough?: { internal: readonly string[] };
 }
 
 /**
@@ -44,7 +49,7 @@ export interface Topology {
  */
 export function topologyOf(migration: MigrationData): Topology {
   const problems: DeclarationProblem[] = [];
-  const httpOnly = (target: Target, at: string) => {
+  const httpOnly = (target: { url: string; urlEnv?: string }, at: string) => {
     if (new URL(target.url).protocol === 'http:') return;
     const from = target.urlEnv ? ` (from ${target.urlEnv} when set)` : '';
     problems.push({ path: `${at}.url`, reason: `must be an http:// URL${from}: the gateway does not forward over TLS; put a TLS-terminating proxy beside the target` });
@@ -81,6 +86,7 @@ export function topologyOf(migration: MigrationData): Topology {
     },
     prefixes,
     rules: new Map([...domains.values()].flatMap((d) => d.rules.map((r) => [r.key, r] as const))),
+    ...(migration.monolith.passThrough ? { passThrough: { internal: migration.monolith.internal.map((p) => p.toLowerCase()) } } : {}),
   };
 }
 

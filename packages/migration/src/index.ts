@@ -4,7 +4,7 @@ export { DECLARATION_FILES, findMigration, loadMigration, validateMigration, typ
 export { MigrationDeclarationError, type DeclarationProblem } from './errors';
 export { migrationJsonSchema, migrationJsonSchemaText } from './json-schema';
 export { covers, prefixProblem } from './prefixes';
-export type { DataSpec, Domain, Migration, ProjectionSpec, RouteRule, Target } from './resolve';
+export type { DataSpec, Domain, Migration, Monolith, ProjectionSpec, RouteRule, Target } from './resolve';
 export { RULE_METHODS, type RuleMethod } from './routes';
 export {
   DEFAULT_MONOLITH_URL,

@@ -15,6 +15,14 @@ export interface Target {
   start?: { node: string; env: Record<string, string>; secrets: string[] };
 }
 
+/** The monolith: its target, and what the gateway does with paths under no domain (ADR 0215). */
+export interface Monolith extends Target {
+  /** Forward a request under no domain's prefix to the monolith instead of answering 404. */
+  passThrough: boolean;
+  /** With passThrough: prefixes of the monolith the public gateway still refuses (404). */
+  internal: string[];
+}
+
 /** A domain's data spec in the shape the sync engine takes (@banyan/sync's DomainSyncSpec). */
 export interface DataSpec {
   domain: string;
@@ -59,7 +67,7 @@ export interface Migration {
   /** The declaration's absolute path. */
   file: string;
   name: string;
-  monolith: Target;
+  monolith: Monolith;
   domains: Record<string, Domain>;
 }
 
@@ -86,7 +94,7 @@ export function resolveMigration(parsed: ParsedMigration, file: string, env: Nod
     return resolved;
   };
 
-  const monolith = target(parsed.monolith, 'monolith');
+  const monolith: Monolith = { ...target(parsed.monolith, 'monolith'), passThrough: parsed.monolith.passThrough, internal: parsed.monolith.internal };
   const domains: Record<string, Domain> = {};
   for (const [name, declared] of Object.entries(parsed.domains)) {
     const at = `domains.${name}`;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { prefixOverlaps, prefixProblem } from './prefixes';
+import { covers, prefixOverlaps, prefixProblem } from './prefixes';
 import { routeRuleSchema, ruleProblems } from './routes';
 import { scenarioSchema } from './scenario-schema';
 
@@ -29,7 +29,22 @@ const targetShape = {
   databaseEnv: envName.optional().describe('An environment variable that, when set, replaces database.'),
 };
 const monolithSchema = z
-  .strictObject({ url: httpUrl.default(DEFAULT_MONOLITH_URL).describe('Where the monolith answers.'), ...targetShape })
+  .strictObject({
+    url: httpUrl.default(DEFAULT_MONOLITH_URL).describe('Where the monolith answers.'),
+    ...targetShape,
+    /** ADR 0215: the strangler facade's default route. Off, a path under no domain is 404, as before. */
+    passThrough: z
+      .boolean()
+      .default(false)
+      .describe("Send a request under no domain's prefix to the monolith as it is, instead of answering 404: the gateway can then stand in front of the whole monolith while only the declared domains move. Malformed paths are refused all the same."),
+    internal: z
+      .array(z.string().superRefine((prefix, ctx) => {
+        const problem = prefixProblem(prefix);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }))
+      .default(() => [])
+      .describe('With passThrough: path prefixes of the monolith that the public gateway still refuses (404), e.g. "/admin" or "/internal": whole segments, compared as the monolith would match them (case-insensitively, decoded).'),
+  })
   .describe('The monolith: every domain is served here until it is switched.');
 /**
  * How `banyan start` runs the service on a developer's machine: `node <entry>` under its supervisor,
@@ -214,6 +229,15 @@ export const migrationSchema = z
             ? `"${o.prefix}" is also ${where}: a path can have only one domain`
             : `"${o.prefix}" lies under "${o.other.prefix}" (${where}): a path can have only one domain`;
         ctx.addIssue({ code: 'custom', path: ['domains', o.domain, 'prefixes', o.index], message });
+      }
+      for (const [index, prefix] of (Array.isArray(migration.monolith?.internal) ? migration.monolith.internal : []).entries()) {
+        if (typeof prefix !== 'string' || prefixProblem(prefix)) continue;
+        for (const [name, domain] of Object.entries(migration.domains ?? {})) {
+          const owner = (Array.isArray(domain?.prefixes) ? domain.prefixes : []).find((p) => typeof p === 'string' && (covers(p, prefix) || covers(prefix, p)));
+          if (owner === undefined) continue;
+          const message = `"${prefix}" overlaps domains.${name}'s prefix "${owner}": the monolith's internal prefixes cover paths no domain owns (list a domain's own in its internal)`;
+          ctx.addIssue({ code: 'custom', path: ['monolith', 'internal', index], message });
+        }
       }
       for (const [name, domain] of Object.entries(migration.domains ?? {})) {
         if (!Array.isArray(domain?.routes) || !Array.isArray(domain.prefixes)) continue;

@@ -15,7 +15,7 @@ describe('Loading a declaration', () => {
 
     expect(migration.file).toBe(join(root, 'banyan.migration.ts'));
     expect(migration.name).toBe('Library');
-    expect(migration.monolith).toEqual({ url: 'http://127.0.0.1:4000', urlEnv: 'LIBRARY_URL', database: 'library' });
+    expect(migration.monolith).toEqual({ url: 'http://127.0.0.1:4000', urlEnv: 'LIBRARY_URL', database: 'library', passThrough: false, internal: [] });
     expect(Object.keys(migration.domains)).toEqual(['books', 'loans']);
     expect(migration.domains.books).toEqual({
       name: 'books',
