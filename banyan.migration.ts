@@ -1,4 +1,5 @@
 import { defineMigration } from '@banyan/migration';
+import { shopParityAuth } from './migration/parity/auth.ts';
 import { notificationScenarios } from './migration/parity/notifications.ts';
 import { orderScenarios } from './migration/parity/orders.ts';
 import { paymentScenarios } from './migration/parity/payments.ts';
@@ -42,6 +43,8 @@ const opaqueCursor = { ignore: ['/nextCursor'], unordered: [] };
 export default defineMigration({
   name: 'Banyan shop',
   monolith: { url: 'http://127.0.0.1:3000', urlEnv: 'MONOLITH_URL', database: 'banyan_monolith', databaseEnv: 'MONOLITH_DATABASE' },
+  // How `banyan parity` logs the scenarios' admin and customers in: through the users domain.
+  parity: { auth: shopParityAuth },
   domains: {
     users: {
       // Also serves the users domain's public keys, /api/users/.well-known/jwks.json, which every

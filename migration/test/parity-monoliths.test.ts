@@ -8,6 +8,7 @@ import { orderScenarios } from '../parity/orders';
 import { paymentScenarios } from '../parity/payments';
 import { productScenarios } from '../parity/products';
 import { userScenarios } from '../parity/users';
+import { shopParityAuth } from '../parity/auth';
 
 /**
  * The shop's scenarios (migration/parity/) themselves under test: the same code on two independent databases must compare
@@ -29,7 +30,7 @@ afterAll(async () => {
 
 async function target(name: string, h: MonolithHarness): Promise<Target> {
   // No broker here: the harness delivers outbox events when an eventually-consistent step retries.
-  return { name, baseUrl: h.served.url, adminToken: (await h.admin()).token, settle: () => h.deliverEvents() };
+  return { name, baseUrl: h.served.url, auth: shopParityAuth, adminToken: (await h.admin()).token, settle: () => h.deliverEvents() };
 }
 
 it.each([

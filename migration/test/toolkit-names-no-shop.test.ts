@@ -22,8 +22,6 @@ const KNOWN: Record<string, string> = {
     "TOKEN_ISSUER 'banyan-users': the issuer every process checks. Renaming it is one line here, but gateway/test/support/gateway.ts signs its test tokens with that issuer by hand (another change's files).",
   'packages/events/src/index.ts':
     "The shop's event catalog: the Domain union, DOMAINS and the type-to-exchange map (`product` → 'products'). The monolith, the services and the relay import them; moving the catalog to the shop (its own events package, or the declaration) is its own change.",
-  'packages/parity/src/runner.ts':
-    "The runner makes a scenario's actors through the shop's users domain (POST /api/users, /api/users/login). A project's way to register and log in belongs in its declaration (e.g. parity.actors), not designed yet.",
   'packages/service-kit/src/config.ts':
     "USERS_JWKS_URL and its default (the gateway's /api/users/.well-known/jwks.json): the variable every service verifies tokens with. A neutral name (JWKS_URL) touches compose, deploy, the walkthrough and banyan.migration.ts's start env at once.",
   'packages/service-kit/src/run.ts': 'Reads config.USERS_JWKS_URL (above): goes with it.',

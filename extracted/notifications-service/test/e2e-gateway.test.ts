@@ -8,6 +8,7 @@ import { backfill, loadSyncSpec, verify } from '@banyan/sync';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
 import { publishEvent, sleep } from './support';
 import { startNotificationsSystem, type NotificationsSystem } from './system';
+import { shopParityAuth } from '../../../migration/parity/auth';
 
 /**
  * The issue's extraction drill for notifications, end to end through a real gateway with both
@@ -126,7 +127,7 @@ describe('notifications extracted, end to end through the gateway', () => {
 
   test('When the notifications scenarios run on the monolith side and on the service side through the gateway, then they are identical in every routing mode (monolith, shadow, canary 50, extracted)', async () => {
     const side = (s: 'monolith' | 'extracted') =>
-      gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'notifications', prefixes: ['/api/notifications'], gatewayToken: ADMIN_TOKEN, adminToken: system.adminToken });
+      gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'notifications', prefixes: ['/api/notifications'], gatewayToken: ADMIN_TOKEN, auth: shopParityAuth, adminToken: system.adminToken });
 
     for (const [mode, percent] of [['monolith'], ['shadow'], ['canary', 50], ['extracted']] as const) {
       await system.route(mode, percent);

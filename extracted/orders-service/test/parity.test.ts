@@ -2,6 +2,7 @@ import { compareTargets, gatewaySide, renderReport } from '@banyan/parity';
 import { orderScenarios } from '../../../migration/parity/orders';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
 import { startSwitchSystem, type SwitchSystem } from './support/switch-system';
+import { shopParityAuth } from '../../../migration/parity/auth';
 
 /**
  * `banyan parity orders` in a test: the orders contract scenarios through one real gateway, on the
@@ -17,7 +18,7 @@ afterAll(() => sys?.close());
 test('When the orders scenarios run on the monolith side and on the service side, then they are identical whether orders is routed to the monolith or extracted', async () => {
   const admin = await sys.mono.admin();
   const side = (s: 'monolith' | 'extracted') =>
-    gatewaySide({ gatewayUrl: sys.gateway.url, side: s, domain: 'orders', prefixes: ['/api/orders'], gatewayToken: ADMIN_TOKEN, adminToken: admin.token });
+    gatewaySide({ gatewayUrl: sys.gateway.url, side: s, domain: 'orders', prefixes: ['/api/orders'], gatewayToken: ADMIN_TOKEN, auth: shopParityAuth, adminToken: admin.token });
   for (const mode of ['monolith', 'extracted'] as const) {
     await sys.gateway.route('orders', mode);
     const report = await compareTargets(orderScenarios, side('monolith'), side('extracted'));

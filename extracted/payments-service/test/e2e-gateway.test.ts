@@ -4,6 +4,7 @@ import { eventually } from '@banyan/testing';
 import { backfill, loadSyncSpec, verify } from '@banyan/sync';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
 import { sleep, startPaymentsSystem, type PaymentsSystem } from './system';
+import { shopParityAuth } from '../../../migration/parity/auth';
 
 /**
  * The issue's extraction drill for payments, end to end through a real gateway with both relays
@@ -162,7 +163,7 @@ describe('payments extracted, end to end through the gateway', () => {
       steps: s.steps.map((step) => (step.method === 'GET' && step.path.startsWith('/api/payments') && step.expect?.status === 200 ? { ...step, eventually: { timeoutMs: 10_000 } } : step)),
     }));
     const side = (s: 'monolith' | 'extracted') =>
-      gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'payments', prefixes: ['/api/payments'], gatewayToken: ADMIN_TOKEN, adminToken: system.adminToken });
+      gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'payments', prefixes: ['/api/payments'], gatewayToken: ADMIN_TOKEN, auth: shopParityAuth, adminToken: system.adminToken });
 
     // In every mode a user can put payments in: the doors and consumers behind each side follow it.
     for (const [mode, percent] of [['monolith'], ['shadow'], ['canary', 50], ['extracted']] as const) {

@@ -12,6 +12,7 @@ import { productSyncSubscriptions } from '../src/events/sync';
 import { continueSequences } from '@banyan/outbox';
 import type { EventData, EventEnvelope } from '@banyan/events';
 import { startGateway } from '../../../gateway/test/support/gateway';
+import { shopParityAuth } from '../../../migration/parity/auth';
 
 // No broker here: the service starts empty and only the backfill fills it, which is the point.
 let mono: MonolithHarness;
@@ -189,8 +190,8 @@ describe('banyan backfill / verify for products', () => {
       const { token } = await mono.admin();
       const report = await compareTargets(
         productScenarios,
-        { name: 'monolith', baseUrl: mono.served.url, adminToken: token },
-        { name: 'service', baseUrl: gateway.url, adminToken: token },
+        { name: 'monolith', baseUrl: mono.served.url, auth: shopParityAuth, adminToken: token },
+        { name: 'service', baseUrl: gateway.url, auth: shopParityAuth, adminToken: token },
       );
       if (!report.identical) throw new Error(renderReport(report));
       expect(report.identical).toBe(true);

@@ -3,6 +3,7 @@ import { productScenarios } from '../../../migration/parity/products';
 import { eventually } from '@banyan/testing';
 import { ADMIN_TOKEN } from '../../../gateway/test/support/gateway';
 import { startProductsSystem, type ProductsSystem } from './support/system';
+import { shopParityAuth } from '../../../migration/parity/auth';
 
 /**
  * The products contract scenarios, side against side through one real gateway, in every mode a
@@ -17,7 +18,7 @@ beforeAll(async () => {
 afterAll(() => system?.close());
 
 const side = (s: 'monolith' | 'extracted') =>
-  gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'products', prefixes: ['/api/products'], gatewayToken: ADMIN_TOKEN, adminToken: system.adminToken });
+  gatewaySide({ gatewayUrl: system.gateway.url, side: s, domain: 'products', prefixes: ['/api/products'], gatewayToken: ADMIN_TOKEN, auth: shopParityAuth, adminToken: system.adminToken });
 
 describe('products parity through the gateway', () => {
   test('When the products scenarios run on the monolith side and on the service side, then they are identical in every routing mode (monolith, shadow, canary 50, extracted)', async () => {

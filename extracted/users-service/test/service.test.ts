@@ -8,6 +8,7 @@ import { envelopeFromRow } from '@banyan/outbox';
 import { userScenarios } from '../../../migration/parity/users';
 import { buildUsersService } from '../src/app';
 import { startUsersPair, type UsersPair } from './support/pair';
+import { shopParityAuth } from '../../../migration/parity/auth';
 
 // The service answers the users contract like the module it replaces; no broker needed here.
 let pair: UsersPair;
@@ -84,8 +85,8 @@ describe('The users service answers the contract', () => {
     const { token } = await pair.mono.admin();
     const report = await compareTargets(
       userScenarios,
-      { name: 'monolith', baseUrl: pair.mono.served.url, adminToken: token },
-      { name: 'service', baseUrl: pair.service.served.url, adminToken: token },
+      { name: 'monolith', baseUrl: pair.mono.served.url, auth: shopParityAuth, adminToken: token },
+      { name: 'service', baseUrl: pair.service.served.url, auth: shopParityAuth, adminToken: token },
     );
     if (!report.identical) throw new Error(renderReport(report));
     expect(report.identical).toBe(true);

@@ -6,6 +6,7 @@ import { eventually } from '@banyan/testing';
 import { startGateway } from '../../../gateway/test/support/gateway';
 import { userScenarios } from '../../../migration/parity/users';
 import { startUsersPair, type UsersPair } from './support/pair';
+import { shopParityAuth } from '../../../migration/parity/auth';
 
 // Users switched monolith ↔ extracted five times through a real gateway while people keep
 // registering and logging in: nothing refused, nothing lost, every token accepted everywhere.
@@ -108,8 +109,8 @@ describe('Switching users between the monolith and the service', () => {
       const { token } = await pair.mono.admin();
       const report = await compareTargets(
         userScenarios,
-        { name: 'monolith', baseUrl: pair.mono.served.url, adminToken: token },
-        { name: 'gateway (extracted)', baseUrl: gw.url, adminToken: token },
+        { name: 'monolith', baseUrl: pair.mono.served.url, auth: shopParityAuth, adminToken: token },
+        { name: 'gateway (extracted)', baseUrl: gw.url, auth: shopParityAuth, adminToken: token },
       );
       if (!report.identical) throw new Error(renderReport(report));
       expect(report.identical).toBe(true);

@@ -14,6 +14,7 @@ export {
   type DomainDeclaration,
   type FiguresFunction,
   type MigrationDeclaration,
+  type ParityAuthDeclaration,
   type ParsedMigration,
   type StickyKey,
   type TableSyncSpec,

@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import type { Scenario } from '@banyan/parity';
 import type { DeclarationProblem } from './errors';
-import { httpUrl, type CompareRules, type FiguresFunction, type ParsedMigration, type StickyKey, type TableSyncSpec } from './schema';
+import { httpUrl, type CompareRules, type FiguresFunction, type ParityAuthDeclaration, type ParsedMigration, type StickyKey, type TableSyncSpec } from './schema';
 import { defaultRuleName, type RuleMethod } from './routes';
 
 /** Where one side of a domain runs, with the environment's overrides applied. */
@@ -68,6 +68,8 @@ export interface Migration {
   file: string;
   name: string;
   monolith: Monolith;
+  /** How `banyan parity` logs actors in; `auth` absent when the declaration says none. */
+  parity: { auth?: ParityAuthDeclaration };
   domains: Record<string, Domain>;
 }
 
@@ -133,5 +135,5 @@ export function resolveMigration(parsed: ParsedMigration, file: string, env: Nod
       parity: { scenarios },
     };
   }
-  return { file, name: parsed.name, monolith, domains };
+  return { file, name: parsed.name, monolith, parity: parsed.parity.auth ? { auth: parsed.parity.auth } : {}, domains };
 }

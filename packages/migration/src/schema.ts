@@ -208,6 +208,38 @@ export const domainSchema = z.strictObject({
     .describe("The domain's contract scenarios, run through both sides by `banyan parity`."),
 });
 
+/** A request body for parity's login or registration: `{{email}}`, `{{password}}`, `{{name}}` stand for the actor's. */
+const authBody = z.record(z.string(), z.unknown());
+const authPath = z.string().regex(/^\/[^\s?#]*$/, 'must be a path starting with "/" (no query)');
+/**
+ * How `banyan parity` logs the scenarios' actors in on the system under test (@banyan/parity knows
+ * no application's endpoints): the login, the customers' registration, the admin's account.
+ */
+const parityAuthSchema = z
+  .strictObject({
+    login: z.strictObject({
+      path: authPath.describe('POST here to log an actor in, e.g. "/api/session".'),
+      body: authBody.default(() => ({ email: '{{email}}', password: '{{password}}' })).describe('The login body; {{email}} and {{password}} are the actor\'s.'),
+      token: z.string().min(1).default('token').describe("Where the bearer token is in the login answer's body, e.g. \"token\" or \"data.accessToken\"."),
+      id: z.string().min(1).optional().describe("Where the user's id is in the login answer's body, for {{<customer>.id}}."),
+    }),
+    register: z
+      .strictObject({
+        path: authPath.describe('POST here to register a customer before it logs in.'),
+        body: authBody.default(() => ({ email: '{{email}}', password: '{{password}}', name: '{{name}}' })).describe('The registration body; {{email}}, {{password}} and {{name}} are the customer\'s.'),
+      })
+      .optional()
+      .describe('How a scenario\'s customers are registered; without it scenarios cannot have customers.'),
+    admin: z
+      .strictObject({
+        email: z.string().min(1).describe("The admin account's login."),
+        passwordEnv: envName.default('BANYAN_ADMIN_PASSWORD').describe('The variable holding its password.'),
+      })
+      .optional()
+      .describe('The account the `admin` actor logs in as.'),
+  })
+  .describe('How the scenarios\' actors log in on the system under test.');
+
 export const migrationSchema = z
   .strictObject({
     /** Where an editor finds this file's JSON Schema; ignored by the tools. */
@@ -215,6 +247,10 @@ export const migrationSchema = z
     /** What is being migrated, as tools and the dashboard name it. */
     name: z.string().min(1, 'must not be empty').describe('What is being migrated, as the tools name it.'),
     monolith: monolithSchema.prefault({}),
+    parity: z
+      .strictObject({ auth: parityAuthSchema.optional() })
+      .prefault({})
+      .describe("What `banyan parity` needs beyond the domains' scenarios."),
     domains: z
       .record(z.string().regex(DOMAIN_NAME, 'must be a lower-case name (a-z, 0-9, _ -, starting with a letter)'), domainSchema)
       .refine((domains) => Object.keys(domains).length > 0, 'must declare at least one domain')
@@ -257,3 +293,4 @@ export type DomainDeclaration = z.input<typeof domainSchema>;
 export type StickyKey = z.output<typeof stickyKeySchema>;
 export type CompareRules = z.output<typeof compareSchema>;
 export type TableSyncSpec = z.output<typeof tableSchema>;
+export type ParityAuthDeclaration = z.output<typeof parityAuthSchema>;

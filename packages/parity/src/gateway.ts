@@ -1,4 +1,4 @@
-import type { Target } from './scenario';
+import type { ParityAuth, Target } from './scenario';
 
 /** The gateway's tester override (gateway/src/override.ts): which side, and the proof of being allowed to choose. */
 export const ROUTE_HEADER = 'x-banyan-route';
@@ -16,6 +16,8 @@ export interface GatewaySideOptions {
   prefixes: string[];
   /** The gateway's BANYAN_ADMIN_TOKEN, sent in x-banyan-token so any caller's request can be forced. */
   gatewayToken: string;
+  /** How actors log in and customers register (the migration's parity.auth). */
+  auth?: ParityAuth;
   adminToken?: string;
   adminCredentials?: { email: string; password: string };
   timeoutMs?: number;
@@ -32,6 +34,7 @@ export function gatewaySide(options: GatewaySideOptions): Target {
   return {
     name: `${options.gatewayUrl} (${options.domain} → ${options.side})`,
     baseUrl: options.gatewayUrl,
+    ...(options.auth ? { auth: options.auth } : {}),
     adminToken: options.adminToken,
     adminCredentials: options.adminCredentials,
     timeoutMs: options.timeoutMs,

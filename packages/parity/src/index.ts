@@ -1,4 +1,4 @@
-export type { Actor, Expectation, Rules, Scenario, Step, Target } from './scenario';
+export type { Actor, Expectation, ParityAuth, Rules, Scenario, Step, Target } from './scenario';
 export { normaliseExchanges, shapeOf, DEFAULT_HEADERS, type Exchange, type NormalisedStep, type NormaliseOptions } from './normalise';
 export { runScenarios, unmetExpectations, type Transcript } from './runner';
 export { compareTargets, compareTranscripts, diffSteps, type ComparisonReport, type Difference, type ScenarioComparison } from './compare';

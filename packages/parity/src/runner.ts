@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { normaliseExchanges, type Exchange, type NormalisedStep } from './normalise';
 import { getPath } from './paths';
-import type { Expectation, Scenario, Step, Target } from './scenario';
+import type { Expectation, ParityAuth, Scenario, Step, Target } from './scenario';
 import { fill, fillString, type Vars } from './template';
 
 export interface Transcript {
@@ -155,10 +155,7 @@ class Session {
       if (this.target.adminToken) return this.target.adminToken;
       const credentials = this.target.adminCredentials;
       if (!credentials) throw new Error(`target ${this.target.name} has neither an admin token nor admin credentials`);
-      const path = '/api/users/login';
-      const login = await this.send('POST', path, { ...this.target.headers, ...this.target.headersFor?.(path), 'content-type': 'application/json' }, JSON.stringify(credentials));
-      const token = getPath(login.body, 'token');
-      if (login.status !== 200 || typeof token !== 'string') throw new Error(`admin login as ${credentials.email} on ${this.target.name}: ${login.status}`);
+      const { token } = await this.logIn(this.auth('log the admin in'), { email: credentials.email, password: credentials.password, name: 'admin' });
       return token;
     })();
     // A failed login is retried by the next scenario rather than cached as a rejection forever.
@@ -166,16 +163,34 @@ class Session {
     return this.adminToken;
   }
 
-  /** Setup, not part of the comparison: it goes to the users domain, whichever domain is under test. */
+  private auth(what: string): ParityAuth {
+    if (!this.target.auth) throw new Error(`cannot ${what} on ${this.target.name}: no login is declared (the migration's parity.auth)`);
+    return this.target.auth;
+  }
+
+  /** POST the declared login for one actor; its token, and its id when the declaration says where. */
+  private async logIn(auth: ParityAuth, actor: Vars): Promise<{ token: string; id?: unknown }> {
+    const { path } = auth.login;
+    const headers = { ...this.target.headers, ...this.target.headersFor?.(path), 'content-type': 'application/json' };
+    const login = await this.send('POST', path, headers, JSON.stringify(fill(auth.login.body, actor)));
+    const token = getPath(login.body, auth.login.token);
+    if (login.status !== 200 || typeof token !== 'string') {
+      throw new Error(`logging in ${String(actor.email)} on ${this.target.name}: POST ${path} answered ${login.status}${typeof token === 'string' ? '' : `, with no token at ${auth.login.token}`}`);
+    }
+    return { token, ...(auth.login.id ? { id: getPath(login.body, auth.login.id) } : {}) };
+  }
+
+  /** Setup, not part of the comparison: it goes to the declared registration, whichever domain is under test. */
   private async registerCustomer(name: string, run: string): Promise<Vars> {
-    const email = `parity-${run}-${name}@example.com`;
-    const json = { ...this.target.headers, ...this.target.headersFor?.('/api/users'), 'content-type': 'application/json' };
-    const created = await this.send('POST', '/api/users', json, JSON.stringify({ email, password: CUSTOMER_PASSWORD, name: `Parity ${name}` }));
-    if (created.status !== 201) throw new Error(`registering customer "${name}": ${created.status} ${JSON.stringify(created.body)}`);
-    const login = await this.send('POST', '/api/users/login', json, JSON.stringify({ email, password: CUSTOMER_PASSWORD }));
-    const token = getPath(login.body, 'token');
-    if (login.status !== 200 || typeof token !== 'string') throw new Error(`logging in customer "${name}": ${login.status}`);
-    return { [`${name}.token`]: token, [`${name}.id`]: getPath(login.body, 'user.id'), [`${name}.email`]: email };
+    const auth = this.auth(`register customer "${name}"`);
+    if (!auth.register) throw new Error(`cannot register customer "${name}" on ${this.target.name}: the migration's parity.auth declares no register`);
+    const actor = { email: `parity-${run}-${name}@example.com`, password: CUSTOMER_PASSWORD, name: `Parity ${name}` };
+    const { path } = auth.register;
+    const headers = { ...this.target.headers, ...this.target.headersFor?.(path), 'content-type': 'application/json' };
+    const created = await this.send('POST', path, headers, JSON.stringify(fill(auth.register.body, actor)));
+    if (created.status < 200 || created.status > 299) throw new Error(`registering customer "${name}": POST ${path} answered ${created.status} ${JSON.stringify(created.body)}`);
+    const { token, id } = await this.logIn(auth, actor);
+    return { [`${name}.token`]: token, [`${name}.id`]: id, [`${name}.email`]: actor.email };
   }
 }
 

@@ -74,10 +74,24 @@ export interface Rules {
   headers?: string[];
 }
 
+/**
+ * How the system under test logs its actors in and registers its customers: the runner knows no
+ * application's endpoints (the migration declares them, `parity.auth`). In the bodies, `{{email}}`,
+ * `{{password}}` and `{{name}}` stand for the actor's.
+ */
+export interface ParityAuth {
+  /** POST `path` with `body`; the token is at `token` in the answer's body (a path of ./paths, e.g. `token`), the user's id at `id`. */
+  login: { path: string; body: Record<string, unknown>; token: string; id?: string };
+  /** POST `path` with `body` registers a customer (2xx); without it, scenarios cannot have customers. */
+  register?: { path: string; body: Record<string, unknown> };
+}
+
 export interface Target {
   name: string;
   baseUrl: string;
-  /** A bearer token of an admin user, or credentials to obtain one via `POST /api/users/login`. */
+  /** How actors log in and customers register here; needed for `admin` by credentials and for customers. */
+  auth?: ParityAuth;
+  /** A bearer token of an admin user, or credentials to obtain one through `auth.login`. */
   adminToken?: string;
   adminCredentials?: { email: string; password: string };
   /** Sent with every request. A step's own headers win. */

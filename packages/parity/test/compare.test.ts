@@ -1,7 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
-import { compareTargets, renderReport, type Scenario, type Target } from '@banyan/parity';
+import { compareTargets, renderReport, type ParityAuth, type Scenario, type Target } from '@banyan/parity';
+
+/** This stub's own login and registration, unlike any real application's: the runner must use what it is told. */
+const AUTH: ParityAuth = {
+  login: { path: '/session', body: { login: '{{email}}', secret: '{{password}}' }, token: 'data.accessToken', id: 'data.userId' },
+  register: { path: '/accounts', body: { login: '{{email}}', secret: '{{password}}', display: '{{name}}' } },
+};
 
 /**
  * Two tiny real HTTP servers speaking a slice of the products contract. Each makes its own ids
@@ -21,8 +27,8 @@ function productsServer(variant: Variant = {}) {
     seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization, route: req.headers['x-banyan-route'] as string | undefined });
     let raw = '';
     for await (const chunk of req) raw += chunk;
-    if (req.method === 'POST' && req.url === '/api/users') return send(res, 201, { id: randomUUID() });
-    if (req.method === 'POST' && req.url === '/api/users/login') return send(res, 200, { token: `eyJ0.eyJ${randomUUID()}.sig`, user: { id: randomUUID() } });
+    if (req.method === 'POST' && req.url === '/accounts') return send(res, JSON.parse(raw).display ? 201 : 400, { id: randomUUID() });
+    if (req.method === 'POST' && req.url === '/session') return send(res, JSON.parse(raw).secret ? 200 : 401, { data: { accessToken: `eyJ0.eyJ${randomUUID()}.sig`, userId: randomUUID() } });
     if (req.method === 'POST' && req.url === '/api/products') {
       if (req.headers.authorization !== 'Bearer admin-token') return send(res, 403, { code: 'AUTH.FORBIDDEN' });
       const body = JSON.parse(raw);
@@ -40,7 +46,7 @@ function productsServer(variant: Variant = {}) {
     seen,
     async start(name: string): Promise<Target> {
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return { name, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, adminToken: 'admin-token', headers: { 'x-banyan-route': name } };
+      return { name, baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, auth: AUTH, adminToken: 'admin-token', headers: { 'x-banyan-route': name } };
     },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -78,7 +84,7 @@ describe('compareTargets', () => {
     expect(report.identical).toBe(true);
     expect(report.scenarios[0].a.steps.map((s) => s.request)).toEqual(['POST /api/products', 'GET /api/products/<uuid:1>', 'GET /api/products/nope']);
     // The customer was registered and logged in, and every request carried the target's headers.
-    expect(left.seen.map((r) => `${r.method} ${r.url}`).slice(0, 2)).toEqual(['POST /api/users', 'POST /api/users/login']);
+    expect(left.seen.map((r) => `${r.method} ${r.url}`).slice(0, 2)).toEqual(['POST /accounts', 'POST /session']);
     expect(left.seen.every((r) => r.route === 'A')).toBe(true);
     expect(renderReport(report)).toContain('1 scenarios, no differences.');
   });
@@ -114,14 +120,24 @@ describe('compareTargets', () => {
     expect(renderReport(report)).toContain('status: A 404  B 400');
   });
 
+  it('logs actors in only as the target declares: without auth a scenario with customers fails its setup, naming parity.auth', async () => {
+    const { a, b } = await targets({}, {});
+    const { auth: _declared, ...undeclared } = b;
+
+    const report = await compareTargets([scenario], a, undeclared);
+
+    expect(report.scenarios[0].failures.a).toEqual([]);
+    expect(report.scenarios[0].failures.b).toEqual([`setup: cannot register customer "customer" on ${b.name}: no login is declared (the migration's parity.auth)`]);
+  });
+
   it('reports an unreachable target as a failure and the steps it never ran as missing', async () => {
     const { a } = await targets({}, {});
-    const down: Target = { name: 'down', baseUrl: 'http://127.0.0.1:1', adminToken: 'admin-token' };
+    const down: Target = { name: 'down', baseUrl: 'http://127.0.0.1:1', auth: AUTH, adminToken: 'admin-token' };
 
     const report = await compareTargets([scenario], a, down);
 
     expect(report.identical).toBe(false);
-    expect(report.scenarios[0].failures.b).toEqual([expect.stringMatching(/^setup: POST \/api\/users on down failed/)]);
+    expect(report.scenarios[0].failures.b).toEqual([expect.stringMatching(/^setup: POST \/accounts on down failed/)]);
     expect(report.scenarios[0].differences.map((d) => d.kind)).toEqual(['missing-step', 'missing-step', 'missing-step']);
   });
 });

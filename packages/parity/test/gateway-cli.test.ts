@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { compareTargets, gatewaySide, type Scenario } from '@banyan/parity';
 import { banyanParity as banyan } from './support/cli';
 
@@ -102,6 +105,22 @@ describe('banyan parity through the gateway', () => {
     delete process.env.BANYAN_ADMIN_TOKEN;
     await expect(banyan('notifications', '--gateway', 'http://127.0.0.1:1', '--scenario', privacy)).rejects.toThrow(/BANYAN_ADMIN_TOKEN is not set/);
   });
+
+  it("refuses admin steps in a project whose declaration says no admin account, naming parity.auth.admin", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'banyan-parity-'));
+    const file = join(dir, 'banyan.migration.json');
+    const step = { name: 'read', method: 'GET', path: '/api/books', as: 'admin' };
+    writeFileSync(file, JSON.stringify({ name: 'Books', domains: { books: { prefixes: ['/api/books'], service: { url: 'http://127.0.0.1:1' }, parity: { scenarios: [{ name: 'as admin', steps: [step] }] } } } }));
+    process.env.BANYAN_ADMIN_TOKEN = GATEWAY_TOKEN;
+    const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    try {
+      const { exitCode } = await banyan('books', '--migration', file, '--gateway', 'http://127.0.0.1:1');
+      expect(exitCode).toBe(2);
+      expect(errors.mock.calls.flat()).toEqual([`banyan: the books scenarios act as admin, but ${file} declares no parity.auth.admin (the account and the variable holding its password)`]);
+    } finally {
+      errors.mockRestore();
+    }
+  });
 });
 
 describe('eventually', () => {
@@ -124,7 +143,8 @@ describe('eventually', () => {
       name: 'eventually',
       steps: [{ name: 'wait', method: 'GET', path: '/api/notifications', as: 'customer', eventually: { timeoutMs: 2000, intervalMs: 10 }, expect: { length: { 'body.items': 1 } } }],
     };
-    const target = { name: 't', baseUrl, settle: async () => settles++ };
+    const auth = { login: { path: '/api/users/login', body: { email: '{{email}}', password: '{{password}}' }, token: 'token' }, register: { path: '/api/users', body: { email: '{{email}}' } } };
+    const target = { name: 't', baseUrl, auth, settle: async () => settles++ };
 
     try {
       const report = await compareTargets([scenario], target, { ...target, settle: async () => settles++ });
@@ -134,7 +154,7 @@ describe('eventually', () => {
 
       // Targets without a settle hook wait on the system alone; this one never catches up.
       settles = 0;
-      const impatient = await compareTargets([{ ...scenario, steps: [{ ...scenario.steps[0], eventually: { timeoutMs: 50, intervalMs: 10 } }] }], { name: 'never', baseUrl }, { name: 'never', baseUrl });
+      const impatient = await compareTargets([{ ...scenario, steps: [{ ...scenario.steps[0], eventually: { timeoutMs: 50, intervalMs: 10 } }] }], { name: 'never', baseUrl, auth }, { name: 'never', baseUrl, auth });
       expect(impatient.scenarios[0].failures.a).toEqual([expect.stringContaining('expected body.items to have 1 elements, got []')]);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));

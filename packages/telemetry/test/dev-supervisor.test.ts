@@ -5,7 +5,7 @@ import type { Migration } from '@banyan/migration';
 import { GATEWAY_NODE_OPTIONS, processTable, TELEMETRY_PRELOAD } from '../../cli/src/dev/processes';
 
 /** A declaration with no service to start: the table is the monolith, the relay and the gateway. */
-const noServices: Migration = { file: '', name: 'Shop', monolith: { url: 'http://127.0.0.1:3000', urlEnv: 'MONOLITH_URL', passThrough: false, internal: [] }, domains: {} };
+const noServices: Migration = { file: '', name: 'Shop', monolith: { url: 'http://127.0.0.1:3000', urlEnv: 'MONOLITH_URL', passThrough: false, internal: [] }, parity: {}, domains: {} };
 
 const telemetryPackage = JSON.parse(readFileSync(path.join(__dirname, '../package.json'), 'utf8')) as {
   exports: Record<string, { default: string }>;

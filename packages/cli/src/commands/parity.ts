@@ -15,8 +15,6 @@ interface ParityOptions extends MigrationOption {
   timeout: string;
 }
 
-const ADMIN_EMAIL = 'admin@banyan.local';
-
 export function registerParity(program: Command): void {
   const command = program
     .command('parity')
@@ -35,9 +33,10 @@ export function registerParity(program: Command): void {
       `
 Through the gateway (default), each request of the domain carries x-banyan-route: monolith,
 then extracted, proven by BANYAN_ADMIN_TOKEN in x-banyan-token; every response is checked for
-the side that served it. Admin steps log in as ${ADMIN_EMAIL} with BANYAN_ADMIN_PASSWORD.
-Scenarios create what they need themselves, named after the run (parity-<run>-…): run against a
-system where that is acceptable.`,
+the side that served it. Actors log in as the declaration's parity.auth says: admin steps as
+parity.auth.admin.email with the password in its passwordEnv (default BANYAN_ADMIN_PASSWORD),
+customers registered fresh through parity.auth.register. Scenarios create what they need
+themselves, named after the run (parity-<run>-…): run against a system where that is acceptable.`,
     );
   migrationOption(command).action(
     runAction(async (domain: string, options: ParityOptions) => {
@@ -65,18 +64,13 @@ function select(migration: Migration, domain: string, filter: string | undefined
 
 function targets(migration: Migration, domain: string, scenarios: Scenario[], options: ParityOptions): [Target, Target] {
   const timeoutMs = Number(options.timeout);
-  const password = process.env.BANYAN_ADMIN_PASSWORD;
-  const needsAdmin = scenarios.some((s) => s.steps.some((step) => step.as === 'admin'));
-  if (needsAdmin && !password) {
-    throw new Error(`BANYAN_ADMIN_PASSWORD is not set: the ${domain} scenarios act as ${ADMIN_EMAIL} (npm start prints it)`);
-  }
-  const adminCredentials = password ? { email: ADMIN_EMAIL, password } : undefined;
-
+  const auth = migration.parity.auth;
+  const adminCredentials = admin(migration, domain, scenarios);
   if (options.a || options.b) {
     if (!options.a || !options.b) throw new Error('--a and --b go together');
     return [
-      { name: options.a, baseUrl: options.a, adminCredentials, timeoutMs },
-      { name: options.b, baseUrl: options.b, adminCredentials, timeoutMs },
+      { name: options.a, baseUrl: options.a, auth, adminCredentials, timeoutMs },
+      { name: options.b, baseUrl: options.b, auth, adminCredentials, timeoutMs },
     ];
   }
   if (domain === 'all') throw new Error('"all" compares two base URLs (--a, --b); through the gateway, name one domain');
@@ -84,6 +78,16 @@ function targets(migration: Migration, domain: string, scenarios: Scenario[], op
   // Without it the gateway would ignore the override for customers' requests, silently.
   if (!gatewayToken) throw new Error("BANYAN_ADMIN_TOKEN is not set: the gateway honours the route override only with it (or pass --a and --b)");
   const { prefixes } = migration.domains[domain];
-  const side = (s: 'monolith' | 'extracted') => gatewaySide({ gatewayUrl: options.gateway, side: s, domain, prefixes, gatewayToken, adminCredentials, timeoutMs });
+  const side = (s: 'monolith' | 'extracted') => gatewaySide({ gatewayUrl: options.gateway, side: s, domain, prefixes, gatewayToken, auth, adminCredentials, timeoutMs });
   return [side('monolith'), side('extracted')];
+}
+
+/** The admin's credentials when a scenario acts as admin: the declaration's account, its password from the environment. */
+function admin(migration: Migration, domain: string, scenarios: Scenario[]): { email: string; password: string } | undefined {
+  if (!scenarios.some((s) => s.steps.some((step) => step.as === 'admin'))) return undefined;
+  const account = migration.parity.auth?.admin;
+  if (!account) throw new CliError(`the ${domain} scenarios act as admin, but ${shownFile(migration)} declares no parity.auth.admin (the account and the variable holding its password)`, EXIT.invalid);
+  const password = process.env[account.passwordEnv];
+  if (!password) throw new Error(`${account.passwordEnv} is not set: the ${domain} scenarios act as ${account.email} (npm start prints it)`);
+  return { email: account.email, password };
 }
