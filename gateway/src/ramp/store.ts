@@ -141,13 +141,15 @@ export function createRampStore(knex: Knex) {
     /**
      * An instance's counters for a running ramp's step: the first report of a step is also its
      * base (what the instance had counted before the step), later ones only move `latest`. A late
-     * report of an earlier step (read before the driver moved on) changes nothing.
+     * report of an earlier step (read before the driver moved on) changes nothing. FOR SHARE waits
+     * for a step, rollback or abort in progress on the ramp's row (locked FOR UPDATE): a report
+     * cannot land after the ramp ended and its counters were deleted.
      */
     async reportCounters(id: number, instanceId: string, stepIndex: number, counters: SnapshotJson): Promise<void> {
       const json = JSON.stringify(counters);
       await knex.raw(
         `INSERT INTO gateway.ramp_counters (ramp_id, instance_id, step_index, base, latest)
-         SELECT id, ?, ?, ?::jsonb, ?::jsonb FROM gateway.ramps WHERE id = ? AND status = 'running'
+         SELECT id, ?, ?, ?::jsonb, ?::jsonb FROM gateway.ramps WHERE id = ? AND status = 'running' FOR SHARE
          ON CONFLICT (ramp_id, instance_id) DO UPDATE SET
            base = CASE WHEN gateway.ramp_counters.step_index = EXCLUDED.step_index THEN gateway.ramp_counters.base ELSE EXCLUDED.base END,
            step_index = EXCLUDED.step_index, latest = EXCLUDED.latest, updated_at = now()
