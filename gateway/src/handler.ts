@@ -1,5 +1,5 @@
 import type { Agent, IncomingMessage, ServerResponse } from 'node:http';
-import { AppError, Errors } from '@banyan/errors';
+import { Errors } from '@banyan/errors';
 import type { Logger } from '@banyan/telemetry';
 import type { GatewayConfig } from './config';
 import type { Domain, Side } from './domains';
@@ -10,7 +10,8 @@ import { prepareForwarding } from './forward-headers';
 import type { RecentWrites } from './recent-write';
 import { classifyPath } from './paths';
 import { readBody, type BodyLimits } from './body';
-import { BODY, UpstreamStatusError, UpstreamTimeoutError, type Attempt, type Forwarder } from './proxy';
+import { failureKind, gatewayError, type FailureKind } from './failures';
+import { BODY, type Attempt, type Forwarder, type UpstreamStatusError } from './proxy';
 import { createResponseCopier, PASS_THROUGH_LABEL, routeHeader, sendProblem, type Req, type Routed } from './respond';
 import type { ShadowRecorder, ShadowSample } from './shadow';
 import { createShadowFanout } from './shadow-fanout';
@@ -47,16 +48,6 @@ interface Capture {
   reject(err: Error): void;
 }
 
-const gatewayError = {
-  badPath: (reason: string) => new AppError('GATEWAY.BAD_PATH', 400, `The request path is not acceptable: ${reason}.`),
-  timeout: (side: Side) => new AppError('GATEWAY.UPSTREAM_TIMEOUT', 504, `The ${side} side did not answer in time.`),
-  unreachable: (side: Side) => new AppError('GATEWAY.UPSTREAM_UNREACHABLE', 502, `The ${side} side could not be reached.`),
-  busy: (side: Side) =>
-    new AppError('GATEWAY.UPSTREAM_BUSY', 503, `Every connection to the ${side} side is in use; retry shortly.`, { retryAfter: 1 }),
-  open: (side: Side, retryAfter: number) =>
-    new AppError('GATEWAY.UPSTREAM_UNAVAILABLE', 503, `The ${side} side is failing and its circuit breaker is open; retry later.`, { retryAfter }),
-};
-
 export function createHandler(deps: HandlerDeps) {
   const { config, logger, metrics, forwarder, fence, recentWrites, topology } = deps;
   const retryAfter = Math.max(1, Math.ceil(config.GATEWAY_BREAKER_RESET_MS / 1000));
@@ -70,15 +61,7 @@ export function createHandler(deps: HandlerDeps) {
    */
   const doubted = new WeakSet<object>();
 
-  function failureKind(err: unknown): 'open' | 'timeout' | 'status' | 'busy' | 'connect' {
-    if (err instanceof UpstreamStatusError) return 'status';
-    if (err instanceof UpstreamTimeoutError) return 'timeout';
-    if ((err as { code?: string }).code === 'EUPSTREAMBUSY') return 'busy';
-    if ((err as { code?: string }).code === 'EOPENBREAKER') return 'open';
-    return 'connect';
-  }
-
-  function answerFailure(req: Req, res: ServerResponse, routed: Routed, side: Side, err: unknown, kind: ReturnType<typeof failureKind>, requestId: string, capture?: Capture): number {
+  function answerFailure(req: Req, res: ServerResponse, routed: Routed, side: Side, err: unknown, kind: FailureKind, requestId: string, capture?: Capture): number {
     if (kind === 'status') return copyResponse(res, (err as UpstreamStatusError).response, routed, side, requestId, capture?.resolve);
     capture?.reject(err as Error);
     if (kind === 'connect') logger.warn({ err: (err as Error).message, side, domain: routed.domain, requestId, trace_id: routed.traceId }, 'upstream unreachable');
