@@ -1,6 +1,6 @@
 import type { Domain, Side } from '../domains';
 import type { Metrics } from '../metrics';
-import { quantileMs, snapshot, type Snapshot } from '../ramp/gates';
+import { quantileMs, snapshots, type Snapshot } from '../ramp/gates';
 
 /** One sample interval of one domain, as the dashboard's charts draw it. */
 export interface HistoryPoint {
@@ -52,8 +52,10 @@ export function createHistory(metrics: Metrics, domains: readonly Domain[], samp
 
   const sample = async () => {
     const now = Date.now();
+    // One reading of each metric for every domain: prom-client builds each metric's values anew per get().
+    const read = await snapshots(metrics, domains);
     for (const domain of domains) {
-      const next = await snapshot(metrics, domain);
+      const next = read.get(domain)!;
       const previous = last.get(domain);
       last.set(domain, next);
       if (!previous) continue;

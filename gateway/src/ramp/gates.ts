@@ -66,32 +66,47 @@ const empty = (): SideCounts => ({ requests: 0, failures: 0, buckets: new Map() 
  * the failure and fallback counters carry no rule.
  */
 export async function snapshot(metrics: Metrics, key: string): Promise<Snapshot> {
-  const { domain, rule } = keyLabels(key);
-  const ours = (labels: Record<string, unknown>) => labels.domain === domain && (!rule || labels.rule === rule);
-  const sides: Record<Side, SideCounts> = { monolith: empty(), extracted: empty() };
-  for (const v of (await metrics.requestsCounter.get()).values) {
-    if (!ours(v.labels)) continue;
-    const side = sides[v.labels.side as Side];
-    side.requests += v.value;
-    if (rule && v.labels.status === '5xx') side.failures += v.value;
+  return (await snapshots(metrics, [key])).get(key)!;
+}
+
+/** `snapshot` of several keys from one reading of each metric (the dashboard samples every domain at once). */
+export async function snapshots(metrics: Metrics, keys: readonly string[]): Promise<Map<string, Snapshot>> {
+  const [requests, errors, fallbacks, histogram, shadows] = await Promise.all([
+    metrics.requestsCounter.get(),
+    metrics.errors.get(),
+    metrics.fallbacks.get(),
+    metrics.registry.getSingleMetric('banyan_gateway_request_duration_seconds')?.get(),
+    metrics.shadowComparisons.get(),
+  ]);
+  const out = new Map<string, Snapshot>();
+  for (const key of keys) {
+    const { domain, rule } = keyLabels(key);
+    const ours = (labels: Record<string, unknown>) => labels.domain === domain && (!rule || labels.rule === rule);
+    const sides: Record<Side, SideCounts> = { monolith: empty(), extracted: empty() };
+    for (const v of requests.values) {
+      if (!ours(v.labels)) continue;
+      const side = sides[v.labels.side as Side];
+      side.requests += v.value;
+      if (rule && v.labels.status === '5xx') side.failures += v.value;
+    }
+    if (!rule) {
+      for (const v of errors.values) if (v.labels.domain === domain) sides[v.labels.side as Side].failures += v.value;
+      for (const v of fallbacks.values) if (v.labels.domain === domain) sides.extracted.requests += v.value;
+    }
+    for (const v of histogram?.values ?? []) {
+      if (!(v as { metricName?: string }).metricName?.endsWith('_bucket') || !ours(v.labels)) continue;
+      const le = v.labels.le === '+Inf' ? Infinity : Number(v.labels.le);
+      const buckets = sides[v.labels.side as Side].buckets;
+      buckets.set(le, (buckets.get(le) ?? 0) + v.value);
+    }
+    const shadow = { match: 0, mismatch: 0, error: 0 };
+    for (const v of shadows.values) {
+      const result = v.labels.result as keyof typeof shadow;
+      if (ours(v.labels) && result in shadow) shadow[result] += v.value;
+    }
+    out.set(key, { sides, shadow });
   }
-  if (!rule) {
-    for (const v of (await metrics.errors.get()).values) if (v.labels.domain === domain) sides[v.labels.side as Side].failures += v.value;
-    for (const v of (await metrics.fallbacks.get()).values) if (v.labels.domain === domain) sides.extracted.requests += v.value;
-  }
-  const histogram = metrics.registry.getSingleMetric('banyan_gateway_request_duration_seconds');
-  for (const v of histogram ? (await histogram.get()).values : []) {
-    if (!(v as { metricName?: string }).metricName?.endsWith('_bucket') || !ours(v.labels)) continue;
-    const le = v.labels.le === '+Inf' ? Infinity : Number(v.labels.le);
-    const buckets = sides[v.labels.side as Side].buckets;
-    buckets.set(le, (buckets.get(le) ?? 0) + v.value);
-  }
-  const shadow = { match: 0, mismatch: 0, error: 0 };
-  for (const v of (await metrics.shadowComparisons.get()).values) {
-    const result = v.labels.result as keyof typeof shadow;
-    if (ours(v.labels) && result in shadow) shadow[result] += v.value;
-  }
-  return { sides, shadow };
+  return out;
 }
 
 /** A snapshot as JSON (an instance's report in gateway.ramp_counters): a bucket's bound `+Inf` for Infinity. */

@@ -157,7 +157,7 @@ export interface Difference {
 export const SECRET_VALUE = '(secret, not shown)';
 
 /** Values as both databases' drivers may return them (Dates, numeric strings), made comparable. */
-const comparable = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v));
+export const comparable = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? null : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
 /**
  * Walk both tables in key order at once (a merge join in batches), so memory stays bounded by the

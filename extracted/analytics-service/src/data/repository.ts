@@ -35,6 +35,8 @@ export function analyticsRepository(schema: string, definition: Definition = 1) 
   return {
     /** The events of `ids` not applied before (first time seen: inserted now, in `trx`). */
     async claimEvents(trx: Knex.Transaction, ids: string[]): Promise<Set<string>> {
+      // A batch with nothing projected (most of the history's events are other kinds) claims nothing: no round trip.
+      if (ids.length === 0) return new Set();
       const { rows } = await trx.raw<{ rows: Array<{ event_id: string }> }>(
         `INSERT INTO ${s}.applied_events (event_id) SELECT unnest(?::uuid[]) ON CONFLICT DO NOTHING RETURNING event_id`,
         [ids],

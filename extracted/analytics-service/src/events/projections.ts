@@ -30,9 +30,22 @@ export function startProjections(options: ProjectionsOptions) {
   let checking: Promise<void> = Promise.resolve();
   let stopped = false;
 
+  /** Versions whose definition is claimed and tables created, by this process: done once each. */
+  const prepared = new Map<number, Definition>();
+  const prepare = async (v: { version: number; schema: string }): Promise<Definition> => {
+    let definition = prepared.get(v.version);
+    if (definition === undefined) {
+      definition = (await claimDefinition(knex, ANALYTICS_SCHEMA, v.version, options.definition ?? NEWEST_DEFINITION)) as Definition;
+      await createProjectionTables(knex, v.schema, definition);
+      prepared.set(v.version, definition);
+    }
+    return definition;
+  };
+
   const dropVersion = async (version: number, schema: string) => {
     await readers.get(version)?.stop();
     readers.delete(version);
+    prepared.delete(version);
     // Waits for reads still on it: they hold its row, and then its tables, until they finish.
     await dropProjectionTables(knex, schema);
     logger.info({ version }, 'projection version dropped');
@@ -50,8 +63,7 @@ export function startProjections(options: ProjectionsOptions) {
       if (reader?.running) continue;
       // Also a reader that stopped on a failed batch: it starts again from its committed offset.
       if (reader) await reader.stop();
-      const definition = (await claimDefinition(knex, ANALYTICS_SCHEMA, v.version, options.definition ?? NEWEST_DEFINITION)) as Definition;
-      await createProjectionTables(knex, v.schema, definition);
+      const definition = await prepare(v);
       const fresh = new HistoryReader(v, definition, { knex, connection, stream: options.stream, logger, batchSize: options.batchSize ?? 1_000 });
       readers.set(v.version, fresh);
       await fresh.start();
@@ -87,9 +99,8 @@ export function startProjections(options: ProjectionsOptions) {
   return {
     /** The first version (live at once) on a new database, then the readers. */
     async start() {
-      const live = await ensureLiveProjection(knex, ANALYTICS_SCHEMA);
-      const definition = (await claimDefinition(knex, ANALYTICS_SCHEMA, live.version, options.definition ?? NEWEST_DEFINITION)) as Definition;
-      await createProjectionTables(knex, live.schema, definition);
+      // Its tables before anything else, so reports answer before the broker does.
+      await prepare(await ensureLiveProjection(knex, ANALYTICS_SCHEMA));
       tick();
       await checking;
     },
