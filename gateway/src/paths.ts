@@ -8,7 +8,7 @@ export type PathVerdict =
 
 const MAX_URL_LENGTH = 4096;
 /** Anything that could change a path's meaning after decoding; clean paths skip the slow checks. */
-const SUSPICIOUS = /[%\\]|\/\.|\/\/|[\x00-\x1f\x7f]/;
+const SUSPICIOUS = /[%\\;#]|\/\.|\/\/|[\x00-\x1f\x7f]/;
 const ENCODED_SEPARATOR = /%(2f|5c)/i;
 /** What a second decode by some upstream would turn into a separator or a dot segment. */
 const DOUBLE_ENCODED = /%(2e|2f|5c|25)/i;
@@ -56,27 +56,34 @@ export function classifyPath(url: string, topology: Pick<Topology, 'prefixes' | 
   }
   if (domain !== undefined) return { ok: true, domain };
   if (!topology.passThrough) return NOT_FOUND('no such domain prefix');
-  return isMonolithInternal(topology.passThrough.internal, path) ? NOT_FOUND("the monolith's internal path") : PASS_THROUGH;
+  // Forwarded as it is, so judged as the monolith's router would read it: a domain's path in
+  // another spelling (`/API/books`, `/api/%62ooks`) would reach the domain's code in the monolith
+  // around its routing and fence, and a monolith internal path must stay refused however spelled.
+  const loose = loosePath(path);
+  const under = (prefix: string) => loose === prefix || loose.startsWith(`${prefix}/`);
+  if (topology.passThrough.domainPrefixes.some(under)) return NOT_FOUND("a domain's path in another spelling");
+  if (topology.passThrough.internal.some(under)) return NOT_FOUND("the monolith's internal path");
+  return PASS_THROUGH;
 }
 
 const PASS_THROUGH: PathVerdict = { ok: true, domain: null };
 
 /**
- * Whether a path is under one of the monolith's internal prefixes (lower-cased), compared as an
- * express monolith would match it: case-insensitively, each segment percent-decoded and without a
- * `;…` parameter, so `/Admin`, `/%61dmin` and `/admin;x/users` are all `/admin`. The path already
- * passed the checks above (no encoded separator, no dot segment, valid encoding).
+ * A path as an express upstream would match it: each segment percent-decoded, without a `;…`
+ * parameter some other framework would drop, lower-cased (express routes case-insensitively by
+ * default). The path already passed the checks above: valid encoding, no encoded separator, no
+ * dot or empty segment (a `;…`-only segment counts as empty).
  */
-function isMonolithInternal(internal: readonly string[], path: string): boolean {
-  if (internal.length === 0) return false;
-  let matched = path.toLowerCase();
-  if (matched.includes('%') || matched.includes(';')) {
-    matched = matched
-      .split('/')
-      .map((segment) => decodeURIComponent(segment).split(';', 1)[0])
-      .join('/');
-  }
-  return internal.some((prefix) => matched === prefix || matched.startsWith(`${prefix}/`));
+function loosePath(path: string): string {
+  if (!SUSPICIOUS.test(path)) return path.toLowerCase();
+  return path
+    .split('/')
+    .map(looseSegment)
+    .join('/');
+}
+
+function looseSegment(segment: string): string {
+  return decodeURIComponent(segment).split(';', 1)[0].toLowerCase();
 }
 
 /** How many segments the deepest declared prefix has (`/api/products`: 2), worked out once per prefix map. */
@@ -101,19 +108,17 @@ function deepestPrefix(prefixes: ReadonlyMap<string, string>): number {
 function isInternal(internal: ReadonlySet<string>, rest: string): boolean {
   if (internal.size === 0) return false;
   const end = rest.indexOf('/');
-  let segment = end === -1 ? rest : rest.slice(0, end);
-  if (segment.includes('%')) {
-    try {
-      segment = decodeURIComponent(segment);
-    } catch {
-      return true;
-    }
+  try {
+    return internal.has(looseSegment(end === -1 ? rest : rest.slice(0, end)));
+  } catch {
+    return true;
   }
-  return internal.has(segment.split(';', 1)[0].toLowerCase());
 }
 
 function suspiciousReason(path: string): string | undefined {
   if (path.includes('\\')) return 'backslash in path';
+  // An origin-form target has no fragment; a router that parses one would read a shorter path.
+  if (path.includes('#')) return 'fragment (#) in request target';
   if (ENCODED_SEPARATOR.test(path)) return 'encoded path separator';
   let decoded: string;
   try {
@@ -130,6 +135,8 @@ function suspiciousReason(path: string): string | undefined {
     const bare = segments[i].split(';', 1)[0];
     if (bare === '.' || bare === '..') return 'dot segment in path';
     if (segments[i] === '' && i < segments.length - 1) return 'empty path segment (//)';
+    // `/;x/admin` is `//admin` to a router that drops parameters, and then `/admin` to one that merges slashes.
+    if (bare === '' && segments[i] !== '') return 'empty path segment before a ; parameter';
   }
   return undefined;
 }

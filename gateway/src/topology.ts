@@ -37,9 +37,10 @@ export interface Topology {
   rules: ReadonlyMap<string, CompiledRule>;
   /**
    * What a path under no domain's prefix gets (ADR 0215): undefined, a 404; else forwarded to the
-   * monolith, unless it lies under one of `internal` (lower-cased whole-segment prefixes).
+   * monolith, unless, read as the monolith's router would, it lies under one of `internal` or of
+   * the domains' prefixes (both lower-cased whole-segment prefixes).
    */
-  passThrough?: { internal: readonly string[] };
+  passThrough?: { internal: readonly string[]; domainPrefixes: readonly string[] };
 }
 
 /**
@@ -86,7 +87,9 @@ export function topologyOf(migration: MigrationData): Topology {
     },
     prefixes,
     rules: new Map([...domains.values()].flatMap((d) => d.rules.map((r) => [r.key, r] as const))),
-    ...(migration.monolith.passThrough ? { passThrough: { internal: migration.monolith.internal.map((p) => p.toLowerCase()) } } : {}),
+    ...(migration.monolith.passThrough
+      ? { passThrough: { internal: migration.monolith.internal.map((p) => p.toLowerCase()), domainPrefixes: [...prefixes.keys()].map((p) => p.toLowerCase()) } }
+      : {}),
   };
 }
 

@@ -1,7 +1,7 @@
 import { defineMigration, MigrationDeclarationError, validateMigration } from '@banyan/migration';
 import { classifyPath } from '../src';
 import { startGateway, type GatewayHarness } from './support/gateway';
-import { request } from './support/raw';
+import { rawStatus, request } from './support/raw';
 import { startStub, type Stub } from './support/stub';
 
 /**
@@ -13,7 +13,7 @@ import { startStub, type Stub } from './support/stub';
 const declaration = (monolith: string, service: string, passThrough: boolean) =>
   defineMigration({
     name: 'Pass-through',
-    monolith: { url: monolith, passThrough, internal: ['/admin', '/internal/jobs'] },
+    monolith: { url: monolith, ...(passThrough ? { passThrough, internal: ['/admin', '/internal/jobs'] } : {}) },
     domains: { books: { prefixes: ['/api/books'], service: { url: service } } },
   });
 
@@ -74,7 +74,17 @@ describe('Paths under no domain', () => {
     ['/admin;v=1/users'],
     ['/internal/jobs/run'],
     ['/INTERNAL/Jobs'],
-  ])("When a path is under the monolith's internal prefixes (%s), then it is 404 and the monolith never sees it", async (path) => {
+    // An upper-case escape decodes to an upper-case letter: decoded first, then lower-cased.
+    ['/%41dmin/users'],
+    ['/%41DMIN'],
+    ['/a%44min'],
+    // A domain's path in another spelling: the monolith's express router would send it to the
+    // domain's code there, around the gateway's routing row and switch fence.
+    ['/API/books/1'],
+    ['/Api/Books'],
+    ['/api/%62ooks/1'],
+    ['/api/books;v=1/1'],
+  ])("When a path is under the monolith's internal prefixes or is a domain's path in another spelling (%s), then it is 404 and the monolith never sees it", async (path) => {
     const before = monolith.seen.length;
     const res = await request(gw.url, { method: 'POST', path, body: '{}', headers: { 'content-type': 'application/json' } });
     expect([res.status, res.json().code]).toEqual([404, 'HTTP.NOT_FOUND']);
@@ -89,10 +99,14 @@ describe('Paths under no domain', () => {
     expect(classifyPath('/internal', gw.gateway.topology)).toEqual({ ok: true, domain: null });
     expect(classifyPath('/api/books/1', gw.gateway.topology)).toEqual({ ok: true, domain: 'books' });
     // The front door's checks come first: pass-through forwards nothing it would have refused.
-    for (const path of ['/a/../admin', '/%2e%2e/admin', '/a%2fadmin', '//admin', '/a\\b']) {
+    // `/;x/admin` is `//admin` to a router that drops parameters, `/admin` to one that also merges slashes.
+    for (const path of ['/a/../admin', '/%2e%2e/admin', '/a%2fadmin', '//admin', '/a\\b', '/;x/admin', '/;/admin', '/x/;y']) {
       const res = await request(gw.url, { path });
       expect([path, res.status, res.json().code]).toEqual([path, 400, 'GATEWAY.BAD_PATH']);
     }
+    // A fragment is no part of an origin-form target; a router that parses one would read `/admin`.
+    expect(await rawStatus(gw.url, 'GET /admin#x HTTP/1.1')).toBe(400);
+    expect(classifyPath('/admin#x', gw.gateway.topology)).toEqual({ ok: false, status: 400, reason: 'fragment (#) in request target' });
   });
 
   test('When passThrough is off (the default), then a path no domain declares is 404', async () => {
@@ -102,6 +116,7 @@ describe('Paths under no domain', () => {
   });
 
   test('Pass-through requests are counted under their own label, apart from every domain', async () => {
+    expect((await request(gw.url, { path: '/counted' })).status).toBe(200);
     const metrics = (await gw.adminApi.get('/metrics')).text;
     expect(metrics).toMatch(/banyan_gateway_requests_total\{[^}]*domain="\(pass-through\)"[^}]*side="monolith"[^}]*\} \d+/);
   });
@@ -121,5 +136,22 @@ describe('Paths under no domain', () => {
     expect(err).toBeInstanceOf(MigrationDeclarationError);
     const paths = (err as MigrationDeclarationError).problems.map((p) => p.path);
     expect(paths).toEqual(['monolith.internal[0]', 'monolith.internal[1]']);
+
+    // Compared case-insensitively, as the gateway matches them; and useless without passThrough.
+    const refused = (declaration: object) => {
+      try {
+        validateMigration(declaration, { env: {} });
+        return [];
+      } catch (e) {
+        return (e as MigrationDeclarationError).problems.map((p) => `${p.path}: ${p.reason}`);
+      }
+    };
+    const domains = { books: { prefixes: ['/api/books'], service: { url: 'http://127.0.0.1:1' } } };
+    expect(refused({ name: 'Case', monolith: { passThrough: true, internal: ['/API'] }, domains })).toEqual([
+      `monolith.internal[0]: "/API" overlaps domains.books's prefix "/api/books": the monolith's internal prefixes cover paths no domain owns (list a domain's own in its internal)`,
+    ]);
+    expect(refused({ name: 'Idle', monolith: { internal: ['/admin'] }, domains })).toEqual([
+      'monolith.internal: has no effect without "passThrough": true (without it every path under no domain is 404 already)',
+    ]);
   });
 });

@@ -1,9 +1,10 @@
-import type { Scenario } from '@banyan/parity';
+import type { ParityAuth, Scenario } from '@banyan/parity';
 import { z } from 'zod';
 
 /**
- * @banyan/parity's Scenario as a schema, so a declaration's scenarios are checked at start and
- * editors can complete them in JSON. The type stays parity's (the assertion at the bottom fails to
+ * What `banyan parity` reads from a declaration, as schemas: @banyan/parity's Scenario (below) and
+ * its ParityAuth (`parity.auth`, at the end), so both are checked at start and editors can
+ * complete them in JSON. The type stays parity's (the assertion at the bottom fails to
  * compile when the two drift apart); `domain` may be left out, since a scenario sits under its domain.
  */
 const rules = z.strictObject({
@@ -50,3 +51,42 @@ const _fromParity = (s: Scenario): z.input<typeof scenarioSchema> => s;
 const _toParity = (s: Parsed & { domain: string }): Scenario => s;
 void _fromParity;
 void _toParity;
+
+/** An environment variable's name, as every `…Env` field of a declaration takes it. */
+export const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name (A-Z, 0-9, _)');
+
+/** A request body for parity's login or registration: `{{email}}`, `{{password}}`, `{{name}}` stand for the actor's. */
+const authBody = z.record(z.string(), z.unknown());
+const authPath = z.string().regex(/^\/[^\s?#]*$/, 'must be a path starting with "/" (no query)');
+/**
+ * How `banyan parity` logs the scenarios' actors in on the system under test (@banyan/parity knows
+ * no application's endpoints): the login, the customers' registration, the admin's account.
+ */
+export const parityAuthSchema = z
+  .strictObject({
+    login: z.strictObject({
+      path: authPath.describe('POST here to log an actor in, e.g. "/api/session".'),
+      body: authBody.default(() => ({ email: '{{email}}', password: '{{password}}' })).describe('The login body; {{email}} and {{password}} are the actor\'s.'),
+      token: z.string().min(1).default('token').describe("Where the bearer token is in the login answer's body, e.g. \"token\" or \"data.accessToken\"."),
+      id: z.string().min(1).optional().describe("Where the user's id is in the login answer's body, for {{<customer>.id}}."),
+    }),
+    register: z
+      .strictObject({
+        path: authPath.describe('POST here to register a customer before it logs in.'),
+        body: authBody.default(() => ({ email: '{{email}}', password: '{{password}}', name: '{{name}}' })).describe('The registration body; {{email}}, {{password}} and {{name}} are the customer\'s.'),
+      })
+      .optional()
+      .describe('How a scenario\'s customers are registered; without it scenarios cannot have customers.'),
+    admin: z
+      .strictObject({
+        email: z.string().min(1).describe("The admin account's login."),
+        passwordEnv: envName.default('BANYAN_ADMIN_PASSWORD').describe('The variable holding its password.'),
+      })
+      .optional()
+      .describe('The account the `admin` actor logs in as.'),
+  })
+  .describe('How the scenarios\' actors log in on the system under test.');
+
+// A parsed parity.auth is what @banyan/parity's Target takes as its auth.
+const _authToParity = (a: z.output<typeof parityAuthSchema>): ParityAuth => a;
+void _authToParity;

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { covers, prefixOverlaps, prefixProblem } from './prefixes';
 import { routeRuleSchema, ruleProblems } from './routes';
-import { scenarioSchema } from './scenario-schema';
+import { envName, parityAuthSchema, scenarioSchema } from './scenario-schema';
 
 /**
  * The declaration of a migration: which paths belong to which domain, where each side of a domain
@@ -12,10 +12,8 @@ import { scenarioSchema } from './scenario-schema';
 export const DEFAULT_MONOLITH_URL = 'http://127.0.0.1:3000';
 
 const DOMAIN_NAME = /^[a-z][a-z0-9_-]*$/;
-const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const envName = z.string().regex(ENV_NAME, 'must be an environment variable name (A-Z, 0-9, _)');
 /** Any host name, compose's `books-service` included (z.httpUrl would want a dotted domain). */
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 /** A logical database name; the tools put BANYAN_DATABASE_PREFIX in front, as they do today. */
@@ -208,38 +206,6 @@ export const domainSchema = z.strictObject({
     .describe("The domain's contract scenarios, run through both sides by `banyan parity`."),
 });
 
-/** A request body for parity's login or registration: `{{email}}`, `{{password}}`, `{{name}}` stand for the actor's. */
-const authBody = z.record(z.string(), z.unknown());
-const authPath = z.string().regex(/^\/[^\s?#]*$/, 'must be a path starting with "/" (no query)');
-/**
- * How `banyan parity` logs the scenarios' actors in on the system under test (@banyan/parity knows
- * no application's endpoints): the login, the customers' registration, the admin's account.
- */
-const parityAuthSchema = z
-  .strictObject({
-    login: z.strictObject({
-      path: authPath.describe('POST here to log an actor in, e.g. "/api/session".'),
-      body: authBody.default(() => ({ email: '{{email}}', password: '{{password}}' })).describe('The login body; {{email}} and {{password}} are the actor\'s.'),
-      token: z.string().min(1).default('token').describe("Where the bearer token is in the login answer's body, e.g. \"token\" or \"data.accessToken\"."),
-      id: z.string().min(1).optional().describe("Where the user's id is in the login answer's body, for {{<customer>.id}}."),
-    }),
-    register: z
-      .strictObject({
-        path: authPath.describe('POST here to register a customer before it logs in.'),
-        body: authBody.default(() => ({ email: '{{email}}', password: '{{password}}', name: '{{name}}' })).describe('The registration body; {{email}}, {{password}} and {{name}} are the customer\'s.'),
-      })
-      .optional()
-      .describe('How a scenario\'s customers are registered; without it scenarios cannot have customers.'),
-    admin: z
-      .strictObject({
-        email: z.string().min(1).describe("The admin account's login."),
-        passwordEnv: envName.default('BANYAN_ADMIN_PASSWORD').describe('The variable holding its password.'),
-      })
-      .optional()
-      .describe('The account the `admin` actor logs in as.'),
-  })
-  .describe('How the scenarios\' actors log in on the system under test.');
-
 export const migrationSchema = z
   .strictObject({
     /** Where an editor finds this file's JSON Schema; ignored by the tools. */
@@ -266,10 +232,16 @@ export const migrationSchema = z
             : `"${o.prefix}" lies under "${o.other.prefix}" (${where}): a path can have only one domain`;
         ctx.addIssue({ code: 'custom', path: ['domains', o.domain, 'prefixes', o.index], message });
       }
-      for (const [index, prefix] of (Array.isArray(migration.monolith?.internal) ? migration.monolith.internal : []).entries()) {
+      const monolithInternal = Array.isArray(migration.monolith?.internal) ? migration.monolith.internal : [];
+      if (monolithInternal.length && migration.monolith?.passThrough !== true) {
+        ctx.addIssue({ code: 'custom', path: ['monolith', 'internal'], message: 'has no effect without "passThrough": true (without it every path under no domain is 404 already)' });
+      }
+      for (const [index, prefix] of monolithInternal.entries()) {
         if (typeof prefix !== 'string' || prefixProblem(prefix)) continue;
         for (const [name, domain] of Object.entries(migration.domains ?? {})) {
-          const owner = (Array.isArray(domain?.prefixes) ? domain.prefixes : []).find((p) => typeof p === 'string' && (covers(p, prefix) || covers(prefix, p)));
+          // Case-insensitively, as the gateway compares them (and an express monolith routes).
+          const loose = (p: string) => p.toLowerCase();
+          const owner = (Array.isArray(domain?.prefixes) ? domain.prefixes : []).find((p) => typeof p === 'string' && (covers(loose(p), loose(prefix)) || covers(loose(prefix), loose(p))));
           if (owner === undefined) continue;
           const message = `"${prefix}" overlaps domains.${name}'s prefix "${owner}": the monolith's internal prefixes cover paths no domain owns (list a domain's own in its internal)`;
           ctx.addIssue({ code: 'custom', path: ['monolith', 'internal', index], message });
