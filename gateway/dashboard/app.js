@@ -491,21 +491,26 @@
     return m ? Math.round(Number(m[1]) * DURATION_UNITS[m[2]]) : undefined;
   }
   function rateArg(value) {
-    const n = Number(value.endsWith('%') ? Number(value.slice(0, -1)) / 100 : value);
-    return value !== '' && Number.isFinite(n) && n >= 0 && n <= 1 ? n : undefined;
+    const digits = value.endsWith('%') ? value.slice(0, -1) : value;
+    const n = digits.trim() === '' ? NaN : Number(digits) / (value.endsWith('%') ? 100 : 1);
+    return Number.isFinite(n) && n >= 0 && n <= 1 ? n : undefined;
   }
-  function numberArg(value) {
+  function ratioArg(value) {
     const n = Number(value);
-    return Number.isFinite(n) && n >= 0 ? n : undefined;
+    return Number.isFinite(n) && n >= 1 ? n : undefined;
+  }
+  function countArg(value) {
+    const n = Number(value);
+    return Number.isInteger(n) && n >= 1 && n <= 1_000_000 ? n : undefined;
   }
   // [form field, API threshold, label, parser, what it takes]: the CLI's flags and their messages.
   const GATES = [
     ['maxErrorRate', 'maxErrorRate', 'max error rate', rateArg, 'a rate from 0 to 1, or a percent: 0.01 or 1%.'],
-    ['maxP99Ratio', 'maxP99Ratio', 'max p99 ratio', numberArg, 'a number of 0 or more.'],
+    ['maxP99Ratio', 'maxP99Ratio', 'max p99 ratio', ratioArg, 'a ratio of 1 or more: 2 lets the new side be twice as slow.'],
     ['p99Floor', 'p99FloorMs', 'p99 floor', durationArg, 'a duration with its unit: 500ms, 30s, 2m, 1h.'],
     ['maxMismatchRate', 'maxMismatchRate', 'max shadow mismatch', rateArg, 'a rate from 0 to 1, or a percent: 0.01 or 1%.'],
     ['maxLag', 'maxLagMs', 'max sync lag', durationArg, 'a duration with its unit: 500ms, 30s, 2m, 1h.'],
-    ['minRequests', 'minRequests', 'min requests', numberArg, 'a number of 0 or more.'],
+    ['minRequests', 'minRequests', 'min requests', countArg, 'a whole number from 1 to 1000000.'],
   ];
 
   async function startRamp(form) {

@@ -264,8 +264,7 @@ describe('banyan ramp: steps, gates and automatic rollback', () => {
     try {
       const started = await start('fleet', [10, 50, 100], 400);
       const { leaseOwner: driver } = await until('a driver', () => ramp(started.id), (r) => r.leaseOwner !== null);
-      const bystander = driver === gw.gateway.instanceId ? other : gw;
-      expect(bystander.gateway.instanceId).not.toBe(driver);
+      const [bystander, driving] = driver === gw.gateway.instanceId ? [other, gw] : [gw, other];
       // On cue: the service fails once half of the reads go to it.
       services.fleet.behave((req, res, body) => {
         if (bystander.gateway.table().rows.get('fleet')!.percent < 50) return echo('fleet-service')(req, res, body);
@@ -280,8 +279,9 @@ describe('banyan ramp: steps, gates and automatic rollback', () => {
         [10, 'passed', driver],
         [50, 'failed', driver],
       ]);
-      // Every one of these requests went through the other instance.
+      // Every one of these requests went through the other instance: the driver routed none of them.
       expect(done.verdicts[0].figures.new.requests).toBeGreaterThanOrEqual(FAST.minRequests);
+      expect((await driving.adminApi.get('/metrics')).text).not.toMatch(/banyan_gateway_requests_total\{[^}]*domain="fleet"/);
       expect(done.verdicts[1].reasons!.join()).toMatch(/^error rate: the new side failed \d+ of \d+/);
       expect(traffic.statuses.filter((s) => s !== 200)).toEqual([]);
       // An ended ramp's reports are gone; its verdicts keep the figures.

@@ -34,14 +34,22 @@ const stepsArg = (value: string) => {
 };
 
 const rateArg = (value: string) => {
-  const n = Number(value.endsWith('%') ? Number(value.slice(0, -1)) / 100 : value);
+  const digits = value.endsWith('%') ? value.slice(0, -1) : value;
+  const n = digits.trim() === '' ? NaN : Number(digits) / (value.endsWith('%') ? 100 : 1);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError('a rate from 0 to 1, or a percent: 0.01 or 1%.');
   return n;
 };
 
-const numberArg = (value: string) => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of 0 or more.');
+/** What the admin API takes (gateway/src/ramp/api.ts), refused here with the same bounds. */
+const ratioArg = (value: string) => {
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(n) || n < 1) throw new InvalidArgumentError('a ratio of 1 or more: 2 lets the new side be twice as slow.');
+  return n;
+};
+
+const countArg = (value: string) => {
+  const n = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1_000_000) throw new InvalidArgumentError('a whole number from 1 to 1000000.');
   return n;
 };
 
@@ -78,17 +86,17 @@ export function registerRamp(program: Command): void {
     .option('--steps <list>', 'canary percents, 100 being the switch itself; `shadow` may come first', stepsArg, [1, 5, 25, 50, 100])
     .option('--hold <duration>', 'how long each step holds with its gates passing before the next', durationArg, 120_000)
     .option('--max-error-rate <rate>', "new side's failure rate over the old side's, at most (default 1%)", rateArg)
-    .option('--max-p99-ratio <n>', "new side's p99 over the old side's, at most (default 2)", numberArg)
+    .option('--max-p99-ratio <n>', "new side's p99 over the old side's, at most (default 2)", ratioArg)
     .option('--p99-floor <duration>', 'a p99 under this never fails the latency gate (default 100ms)', durationArg)
     .option('--max-mismatch-rate <rate>', 'while shadowing: differing answers, at most (default 1%)', rateArg)
     .option('--max-lag <duration>', 'sync lag of the reading side behind the writer, at most (default 5s)', durationArg)
-    .option('--min-requests <n>', 'requests the new side must answer in a step before it can pass (default 20)', numberArg)
+    .option('--min-requests <n>', 'requests the new side must answer in a step before it can pass (default 20)', countArg)
     .option('--detach', 'start the ramp and return; follow it with `banyan ramp status`')
     .addHelpText(
       'after',
       [
         '',
-        'Gates, evaluated every GATEWAY_RAMP_TICK_MS (1 s) on the gateway\'s own metrics for the domain, new side against old:',
+        'Gates, evaluated every GATEWAY_RAMP_TICK_MS (1 s) on the counters of every gateway instance for the domain, new side against old:',
         '  error rate, p99 latency, shadow mismatch rate (shadow step), sync lag. See docs/gateway.md#ramp.',
         '',
         'Examples:',
