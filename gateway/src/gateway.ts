@@ -138,6 +138,10 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     logger,
   });
   const tableListeners = new Set<() => void>();
+  const onTableChange = (listener: () => void) => {
+    tableListeners.add(listener);
+    return () => void tableListeners.delete(listener);
+  };
   const routing = createRoutingState({
     domains: topology.names,
     writeRules: [...topology.rules.values()].filter((r) => r.method !== 'GET' && r.method !== 'HEAD'),
@@ -197,6 +201,8 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     reload,
     preflight,
     metrics,
+    routingKeys: [...topology.names, ...topology.rules.keys()],
+    onTableChange,
     hasSync,
     lag: syncReader.lag,
     tickMs: config.GATEWAY_RAMP_TICK_MS,
@@ -237,10 +243,7 @@ export function buildGateway(deps: GatewayDeps): Gateway {
     isDatabaseReachable: routing.isDatabaseReachable,
     reload,
     isFenced: fence.isFenced,
-    onTableChange(listener) {
-      tableListeners.add(listener);
-      return () => tableListeners.delete(listener);
-    },
+    onTableChange,
     dashboard: { rates: createTrafficRates(metrics, topology.names), breakers, outbox, verifier: createVerifyRunner(syncEnv(config), topology, (run) => verifyRuns.record({ ...run, recordedBy: 'dashboard' })), history, recordVerify: verifyRuns.record },
     preflight,
     ramps: { ramps, routes: store, reload, logger },

@@ -7,7 +7,7 @@ import type { Preflight, PreflightResult } from '../preflight';
 import { reasonsOf } from '../preflight';
 import { domainOfKey } from '../rules';
 import type { RouteStore } from '../store';
-import { evaluate, snapshot, snapshotToJson, sumSnapshots, type GateVerdict } from './gates';
+import { evaluate, NOTHING, snapshot, snapshots, snapshotToJson, sumSnapshots, type GateVerdict, type SnapshotJson } from './gates';
 import { describeStep, rowOfStep, type Ramp, type RampStore, type RowState, type Verdict } from './store';
 
 export interface RampDriverOptions {
@@ -19,11 +19,45 @@ export interface RampDriverOptions {
   reload: () => Promise<void>;
   preflight: Preflight;
   metrics: Metrics;
+  /** Every routing key (domains, `domain#rule`s): their counters are noted when this instance's table changes. */
+  routingKeys: readonly string[];
+  /** Called after each change of the routing table this instance routes by. */
+  onTableChange: (listener: () => void) => () => void;
   hasSync: (domain: string) => boolean;
   lag: (domain: string, from: Side, to: Side) => Promise<SyncLag | undefined>;
   tickMs: number;
   leaseMs: number;
   logger: Logger;
+}
+
+/** Where an instance's window of a step starts: its counters then, as `baseFor` chooses them. */
+export interface StepBase {
+  /** This instance's last report of the ramp, if any: its step and when. */
+  previous?: { stepIndex: number; at: number };
+  /** This instance's counters at its latest routing-table change, and when. */
+  atChange?: { at: number; counters: SnapshotJson };
+  /** When this process started counting. */
+  processStartedAt: number;
+}
+
+/** How far the database's clock and this process's may disagree about a step's start. */
+const CLOCK_SLACK_MS = 1_000;
+
+/**
+ * The base of this instance's first report of a step (`undefined`: its counters now, as when
+ * nothing better is known). Best: its counters when its routing table changed for the step, if
+ * that change came after its last report and not before the step began (so an older route change
+ * of the same key is never taken for this one). Else, a process that started after the step did
+ * has counted nothing but the step. Without either, the window starts at this report, up to one
+ * tick after the change (ADR 0214, amended).
+ */
+export function baseFor(stepIndex: number, stepStartedAt: string, b: StepBase): SnapshotJson | undefined {
+  if (b.previous?.stepIndex === stepIndex) return undefined;
+  const started = Date.parse(stepStartedAt);
+  const change = b.atChange;
+  if (change && change.at >= started - CLOCK_SLACK_MS && (!b.previous || change.at > b.previous.at)) return change.counters;
+  if (!b.previous && b.processStartedAt > started + CLOCK_SLACK_MS) return NOTHING;
+  return undefined;
 }
 
 /**
@@ -38,6 +72,18 @@ export interface RampDriverOptions {
 export function createRampDriver(o: RampDriverOptions) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
+  const processStartedAt = Date.now();
+  /** Per ramp, this instance's last report; per routing key, its counters at the latest table change. */
+  const reported = new Map<number, { stepIndex: number; at: number }>();
+  const atChange = new Map<string, { at: number; counters: SnapshotJson }>();
+  const noteChange = () => {
+    const at = Date.now();
+    snapshots(o.metrics, o.routingKeys).then(
+      (read) => read.forEach((s, key) => atChange.set(key, { at, counters: snapshotToJson(s) })),
+      () => undefined,
+    );
+  };
+  let offTableChange: (() => void) | undefined;
   let ticking: Promise<void> = Promise.resolve();
   const log = o.logger.child({ component: 'ramp' });
 
@@ -96,7 +142,12 @@ export function createRampDriver(o: RampDriverOptions) {
   };
 
   /** This instance's counters for the ramp's step in progress, for whichever instance drives it. */
-  const report = async (ramp: Ramp) => o.ramps.reportCounters(ramp.id, o.instanceId, ramp.stepIndex, snapshotToJson(await snapshot(o.metrics, ramp.key)));
+  const report = async (ramp: Ramp) => {
+    const counters = snapshotToJson(await snapshot(o.metrics, ramp.key));
+    const base = baseFor(ramp.stepIndex, ramp.stepStartedAt!, { previous: reported.get(ramp.id), atChange: atChange.get(ramp.key), processStartedAt });
+    await o.ramps.reportCounters(ramp.id, o.instanceId, ramp.stepIndex, counters, base);
+    reported.set(ramp.id, { stepIndex: ramp.stepIndex, at: Date.now() });
+  };
 
   const hold = async (ramp: Ramp) => {
     const reports = await o.ramps.counters(ramp.id, ramp.stepIndex);
@@ -123,7 +174,8 @@ export function createRampDriver(o: RampDriverOptions) {
   const tick = async () => {
     for (const listed of await o.ramps.running()) {
       if (stopped) return;
-      if (listed.stepStartedAt !== null) await report(listed);
+      // A report that fails (the database away for a moment) costs this ramp's count one tick, not the tick.
+      if (listed.stepStartedAt !== null) await report(listed).catch((err: Error) => log.debug({ err: err.message, ramp: listed.id }, 'ramp counters not reported'));
       const ramp = await o.ramps.acquire(listed.id, o.instanceId, o.leaseMs);
       if (!ramp) continue;
       if (ramp.stepStartedAt === null) await startStep(ramp);
@@ -142,11 +194,13 @@ export function createRampDriver(o: RampDriverOptions) {
 
   return {
     start(): void {
+      offTableChange = o.onTableChange(noteChange);
       timer = setTimeout(loop, 0);
     },
     /** Stop driving and give the leases up, so another instance takes over at once. */
     async stop(): Promise<void> {
       stopped = true;
+      offTableChange?.();
       if (timer) clearTimeout(timer);
       await ticking;
       await o.ramps.release(o.instanceId).catch(() => undefined);

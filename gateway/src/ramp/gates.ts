@@ -117,6 +117,9 @@ export type SnapshotJson = {
 
 const sideJson = (c: SideCounts) => ({ requests: c.requests, failures: c.failures, buckets: [...c.buckets].map(([le, n]): [number | '+Inf', number] => [le === Infinity ? '+Inf' : le, n]) });
 
+/** Nothing counted yet: the base of a process that started after its step did. */
+export const NOTHING: SnapshotJson = { sides: { monolith: { requests: 0, failures: 0, buckets: [] }, extracted: { requests: 0, failures: 0, buckets: [] } }, shadow: { match: 0, mismatch: 0, error: 0 } };
+
 export const snapshotToJson = (s: Snapshot): SnapshotJson => ({ sides: { monolith: sideJson(s.sides.monolith), extracted: sideJson(s.sides.extracted) }, shadow: { ...s.shadow } });
 
 /**

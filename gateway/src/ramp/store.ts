@@ -139,14 +139,14 @@ export function createRampStore(knex: Knex) {
       });
     },
     /**
-     * An instance's counters for a running ramp's step: the first report of a step is also its
-     * base (what the instance had counted before the step), later ones only move `latest`. A late
+     * An instance's counters for a running ramp's step: the first report of a step sets its base
+     * (what the instance had counted before the step: `base`, else these counters), later ones only
+     * move `latest`. A late
      * report of an earlier step (read before the driver moved on) changes nothing. FOR SHARE waits
      * for a step, rollback or abort in progress on the ramp's row (locked FOR UPDATE): a report
      * cannot land after the ramp ended and its counters were deleted.
      */
-    async reportCounters(id: number, instanceId: string, stepIndex: number, counters: SnapshotJson): Promise<void> {
-      const json = JSON.stringify(counters);
+    async reportCounters(id: number, instanceId: string, stepIndex: number, counters: SnapshotJson, base: SnapshotJson = counters): Promise<void> {
       await knex.raw(
         `INSERT INTO gateway.ramp_counters (ramp_id, instance_id, step_index, base, latest)
          SELECT id, ?, ?, ?::jsonb, ?::jsonb FROM gateway.ramps WHERE id = ? AND status = 'running' FOR SHARE
@@ -154,7 +154,7 @@ export function createRampStore(knex: Knex) {
            base = CASE WHEN gateway.ramp_counters.step_index = EXCLUDED.step_index THEN gateway.ramp_counters.base ELSE EXCLUDED.base END,
            step_index = EXCLUDED.step_index, latest = EXCLUDED.latest, updated_at = now()
          WHERE EXCLUDED.step_index >= gateway.ramp_counters.step_index`,
-        [instanceId, stepIndex, json, json, id],
+        [instanceId, stepIndex, JSON.stringify(base), JSON.stringify(counters), id],
       );
     },
     /** Every instance's counters for a ramp's step: what each had when it first saw the step, and its latest report. */
