@@ -23,7 +23,9 @@ const BAD = (reason: string): PathVerdict => ({ ok: false, status: 400, reason }
  * dot segments, encoded or doubled separators, backslashes, double encoding, control characters.
  * The domain is the one whose declared prefix covers the path (topology.ts; the longest, when a
  * domain declares nested ones: the declaration allows no prefix shared by two domains). Prefixes
- * are matched case-sensitively on whole segments, so `/API/Orders` or `/api/usersX` reach nothing.
+ * are matched case-sensitively on whole segments, so `/API/Orders` or `/api/usersX` reach no
+ * domain: 404, or with the declaration's pass-through (ADR 0215) the monolith, unless the path is
+ * a domain's in another spelling or under the monolith's internal prefixes.
  */
 export function classifyPath(url: string, topology: Pick<Topology, 'prefixes' | 'domain' | 'passThrough'>): PathVerdict {
   if (url.length > MAX_URL_LENGTH) return BAD('request target too long');

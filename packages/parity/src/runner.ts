@@ -171,13 +171,17 @@ class Session {
   /** POST the declared login for one actor; its token, and its id when the declaration says where. */
   private async logIn(auth: ParityAuth, actor: Vars): Promise<{ token: string; id?: unknown }> {
     const { path } = auth.login;
-    const headers = { ...this.target.headers, ...this.target.headersFor?.(path), 'content-type': 'application/json' };
-    const login = await this.send('POST', path, headers, JSON.stringify(fill(auth.login.body, actor)));
+    const login = await this.postJson(path, fill(auth.login.body, actor));
     const token = getPath(login.body, auth.login.token);
     if (login.status !== 200 || typeof token !== 'string') {
       throw new Error(`logging in ${String(actor.email)} on ${this.target.name}: POST ${path} answered ${login.status}${typeof token === 'string' ? '' : `, with no token at ${auth.login.token}`}`);
     }
     return { token, ...(auth.login.id ? { id: getPath(login.body, auth.login.id) } : {}) };
+  }
+
+  /** A setup request (login, registration): JSON, with the target's headers for its path. */
+  private postJson(path: string, body: unknown): Promise<Response> {
+    return this.send('POST', path, { ...this.target.headers, ...this.target.headersFor?.(path), 'content-type': 'application/json' }, JSON.stringify(body));
   }
 
   /** Setup, not part of the comparison: it goes to the declared registration, whichever domain is under test. */
@@ -186,8 +190,7 @@ class Session {
     if (!auth.register) throw new Error(`cannot register customer "${name}" on ${this.target.name}: the migration's parity.auth declares no register`);
     const actor = { email: `parity-${run}-${name}@example.com`, password: CUSTOMER_PASSWORD, name: `Parity ${name}` };
     const { path } = auth.register;
-    const headers = { ...this.target.headers, ...this.target.headersFor?.(path), 'content-type': 'application/json' };
-    const created = await this.send('POST', path, headers, JSON.stringify(fill(auth.register.body, actor)));
+    const created = await this.postJson(path, fill(auth.register.body, actor));
     if (created.status < 200 || created.status > 299) throw new Error(`registering customer "${name}": POST ${path} answered ${created.status} ${JSON.stringify(created.body)}`);
     const { token, id } = await this.logIn(auth, actor);
     return { [`${name}.token`]: token, [`${name}.id`]: id, [`${name}.email`]: actor.email };
