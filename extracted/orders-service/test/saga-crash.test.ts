@@ -16,6 +16,10 @@ beforeAll(async () => {
   sys = await startOrdersSystem('orders_crash');
 }, 90_000);
 afterAll(() => sys?.close());
+// A test that failed between the kill and the restart must not leave the next one without a service.
+afterEach(async () => {
+  if (sys && !sys.orders.alive()) await sys.orders.start();
+});
 
 const sagaOf = (orderId: string) => sys.orders.db.knex('orders.checkout_sagas').where({ order_id: orderId }).first();
 const sagaIn = (state: string) =>
@@ -50,12 +54,27 @@ describe('the orders service killed in the middle of a checkout', () => {
     const productId = await sys.product(3);
     const chargesBefore = sys.card.state.charges;
     const lock = await sys.products.db.knex.transaction();
-    await lock.raw('SELECT 1 FROM products.products WHERE id = ? FOR UPDATE', [productId]);
-    await checkout(productId, 2);
-    const orderId = await sagaIn('reserving');
-    await sys.orders.kill();
-    // The reservation now goes through at products, for an orders process that is gone.
-    await lock.commit();
+    let orderId: string;
+    try {
+      await lock.raw('SELECT 1 FROM products.products WHERE id = ? FOR UPDATE', [productId]);
+      await checkout(productId, 2);
+      orderId = await sagaIn('reserving');
+      // The saga records `reserving` before it calls: kill only once the call waits on the row at
+      // products (a loaded machine could otherwise kill it before it sent anything).
+      await eventually(
+        async () => {
+          const { rows } = await sys.products.db.knex.raw<{ rows: Array<{ n: number }> }>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          if (rows[0].n === 0) throw new Error('the reservation has not reached the product row yet');
+        },
+        { timeoutMs: 10_000 },
+      );
+      await sys.orders.kill();
+    } finally {
+      // The reservation now goes through at products, for an orders process that is gone.
+      await lock.commit();
+    }
     await eventually(async () => expect(await sys.stockOf(productId)).toBe(1), { timeoutMs: 5000 });
 
     await sys.orders.start();

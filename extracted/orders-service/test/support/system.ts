@@ -48,6 +48,8 @@ export interface OrdersProcess {
   start(more?: Record<string, string>): Promise<void>;
   /** SIGKILL: no shutdown handler runs, nothing is finished. */
   kill(): Promise<void>;
+  /** Whether the child runs (started and neither exited nor killed). */
+  alive(): boolean;
   /** The child's output, for a failing test's message. */
   log(): string;
 }
@@ -232,6 +234,7 @@ export async function ordersProcess(label: string, env: Record<string, string>, 
       running.kill('SIGKILL');
       await exited;
     },
+    alive: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     log: () => output,
   };
 }
