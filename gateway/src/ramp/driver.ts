@@ -124,7 +124,7 @@ export function createRampDriver(o: RampDriverOptions) {
     if (!started) return;
     await o.reload();
     // This instance's base for the step, taken right after its own change; the others report theirs at their next tick.
-    await report(ramp);
+    await report(started);
     log.info({ ramp: ramp.id, key: ramp.key, step }, `ramp: ${label}`);
   };
 
@@ -172,7 +172,10 @@ export function createRampDriver(o: RampDriverOptions) {
   };
 
   const tick = async () => {
-    for (const listed of await o.ramps.running()) {
+    const running = await o.ramps.running();
+    // An ended ramp's last report is of no more use.
+    for (const id of reported.keys()) if (!running.some((r) => r.id === id)) reported.delete(id);
+    for (const listed of running) {
       if (stopped) return;
       // A report that fails (the database away for a moment) costs this ramp's count one tick, not the tick.
       if (listed.stepStartedAt !== null) await report(listed).catch((err: Error) => log.debug({ err: err.message, ramp: listed.id }, 'ramp counters not reported'));

@@ -141,8 +141,8 @@ export function createRampStore(knex: Knex) {
     /**
      * An instance's counters for a running ramp's step: the first report of a step sets its base
      * (what the instance had counted before the step: `base`, else these counters), later ones only
-     * move `latest`. A late
-     * report of an earlier step (read before the driver moved on) changes nothing. FOR SHARE waits
+     * move `latest`. A late report of an earlier step (read before the driver moved on) changes
+     * nothing. FOR SHARE waits
      * for a step, rollback or abort in progress on the ramp's row (locked FOR UPDATE): a report
      * cannot land after the ramp ended and its counters were deleted.
      */

@@ -135,5 +135,5 @@ export function resolveMigration(parsed: ParsedMigration, file: string, env: Nod
       parity: { scenarios },
     };
   }
-  return { file, name: parsed.name, monolith, parity: parsed.parity.auth ? { auth: parsed.parity.auth } : {}, domains };
+  return { file, name: parsed.name, monolith, parity: parsed.parity, domains };
 }

@@ -34,7 +34,7 @@ export function gatewaySide(options: GatewaySideOptions): Target {
   return {
     name: `${options.gatewayUrl} (${options.domain} → ${options.side})`,
     baseUrl: options.gatewayUrl,
-    ...(options.auth ? { auth: options.auth } : {}),
+    auth: options.auth,
     adminToken: options.adminToken,
     adminCredentials: options.adminCredentials,
     timeoutMs: options.timeoutMs,
